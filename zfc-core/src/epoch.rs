@@ -1,0 +1,217 @@
+//! Epochs: the key schedule, the chain of owner-signed commits, key shares, and which epochs'
+//! messages a party still accepts.
+//!
+//! Invariants: an epoch's message key is bound to the hash of the commit that opened it, so two
+//! parties holding different commits for one epoch number cannot read each other; keys older
+//! than the retention window are erased, and with them the replay state of their epoch;
+//! after a removal no message of an earlier epoch is accepted.
+
+use std::collections::BTreeMap;
+
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::crypto::{self, KxKey, Secret32};
+use crate::error::Error;
+use crate::frame::{Change, Commit, MemberNo, Message, RoomId, Share};
+use crate::message::{self, ReplayWindow};
+use crate::room::ROTATION_GRACE;
+
+/// `H("zfc v1 epoch", frame)`: the hash of the frame that opened an epoch (the room creation
+/// for epoch 0, the commit for the others).
+pub(crate) fn epoch_hash(frame_bytes: &[u8]) -> [u8; 32] {
+    crypto::hash("zfc v1 epoch", &[frame_bytes])
+}
+
+/// The secret of a `Derived` epoch: `HKDF(salt = H("zfc v1 commit header", header),
+/// ikm = previous secret, info = "zfc v1 derived epoch secret")`.
+pub(crate) fn derived_secret(prev: &Secret32, commit: &Commit) -> Secret32 {
+    let salt = crypto::hash("zfc v1 commit header", &[&commit.header_bytes()]);
+    crypto::kdf(&salt, prev.expose(), b"zfc v1 derived epoch secret")
+}
+
+fn share_info(room_id: &RoomId, epoch: u32, member: MemberNo) -> Vec<u8> {
+    let mut info = b"zfc v1 epoch share".to_vec();
+    info.extend_from_slice(room_id);
+    info.extend_from_slice(&epoch.to_be_bytes());
+    info.extend_from_slice(&member.to_be_bytes());
+    info
+}
+
+/// Seals `secrets` (concatenated) to one member's key-delivery key with HPKE base mode.
+pub(crate) fn seal_share(
+    commit_header: &Commit,
+    member: MemberNo,
+    kx_pk: &[u8; 32],
+    secrets: &[&Secret32],
+    rng: &mut impl CryptoRng,
+) -> Result<Share, Error> {
+    let mut pt = Zeroizing::new(Vec::with_capacity(64));
+    for s in secrets {
+        pt.extend_from_slice(s.expose());
+    }
+    let info = share_info(&commit_header.room_id, commit_header.epoch, member);
+    let sealed = crypto::hpke_seal(kx_pk, &info, &commit_header.header_bytes(), &pt, None, rng)
+        .ok_or(Error::InvalidArgument("member key-delivery key is not a valid X25519 key"))?;
+    Ok(Share { member, enc: sealed.enc, ct: sealed.ct })
+}
+
+/// Opens this member's share with any of its key-delivery keys (the newest first). Returns the
+/// new epoch secret and, for a newcomer under the lenient history policy, the previous one.
+pub(crate) fn open_share(
+    commit: &Commit,
+    member: MemberNo,
+    keys: &[&KxKey],
+) -> Result<(Secret32, Option<Secret32>, usize), Error> {
+    let share = commit
+        .shares
+        .iter()
+        .find(|s| s.member == member)
+        .ok_or(Error::Unexpected("commit carries no key share for this member"))?;
+    let info = share_info(&commit.room_id, commit.epoch, member);
+    let aad = commit.header_bytes();
+    for (i, k) in keys.iter().enumerate() {
+        if let Some((pt, _)) = crypto::hpke_open(k, &share.enc, &info, &aad, &share.ct, None) {
+            let take = |range: core::ops::Range<usize>| {
+                pt.get(range).map(|b| {
+                    let mut a = [0u8; 32];
+                    a.copy_from_slice(b);
+                    Secret32::from_bytes(a)
+                })
+            };
+            return match pt.len() {
+                32 => Ok((take(0..32).ok_or(Error::Forged)?, None, i)),
+                64 => Ok((take(0..32).ok_or(Error::Forged)?, take(32..64), i)),
+                _ => Err(Error::Forged),
+            };
+        }
+    }
+    Err(Error::Forged)
+}
+
+/// What a party holds of one epoch.
+#[derive(Debug)]
+pub(crate) struct Epoch {
+    pub number: u32,
+    pub hash: [u8; 32],
+    /// Relay sequence number of the commit that opened it (0 when unknown: epochs a newcomer
+    /// learned of from its share).
+    pub start_seq: u64,
+    /// Whether the commit that opened it closed the previous epoch at once (a removal).
+    pub closes_previous: bool,
+    /// The epoch secret, kept only while this is the newest epoch (a derived successor needs it).
+    pub secret: Option<Secret32>,
+    /// The message key; `None` once erased.
+    pub key: Option<Secret32>,
+    pub windows: BTreeMap<MemberNo, ReplayWindow>,
+    /// Messages accepted in this epoch (the owner rotates after `rotate_every`).
+    pub messages: u32,
+}
+
+impl Epoch {
+    pub(crate) fn new(
+        room_id: &RoomId,
+        number: u32,
+        hash: [u8; 32],
+        start_seq: u64,
+        closes_previous: bool,
+        secret: Secret32,
+    ) -> Self {
+        let key = message::message_key(&secret, &hash, room_id, number);
+        Self {
+            number,
+            hash,
+            start_seq,
+            closes_previous,
+            secret: Some(secret),
+            key: Some(key),
+            windows: BTreeMap::new(),
+            messages: 0,
+        }
+    }
+}
+
+/// The epochs a party knows, newest last, with their keys for the retention window.
+#[derive(Debug)]
+pub(crate) struct EpochChain {
+    pub epochs: BTreeMap<u32, Epoch>,
+    pub retained: u32,
+}
+
+impl EpochChain {
+    pub(crate) fn new(first: Epoch, retained: u32) -> Self {
+        let mut epochs = BTreeMap::new();
+        epochs.insert(first.number, first);
+        Self { epochs, retained }
+    }
+
+    pub(crate) fn current(&self) -> Option<&Epoch> {
+        self.epochs.values().next_back()
+    }
+    pub(crate) fn current_number(&self) -> u32 {
+        self.current().map(|e| e.number).unwrap_or(0)
+    }
+    pub(crate) fn current_mut(&mut self) -> Option<&mut Epoch> {
+        self.epochs.values_mut().next_back()
+    }
+
+    /// Adds the next epoch, erases the previous epoch's secret and keys beyond retention.
+    pub(crate) fn push(&mut self, e: Epoch) {
+        if let Some(prev) = self.current_mut() {
+            prev.secret = None;
+        }
+        self.epochs.insert(e.number, e);
+        while self.epochs.len() > self.retained as usize + 1 {
+            self.epochs.pop_first();
+        }
+    }
+
+    /// The epoch in force at relay sequence number `seq`: the newest one opened at or before it.
+    fn epoch_at(&self, seq: u64) -> Option<&Epoch> {
+        self.epochs.values().rev().find(|e| e.start_seq <= seq)
+    }
+
+    /// Checks that a message of `msg.epoch` at relay position `seq` may be accepted and that
+    /// its sequence number is fresh; returns the message key. Changes nothing.
+    pub(crate) fn check(&self, msg: &Message, seq: u64) -> Result<&Secret32, Error> {
+        let known = self.current_number();
+        let in_force = self.epoch_at(seq).map(|e| e.number).unwrap_or(known);
+        if msg.epoch > in_force {
+            return Err(Error::UnknownEpoch { known: in_force, got: msg.epoch });
+        }
+        if msg.epoch < in_force {
+            let next = self.epochs.get(&(msg.epoch + 1));
+            let in_grace = msg.epoch + 1 == in_force
+                && next.is_some_and(|n| !n.closes_previous && seq.saturating_sub(n.start_seq) <= ROTATION_GRACE);
+            if !in_grace {
+                return Err(Error::EpochClosed { epoch: msg.epoch });
+            }
+        }
+        let Some(epoch) = self.epochs.get(&msg.epoch) else {
+            let oldest = self.epochs.keys().next().copied().unwrap_or(0);
+            return Err(if msg.epoch < oldest {
+                Error::EpochExpired { epoch: msg.epoch }
+            } else {
+                Error::UnknownEpoch { known, got: msg.epoch }
+            });
+        };
+        let key = epoch.key.as_ref().ok_or(Error::EpochExpired { epoch: msg.epoch })?;
+        if let Some(w) = epoch.windows.get(&msg.sender) {
+            w.check(msg.sender, msg.seq)?;
+        }
+        Ok(key)
+    }
+
+    /// Records an authenticated message.
+    pub(crate) fn accept(&mut self, msg: &Message) {
+        if let Some(e) = self.epochs.get_mut(&msg.epoch) {
+            e.windows.entry(msg.sender).or_default().accept(msg.seq);
+            e.messages = e.messages.saturating_add(1);
+        }
+    }
+}
+
+/// Whether a change closes the previous epoch at once.
+pub(crate) fn closes_previous(change: &Change) -> bool {
+    matches!(change, Change::Remove { .. })
+}

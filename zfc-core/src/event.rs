@@ -1,0 +1,149 @@
+//! What the state machines hand back: requests for the relay and events for the app.
+
+use crate::error::Error;
+use crate::frame::MemberNo;
+
+/// Why the room moved to a new epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpochReason {
+    /// Periodic or on-demand rotation.
+    Rotation,
+    /// A member was added.
+    MemberAdded(MemberNo),
+    /// A member was removed (or left).
+    MemberRemoved(MemberNo),
+}
+
+/// A room message as a receiver sees it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// The sender's member number (authenticated by its signature).
+    pub sender: MemberNo,
+    /// The epoch it was sealed in.
+    pub epoch: u32,
+    /// The sender's sequence number in that epoch.
+    pub seq: u32,
+    /// Its position in the relay's order of the room.
+    pub relay_seq: u64,
+    /// Whether it came from a history fetch rather than the live stream.
+    pub from_history: bool,
+    /// The content.
+    pub content: Vec<u8>,
+}
+
+impl core::fmt::Debug for ReceivedMessage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { sender, epoch, seq, relay_seq, from_history, content } = self;
+        write!(
+            f,
+            "ReceivedMessage {{ sender: {sender}, epoch: {epoch}, seq: {seq}, relay_seq: {relay_seq}, \
+             from_history: {from_history}, content: [{} bytes] }}",
+            content.len()
+        )
+    }
+}
+
+/// Something the app should know or decide.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// (Owner) A valid join request arrived; answer with `approve_join` or `reject_join`.
+    JoinRequested {
+        /// The joiner's member key: the handle for the answer.
+        joiner: [u8; 32],
+        /// The name it gave (unverified: compare the fingerprint out of band).
+        name: String,
+        /// Its fingerprint.
+        fingerprint: String,
+    },
+    /// (Joiner) The owner's grant was opened and the confirmation sent.
+    Granted,
+    /// (Joiner) The owner added us; we are a member now.
+    Joined {
+        /// Our member number.
+        member: MemberNo,
+        /// The epoch we joined in.
+        epoch: u32,
+    },
+    /// A message.
+    Message(ReceivedMessage),
+    /// The room moved to a new epoch.
+    EpochChanged {
+        /// The new epoch.
+        epoch: u32,
+        /// Why.
+        reason: EpochReason,
+    },
+    /// A member announced it leaves (the owner removes it next).
+    MemberLeft(MemberNo),
+    /// A member replaced its key-delivery key.
+    KeyUpdated(MemberNo),
+    /// We were removed from the room; every key was erased.
+    RemovedFromRoom,
+    /// The owner deleted the room; every key was erased.
+    RoomDeleted,
+    /// The relay accepted request `req_id` (at log position `seq`, or 0).
+    Accepted {
+        /// The request.
+        req_id: u32,
+        /// Log position, or 0.
+        seq: u64,
+    },
+    /// The relay refused request `req_id` with `code` ([`crate::relay::Reject`]).
+    Rejected {
+        /// The request.
+        req_id: u32,
+        /// The code.
+        code: u16,
+    },
+    /// A frame arrived in order but failed a check (forged, replayed, wrong epoch, ...): it was
+    /// dropped and changed nothing but the position consumed. Log it; do not branch on it.
+    FrameRejected {
+        /// Its relay sequence number, or its directed-queue id.
+        position: u64,
+        /// Why.
+        error: Error,
+    },
+    /// A history fetch ended; `next` is the first position not sent.
+    HistoryDone {
+        /// First position not sent.
+        next: u64,
+    },
+}
+
+/// The result of one call: requests to send to the relay, in order, and events for the app.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[must_use = "requests must be sent to the relay and events shown to the app"]
+pub struct Output {
+    /// Encoded [`crate::relay::ClientRequest`]s, to send in this order over the link.
+    pub to_relay: Vec<Vec<u8>>,
+    /// Events, in the order they happened.
+    pub events: Vec<Event>,
+}
+
+impl Output {
+    pub(crate) fn event(e: Event) -> Self {
+        Self { to_relay: Vec::new(), events: vec![e] }
+    }
+    pub(crate) fn request(r: Vec<u8>) -> Self {
+        Self { to_relay: vec![r], events: Vec::new() }
+    }
+    /// The first rejected frame's error, if any (convenience for tests and logs).
+    pub fn rejection(&self) -> Option<&Error> {
+        self.events.iter().find_map(|e| match e {
+            Event::FrameRejected { error, .. } => Some(error),
+            _ => None,
+        })
+    }
+    /// The messages among the events.
+    pub fn messages(&self) -> impl Iterator<Item = &ReceivedMessage> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Message(m) => Some(m),
+            _ => None,
+        })
+    }
+    pub(crate) fn extend(&mut self, other: Output) {
+        self.to_relay.extend(other.to_relay);
+        self.events.extend(other.events);
+    }
+}

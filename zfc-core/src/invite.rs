@@ -1,0 +1,210 @@
+//! Invites: the single-use token, the keys derived from it, and the copy-pasteable invite string.
+//!
+//! Invariants: the relay only ever sees the public key derived from the token (the commitment),
+//! never the token; the token also yields the PSK that binds the join request and the key grant,
+//! so a relay that knows the commitment can neither join nor read a grant. An invite is a bearer
+//! secret: its `Debug` hides the token, and `to_uri` is the one way to get it out.
+
+use rand_core::CryptoRng;
+
+use crate::crypto::{self, Secret32, SignKey};
+use crate::error::Error;
+use crate::frame::RoomId;
+
+const SCHEME: &str = "zfc:join?";
+
+/// The keys an invite token yields.
+pub(crate) struct InviteKeys {
+    /// Signs the join request; its public key is the commitment the relay holds.
+    pub sign: SignKey,
+    /// HPKE PSK of the join request and the key grant.
+    pub psk: Secret32,
+}
+
+/// Derives the invite keys: `seed = HKDF(salt = room id, ikm = token, info = "zfc v1 invite
+/// key")`, `psk = HKDF(salt = room id, ikm = token, info = "zfc v1 invite psk")`.
+pub(crate) fn invite_keys(room_id: &RoomId, token: &Secret32) -> InviteKeys {
+    let seed = crypto::kdf(room_id, token.expose(), b"zfc v1 invite key");
+    InviteKeys {
+        sign: SignKey::from_seed(&seed),
+        psk: crypto::kdf(room_id, token.expose(), b"zfc v1 invite psk"),
+    }
+}
+
+/// Everything a joiner needs: the room, the owner's keys, the token, and the relay to use.
+#[derive(Clone)]
+pub struct Invite {
+    /// The room.
+    pub room_id: RoomId,
+    /// The owner's Ed25519 room key (verifies the grant and every commit).
+    pub owner_sign_pk: [u8; 32],
+    /// The owner's X25519 room key (the join request is sealed to it).
+    pub owner_kx_pk: [u8; 32],
+    pub(crate) token: Secret32,
+    /// Expiry, in seconds since the Unix epoch.
+    pub expires_at: u64,
+    /// Where the relay listens, e.g. `ws://127.0.0.1:5103`.
+    pub relay_addr: String,
+    /// The relay's static X25519 key, pinned by the link.
+    pub relay_pk: [u8; 32],
+}
+
+impl core::fmt::Debug for Invite {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { room_id, owner_sign_pk: _, owner_kx_pk: _, token: _, expires_at, relay_addr, relay_pk: _ } = self;
+        write!(f, "Invite {{ room: {}, expires_at: {expires_at}, relay: {relay_addr}, token: [redacted] }}", crypto::to_hex(room_id))
+    }
+}
+
+impl Invite {
+    pub(crate) fn new_token(rng: &mut impl CryptoRng) -> Secret32 {
+        Secret32::random(rng)
+    }
+
+    /// The commitment: the public key derived from the token.
+    pub fn invite_pk(&self) -> [u8; 32] {
+        invite_keys(&self.room_id, &self.token).sign.public()
+    }
+
+    /// The invite string, `zfc:join?v=1&room=..&owner=..&kx=..&token=..&exp=..&relay=..&relay_key=..`
+    /// (hex fields). It contains the token: whoever holds it can ask to join.
+    pub fn to_uri(&self) -> String {
+        format!(
+            "{SCHEME}v=1&room={}&owner={}&kx={}&token={}&exp={}&relay={}&relay_key={}",
+            crypto::to_hex(&self.room_id),
+            crypto::to_hex(&self.owner_sign_pk),
+            crypto::to_hex(&self.owner_kx_pk),
+            crypto::to_hex(self.token.expose()),
+            self.expires_at,
+            self.relay_addr,
+            crypto::to_hex(&self.relay_pk),
+        )
+    }
+
+    /// Parses an invite string; surrounding whitespace is ignored, anything else unexpected is
+    /// an error.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        if s.len() > 1024 {
+            return Err(Error::BadInvite("too long"));
+        }
+        let query = s.strip_prefix(SCHEME).ok_or(Error::BadInvite("not a zfc invite"))?;
+        let mut fields: [Option<&str>; 8] = [None; 8];
+        const NAMES: [&str; 8] = ["v", "room", "owner", "kx", "token", "exp", "relay", "relay_key"];
+        for pair in query.split('&') {
+            let (k, v) = pair.split_once('=').ok_or(Error::BadInvite("field without value"))?;
+            let i = NAMES.iter().position(|n| *n == k).ok_or(Error::BadInvite("unknown field"))?;
+            let slot = fields.get_mut(i).ok_or(Error::BadInvite("unknown field"))?;
+            if slot.replace(v).is_some() {
+                return Err(Error::BadInvite("repeated field"));
+            }
+        }
+        let get = |i: usize, what: &'static str| fields.get(i).copied().flatten().ok_or(Error::BadInvite(what));
+        if get(0, "missing v")? != "1" {
+            return Err(Error::BadInvite("unsupported invite version"));
+        }
+        let relay_addr = get(6, "missing relay")?;
+        if relay_addr.is_empty() || !relay_addr.bytes().all(|b| b.is_ascii_graphic() && b != b'&' && b != b'=') {
+            return Err(Error::BadInvite("relay address"));
+        }
+        let owner_sign_pk = hex_array::<32>(get(2, "missing owner")?)?;
+        if !crypto::is_valid_sign_public(&owner_sign_pk) {
+            return Err(Error::BadInvite("owner key"));
+        }
+        Ok(Self {
+            room_id: hex_array::<16>(get(1, "missing room")?)?,
+            owner_sign_pk,
+            owner_kx_pk: hex_array::<32>(get(3, "missing kx")?)?,
+            token: Secret32::from_bytes(hex_array::<32>(get(4, "missing token")?)?),
+            expires_at: get(5, "missing exp")?.parse().map_err(|_| Error::BadInvite("expiry"))?,
+            relay_addr: relay_addr.to_string(),
+            relay_pk: hex_array::<32>(get(7, "missing relay_key")?)?,
+        })
+    }
+}
+
+/// Parses exactly `2 * N` lower- or upper-case hex digits.
+pub(crate) fn hex_array<const N: usize>(s: &str) -> Result<[u8; N], Error> {
+    let b = s.as_bytes();
+    if b.len() != 2 * N {
+        return Err(Error::BadInvite("hex field length"));
+    }
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let hi = hex_digit(pair.first().copied())?;
+        let lo = hex_digit(pair.get(1).copied())?;
+        *o = (hi << 4) | lo;
+    }
+    Ok(out)
+}
+
+fn hex_digit(c: Option<u8>) -> Result<u8, Error> {
+    match c {
+        Some(c @ b'0'..=b'9') => Ok(c - b'0'),
+        Some(c @ b'a'..=b'f') => Ok(c - b'a' + 10),
+        Some(c @ b'A'..=b'F') => Ok(c - b'A' + 10),
+        _ => Err(Error::BadInvite("hex digit")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    fn sample() -> Invite {
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let owner = SignKey::generate(&mut rng);
+        Invite {
+            room_id: [0xab; 16],
+            owner_sign_pk: owner.public(),
+            owner_kx_pk: [3; 32],
+            token: Invite::new_token(&mut rng),
+            expires_at: 1_800_000_000,
+            relay_addr: "ws://127.0.0.1:5103".into(),
+            relay_pk: [4; 32],
+        }
+    }
+
+    #[test]
+    fn uri_round_trips() {
+        let inv = sample();
+        let back = Invite::parse(&format!("  {}\n", inv.to_uri())).unwrap();
+        assert_eq!(back.to_uri(), inv.to_uri());
+        assert_eq!(back.invite_pk(), inv.invite_pk());
+    }
+
+    #[test]
+    fn malformed_uris_are_refused() {
+        let good = sample().to_uri();
+        let cases = [
+            good.replace("v=1", "v=2"),
+            good.replace("zfc:join?", "zfc:joim?"),
+            format!("{good}&v=1"),
+            format!("{good}&extra=1"),
+            good.replacen("&exp=", "&exp=x", 1),
+            good[..good.len() - 2].to_string(),
+            good.replace("relay=ws", "relay=w&s"),
+            String::new(),
+        ];
+        for c in cases {
+            assert!(matches!(Invite::parse(&c), Err(Error::BadInvite(_))), "accepted {c}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let inv = sample();
+        let tok = crypto::to_hex(inv.token.expose());
+        assert!(!format!("{inv:?}").contains(&tok));
+    }
+
+    #[test]
+    fn different_tokens_give_different_commitments() {
+        let a = sample();
+        let mut b = a.clone();
+        b.token = Secret32::from_bytes([9; 32]);
+        assert_ne!(a.invite_pk(), b.invite_pk());
+    }
+}

@@ -1,0 +1,48 @@
+//! # zfc-core
+//!
+//! The zfc protocol for end-to-end encrypted group chat rooms, as sans-IO state machines: no
+//! sockets, threads, files, clocks or global RNG. Randomness comes in as a [`rand_core::CryptoRng`]
+//! argument and time as Unix seconds; bytes come in, and requests for the relay plus events for
+//! the app come out.
+//!
+//! ```text
+//!   app ──send()/approve_join()/remove()──►  Owner / Member  ──Output.to_relay──► link ──► relay
+//!   app ◄──────────── Output.events ──────── Owner / Member  ◄──handle(bytes)──── link ◄── relay
+//!                                                                   relay = RuleBook (this crate)
+//! ```
+//!
+//! - [`Owner`] creates a room, issues [`Invite`]s, grants joins, and alone signs commits
+//!   (membership changes and epoch keys).
+//! - [`Member`] joins with an invite, reads and sends messages, follows commits.
+//! - [`relay::RuleBook`] is the relay's rule book: every check the relay makes, no I/O.
+//!
+//! The wire format, key schedule and rules are specified in `spec/PROTOCOL.md`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod crypto;
+mod epoch;
+pub mod error;
+pub mod event;
+pub mod fingerprint;
+pub mod frame;
+pub mod invite;
+mod join;
+pub mod member;
+pub mod message;
+pub mod owner;
+pub mod relay;
+pub mod room;
+pub mod sim;
+mod view;
+pub mod wire;
+
+pub use error::{DecodeError, Error};
+pub use event::{EpochReason, Event, Output, ReceivedMessage};
+pub use frame::{HistoryPolicy, MemberNo, RoomId};
+pub use invite::Invite;
+pub use member::{GoneReason, Member};
+pub use message::Padding;
+pub use owner::Owner;
+pub use room::{RoomConfig, RoomConfigBuilder, Roster};

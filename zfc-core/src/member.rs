@@ -1,0 +1,521 @@
+//! A member: joins with an invite, then reads and sends room messages, follows the owner's
+//! commits, refreshes its key-delivery key, and may leave.
+//!
+//! ```text
+//!  join() ──► AwaitingGrant ──KeyGrant──► AwaitingAdd ──Welcome + Commit(Add)──► Joined
+//!                                                             Commit(Remove me) / leave()
+//!                                                             / DeleteRoom ──► Gone
+//! ```
+//! Invariants: the joiner's ephemeral key is erased once the grant is opened; a member erases
+//! every key when it is removed, leaves or the room is deleted; a key-delivery key is erased as
+//! soon as a share sealed to a newer one opens.
+
+use std::collections::BTreeMap;
+
+use rand_core::CryptoRng;
+
+use crate::crypto::{self, KxKey, Secret32, SignKey};
+use crate::epoch::{self, Epoch, EpochChain};
+use crate::error::Error;
+use crate::event::{EpochReason, Event, Output};
+use crate::fingerprint;
+use crate::frame::{
+    Change, Commit, Frame, HistoryPolicy, JoinConfirm, KeyGrant, KeyMode, KeyUpdate, Leave, MemberNo, RoomId, Signed,
+    Welcome,
+};
+use crate::invite::{invite_keys, Invite};
+use crate::join;
+use crate::message::Padding;
+use crate::relay::proto::{self, ClientRequest, RelayMessage};
+use crate::room::{Roster, RosterEntry};
+use crate::view::{Position, RoomView};
+
+/// Why a member is no longer in its room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GoneReason {
+    /// The owner removed it.
+    Removed,
+    /// It left.
+    Left,
+    /// The owner deleted the room.
+    Deleted,
+}
+
+#[derive(Debug)]
+pub(crate) struct AwaitingGrant {
+    pub room_id: RoomId,
+    pub owner_sign_pk: [u8; 32],
+    pub psk: Secret32,
+    pub sign_key: SignKey,
+    pub kx_key: KxKey,
+    pub eph: KxKey,
+    pub request_hash: [u8; 32],
+}
+
+#[derive(Debug)]
+pub(crate) struct AwaitingAdd {
+    pub room_id: RoomId,
+    pub owner_sign_pk: [u8; 32],
+    pub policy: HistoryPolicy,
+    pub sign_key: SignKey,
+    pub kx_key: KxKey,
+    pub welcome: Option<Welcome>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Joined {
+    pub view: RoomView,
+    /// Key-delivery keys, newest first (at most two: the current and one announced).
+    pub kx_keys: Vec<KxKey>,
+}
+
+#[derive(Debug)]
+pub(crate) enum MemberState {
+    AwaitingGrant(Box<AwaitingGrant>),
+    AwaitingAdd(Box<AwaitingAdd>),
+    Joined(Box<Joined>),
+    Gone(RoomId, GoneReason),
+}
+
+/// A member of one room (not the owner).
+#[derive(Debug)]
+pub struct Member {
+    pub(crate) state: MemberState,
+    pub(crate) channel_binding: Option<[u8; 32]>,
+    pub(crate) next_req: u32,
+    pub(crate) padding: Padding,
+    pub(crate) retained_epochs: u32,
+}
+
+impl Member {
+    /// Starts joining with `invite`: fresh member keys and ephemeral key, and a join request
+    /// for the relay. `name` is shown to the owner.
+    pub fn join(invite: &Invite, name: &str, now: u64, rng: &mut impl CryptoRng) -> Result<(Self, Output), Error> {
+        if now > invite.expires_at {
+            return Err(Error::InviteExpired);
+        }
+        let keys = invite_keys(&invite.room_id, &invite.token);
+        let sign_key = SignKey::generate(rng);
+        let kx_key = KxKey::generate(rng);
+        let eph = join::ephemeral(rng);
+        let req = join::build_request(invite, &keys, &sign_key, kx_key.public(), eph.public(), name, rng)?;
+        let bytes = req.encode();
+        let mut m = Self {
+            state: MemberState::AwaitingGrant(Box::new(AwaitingGrant {
+                room_id: invite.room_id,
+                owner_sign_pk: invite.owner_sign_pk,
+                psk: keys.psk,
+                sign_key,
+                kx_key,
+                eph,
+                request_hash: join::request_hash(&bytes),
+            })),
+            channel_binding: None,
+            next_req: 0,
+            padding: Padding::default(),
+            retained_epochs: 16,
+        };
+        let out = Output::request(m.submit(bytes));
+        Ok((m, out))
+    }
+
+    /// Sets the padding of outgoing messages (default: powers of two from 64 bytes).
+    pub fn set_padding(&mut self, padding: Padding) {
+        if let MemberState::Joined(j) = &mut self.state {
+            j.view.padding = padding.clone();
+        }
+        self.padding = padding;
+    }
+
+    fn submit(&mut self, frame: Vec<u8>) -> Vec<u8> {
+        if let MemberState::Joined(j) = &mut self.state {
+            return j.view.submit(frame);
+        }
+        self.next_req = self.next_req.wrapping_add(1).max(1);
+        ClientRequest::Submit { req_id: self.next_req, frame }.encode()
+    }
+
+    /// The room id.
+    pub fn room_id(&self) -> RoomId {
+        match &self.state {
+            MemberState::AwaitingGrant(s) => s.room_id,
+            MemberState::AwaitingAdd(s) => s.room_id,
+            MemberState::Joined(j) => j.view.room_id,
+            MemberState::Gone(r, _) => *r,
+        }
+    }
+    /// This member's Ed25519 key.
+    pub fn sign_public(&self) -> Option<[u8; 32]> {
+        match &self.state {
+            MemberState::AwaitingGrant(s) => Some(s.sign_key.public()),
+            MemberState::AwaitingAdd(s) => Some(s.sign_key.public()),
+            MemberState::Joined(j) => Some(j.view.sign_key.public()),
+            MemberState::Gone(..) => None,
+        }
+    }
+    /// Whether the member is in the room.
+    pub fn is_joined(&self) -> bool {
+        matches!(self.state, MemberState::Joined(_))
+    }
+    /// Why the member is out of the room, if it is.
+    pub fn gone(&self) -> Option<GoneReason> {
+        match self.state {
+            MemberState::Gone(_, r) => Some(r),
+            _ => None,
+        }
+    }
+    /// Our member number, once joined.
+    pub fn member_no(&self) -> Option<MemberNo> {
+        self.joined().ok().map(|j| j.view.me)
+    }
+    /// The newest epoch, once joined.
+    pub fn epoch(&self) -> Option<u32> {
+        self.joined().ok().map(|j| j.view.chain.current_number())
+    }
+    /// The roster, once joined.
+    pub fn roster(&self) -> Option<&Roster> {
+        self.joined().ok().map(|j| &j.view.roster)
+    }
+    /// The fingerprint of a member's key.
+    pub fn fingerprint(&self, member: MemberNo) -> Result<String, Error> {
+        let j = self.joined()?;
+        let e = j.view.roster.get(member).ok_or(Error::NoSuchMember(member))?;
+        Ok(fingerprint::fingerprint(&j.view.room_id, &e.sign_pk))
+    }
+
+    fn joined(&self) -> Result<&Joined, Error> {
+        match &self.state {
+            MemberState::Joined(j) => Ok(j),
+            MemberState::Gone(_, GoneReason::Deleted) => Err(Error::RoomDeleted),
+            MemberState::Gone(..) => Err(Error::Removed),
+            _ => Err(Error::NotJoined),
+        }
+    }
+    fn joined_mut(&mut self) -> Result<&mut Joined, Error> {
+        match &mut self.state {
+            MemberState::Joined(j) => Ok(j),
+            MemberState::Gone(_, GoneReason::Deleted) => Err(Error::RoomDeleted),
+            MemberState::Gone(..) => Err(Error::Removed),
+            _ => Err(Error::NotJoined),
+        }
+    }
+
+    /// A new link to the relay is up; `channel_binding` is its handshake hash.
+    pub fn on_connected(&mut self, channel_binding: [u8; 32]) {
+        self.channel_binding = Some(channel_binding);
+        if let MemberState::Joined(j) = &mut self.state {
+            j.view.channel_binding = Some(channel_binding);
+        }
+    }
+
+    /// Sends a room message.
+    pub fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        self.joined_mut()?.view.send(content, rng)
+    }
+
+    /// Announces a fresh key-delivery key; the old one is erased once a share sealed to the
+    /// new one has opened.
+    pub fn update_key(&mut self, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let j = self.joined_mut()?;
+        let key = KxKey::generate(rng);
+        let f = Signed::sign(KeyUpdate { room_id: j.view.room_id, member: j.view.me, kx_pk: key.public() }, &j.view.sign_key);
+        // An announced key that never received a share is replaced, not kept.
+        if j.kx_keys.len() > 1 {
+            j.kx_keys.remove(0);
+        }
+        j.kx_keys.insert(0, key);
+        Ok(Output::request(j.view.submit(f.encode())))
+    }
+
+    /// Leaves the room: tells the relay and the owner, and erases every key at once.
+    pub fn leave(&mut self) -> Result<Output, Error> {
+        let j = self.joined_mut()?;
+        let f = Signed::sign(Leave { room_id: j.view.room_id, member: j.view.me }, &j.view.sign_key);
+        let req = j.view.submit(f.encode());
+        let room = j.view.room_id;
+        self.state = MemberState::Gone(room, GoneReason::Left);
+        Ok(Output::request(req))
+    }
+
+    /// Asks the relay for history before our live stream (what the room's policy allows us).
+    pub fn fetch_history(&mut self, limit: u32) -> Result<Output, Error> {
+        Ok(self.joined_mut()?.view.fetch_history(limit))
+    }
+
+    /// Tells the relay we have read everything processed so far.
+    pub fn ack(&self) -> Option<Vec<u8>> {
+        self.joined().ok().and_then(|j| j.view.ack())
+    }
+
+    /// Handles one message from the relay.
+    pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let _ = (now, &rng);
+        match RelayMessage::decode(bytes)? {
+            RelayMessage::Challenge { nonce } => self.authenticate(&nonce),
+            RelayMessage::Accepted { req_id, seq } => Ok(Output::event(Event::Accepted { req_id, seq })),
+            RelayMessage::Rejected { req_id, code } => Ok(Output::event(Event::Rejected { req_id, code })),
+            RelayMessage::FetchDone { next, .. } => Ok(Output::event(Event::HistoryDone { next })),
+            RelayMessage::Direct { room_id, id, frame } => {
+                if room_id != self.room_id() {
+                    return Err(Error::WrongRoom);
+                }
+                let mut out = match self.on_direct(&frame) {
+                    Ok(o) => o,
+                    Err(error) => Output::event(Event::FrameRejected { position: id, error }),
+                };
+                out.to_relay.push(ClientRequest::AckDirect { room_id, id }.encode());
+                Ok(out)
+            }
+            RelayMessage::Deliver { room_id, seq, frame } => {
+                if room_id != self.room_id() {
+                    return Err(Error::WrongRoom);
+                }
+                self.on_deliver(seq, &frame)
+            }
+        }
+    }
+
+    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Output, Error> {
+        let binding = self.channel_binding.ok_or(Error::Unexpected("challenge before on_connected"))?;
+        self.next_req = self.next_req.wrapping_add(1).max(1);
+        let req = self.next_req;
+        let (key, room) = match &mut self.state {
+            MemberState::AwaitingGrant(s) => (&s.sign_key, s.room_id),
+            MemberState::AwaitingAdd(s) => (&s.sign_key, s.room_id),
+            MemberState::Joined(j) => return Ok(Output::request(j.view.authenticate(nonce)?)),
+            MemberState::Gone(..) => return Ok(Output::default()),
+        };
+        Ok(Output::request(proto::authenticate(req, key, nonce, &binding, room, 0).encode()))
+    }
+
+    fn on_direct(&mut self, frame: &[u8]) -> Result<Output, Error> {
+        match (Frame::decode(frame)?, &mut self.state) {
+            (Frame::KeyGrant(g), MemberState::AwaitingGrant(_)) => self.on_grant(g, frame),
+            (Frame::Welcome(w), MemberState::AwaitingAdd(s)) => {
+                if w.body.room_id != s.room_id {
+                    return Err(Error::WrongRoom);
+                }
+                if !w.verify(&s.owner_sign_pk) {
+                    return Err(Error::BadSignature);
+                }
+                if w.body.joiner_sign_pk != s.sign_key.public() {
+                    return Err(Error::Unexpected("welcome for another joiner"));
+                }
+                s.welcome = Some(w.body);
+                Ok(Output::default())
+            }
+            _ => Err(Error::Unexpected("directed frame not expected in this state")),
+        }
+    }
+
+    fn on_grant(&mut self, g: Signed<KeyGrant>, bytes: &[u8]) -> Result<Output, Error> {
+        let MemberState::AwaitingGrant(s) = &self.state else { return Err(Error::Unexpected("grant")) };
+        if g.body.room_id != s.room_id {
+            return Err(Error::WrongRoom);
+        }
+        if !g.verify(&s.owner_sign_pk) {
+            return Err(Error::BadSignature);
+        }
+        if g.body.joiner_sign_pk != s.sign_key.public() || g.body.request_hash != s.request_hash {
+            return Err(Error::Unexpected("grant answers another request"));
+        }
+        let (payload, export) = join::open_grant(&g.body, &s.eph, &s.psk)?;
+        let tag = join::confirm_tag(&export, payload.epoch_secret.as_ref(), &s.request_hash, &join::grant_hash(bytes));
+        let confirm = Signed::sign(
+            JoinConfirm { room_id: s.room_id, invite_pk: g.body.invite_pk, joiner_sign_pk: s.sign_key.public(), tag },
+            &s.sign_key,
+        );
+        let next = AwaitingAdd {
+            room_id: s.room_id,
+            owner_sign_pk: s.owner_sign_pk,
+            policy: payload.policy,
+            sign_key: s.sign_key.clone(),
+            kx_key: s.kx_key.clone(),
+            welcome: None,
+        };
+        // Dropping the AwaitingGrant state zeroizes the ephemeral key and the PSK.
+        self.state = MemberState::AwaitingAdd(Box::new(next));
+        let mut out = Output::event(Event::Granted);
+        out.to_relay.push(self.submit(confirm.encode()));
+        Ok(out)
+    }
+
+    fn on_deliver(&mut self, seq: u64, frame: &[u8]) -> Result<Output, Error> {
+        match &mut self.state {
+            MemberState::AwaitingAdd(_) => self.on_first_commit(seq, frame),
+            MemberState::Joined(j) => {
+                let pos = j.view.position(seq)?;
+                j.view.consume(seq, &pos);
+                Ok(match self.on_log(frame, seq, &pos) {
+                    Ok(o) => o,
+                    Err(error) => Output::event(Event::FrameRejected { position: seq, error }),
+                })
+            }
+            MemberState::Gone(..) => Ok(Output::default()),
+            MemberState::AwaitingGrant(_) => Err(Error::NotJoined),
+        }
+    }
+
+    /// The commit that adds us, with the welcome that came before it, makes us a member.
+    fn on_first_commit(&mut self, seq: u64, bytes: &[u8]) -> Result<Output, Error> {
+        let MemberState::AwaitingAdd(s) = &self.state else { return Err(Error::NotJoined) };
+        let Frame::Commit(f) = Frame::decode(bytes)? else {
+            return Err(Error::Unexpected("log entry before the commit that adds us"));
+        };
+        let c = &f.body;
+        if c.room_id != s.room_id {
+            return Err(Error::WrongRoom);
+        }
+        if !f.verify(&s.owner_sign_pk) {
+            return Err(Error::BadSignature);
+        }
+        let me = s.sign_key.public();
+        let Change::Add { member, sign_pk, .. } = &c.change else {
+            return Err(Error::Unexpected("log entry before the commit that adds us"));
+        };
+        if *sign_pk != me {
+            return Err(Error::Unexpected("commit adds someone else"));
+        }
+        let w = s.welcome.as_ref().ok_or(Error::Unexpected("commit before its welcome"))?;
+        if w.member != *member || w.epoch != c.epoch {
+            return Err(Error::ForkDetected);
+        }
+        let mut roster = Roster::default();
+        for (m, pk) in &w.roster {
+            roster.insert(*m, RosterEntry { sign_pk: *pk, kx_pk: [0; 32] })?;
+        }
+        if roster.digest() != c.roster_digest || roster.get(0).map(|e| e.sign_pk) != Some(s.owner_sign_pk) {
+            return Err(Error::ForkDetected);
+        }
+        let expected_mode = match s.policy {
+            HistoryPolicy::SinceLastRotation => KeyMode::Derived,
+            HistoryPolicy::SinceJoin => KeyMode::Fresh,
+        };
+        if c.key_mode != expected_mode {
+            return Err(Error::Unexpected("commit key mode does not match the room policy"));
+        }
+        let (secret, prev, _) = epoch::open_share(c, *member, &[&s.kx_key])?;
+        let mut chain;
+        match (c.key_mode, prev) {
+            (KeyMode::Derived, Some(prev)) => {
+                if !crypto::ct_eq(epoch::derived_secret(&prev, c).expose(), secret.expose()) {
+                    return Err(Error::ForkDetected);
+                }
+                let e_prev = c.epoch.checked_sub(1).ok_or(Error::ForkDetected)?;
+                chain = EpochChain::new(Epoch::new(&s.room_id, e_prev, c.prev_epoch_hash, 0, false, prev), self.retained_epochs);
+                chain.push(Epoch::new(&s.room_id, c.epoch, epoch::epoch_hash(bytes), seq, false, secret));
+            }
+            (KeyMode::Fresh, None) => {
+                chain = EpochChain::new(Epoch::new(&s.room_id, c.epoch, epoch::epoch_hash(bytes), seq, false, secret), self.retained_epochs);
+            }
+            _ => return Err(Error::Forged),
+        }
+        let view = RoomView {
+            room_id: s.room_id,
+            owner_sign_pk: s.owner_sign_pk,
+            policy: s.policy,
+            me: *member,
+            sign_key: s.sign_key.clone(),
+            roster,
+            former: BTreeMap::new(),
+            chain,
+            live_start: seq,
+            live_next: seq + 1,
+            history_next: None,
+            send_seq: (c.epoch, 0),
+            padding: self.padding.clone(),
+            channel_binding: self.channel_binding,
+            next_req: self.next_req,
+        };
+        let epoch_no = c.epoch;
+        let member_no = *member;
+        let kx = s.kx_key.clone();
+        self.state = MemberState::Joined(Box::new(Joined { view, kx_keys: vec![kx] }));
+        Ok(Output::event(Event::Joined { member: member_no, epoch: epoch_no }))
+    }
+
+    fn on_log(&mut self, frame: &[u8], seq: u64, pos: &Position) -> Result<Output, Error> {
+        let history = matches!(pos, Position::History);
+        let j = self.joined_mut()?;
+        match Frame::decode(frame)? {
+            Frame::Message(f) => Ok(Output::event(j.view.receive_message(&f, seq, history)?)),
+            // Commits below our live stream predate us: they hold no share for us and their
+            // chain is not ours to check.
+            Frame::Commit(_) if history => Ok(Output::default()),
+            Frame::Commit(f) => self.on_commit(f, frame, seq),
+            Frame::KeyUpdate(_) | Frame::Leave(_) if history => Ok(Output::default()),
+            Frame::KeyUpdate(f) => Ok(Output::event(j.view.receive_key_update(&f)?)),
+            Frame::Leave(f) => Ok(Output::event(j.view.receive_leave(&f)?)),
+            Frame::DeleteRoom(f) => {
+                j.view.check_delete(&f)?;
+                let room = j.view.room_id;
+                self.state = MemberState::Gone(room, GoneReason::Deleted);
+                Ok(Output::event(Event::RoomDeleted))
+            }
+            _ => Err(Error::Unexpected("frame kind not in a room log")),
+        }
+    }
+
+    fn on_commit(&mut self, f: Signed<Commit>, bytes: &[u8], seq: u64) -> Result<Output, Error> {
+        let j = self.joined_mut()?;
+        let v = &mut j.view;
+        let c = &f.body;
+        if c.room_id != v.room_id {
+            return Err(Error::WrongRoom);
+        }
+        if !f.verify(&v.owner_sign_pk) {
+            return Err(Error::BadSignature);
+        }
+        let cur = v.chain.current().ok_or(Error::NotJoined)?;
+        if c.epoch != cur.number.wrapping_add(1) {
+            return Err(if c.epoch > cur.number { Error::UnknownEpoch { known: cur.number, got: c.epoch } } else { Error::ForkDetected });
+        }
+        if c.prev_epoch_hash != cur.hash {
+            return Err(Error::ForkDetected);
+        }
+        let mut roster = v.roster.clone();
+        let reason = match &c.change {
+            Change::Rotate => EpochReason::Rotation,
+            Change::Add { member, sign_pk, kx_pk, .. } => {
+                roster.insert(*member, RosterEntry { sign_pk: *sign_pk, kx_pk: *kx_pk }).map_err(|_| Error::ForkDetected)?;
+                EpochReason::MemberAdded(*member)
+            }
+            Change::Remove { member } => {
+                roster.remove(*member).ok_or(Error::ForkDetected)?;
+                EpochReason::MemberRemoved(*member)
+            }
+        };
+        if roster.digest() != c.roster_digest {
+            return Err(Error::ForkDetected);
+        }
+        if reason == EpochReason::MemberRemoved(v.me) {
+            let room = v.room_id;
+            self.state = MemberState::Gone(room, GoneReason::Removed);
+            return Ok(Output::event(Event::RemovedFromRoom));
+        }
+        let derived_ok = matches!(c.change, Change::Add { .. }) && v.policy == HistoryPolicy::SinceLastRotation;
+        let secret = match c.key_mode {
+            KeyMode::Fresh => {
+                let keys: Vec<&KxKey> = j.kx_keys.iter().collect();
+                let (s, _, used) = epoch::open_share(c, v.me, &keys)?;
+                // A share opened with key `used`: every older key can go.
+                j.kx_keys.truncate(used + 1);
+                s
+            }
+            KeyMode::Derived if derived_ok => {
+                let prev = cur.secret.as_ref().ok_or(Error::EpochExpired { epoch: cur.number })?;
+                epoch::derived_secret(prev, c)
+            }
+            KeyMode::Derived => return Err(Error::Unexpected("derived key for a change that needs a fresh one")),
+        };
+        if let Change::Remove { member } = &c.change {
+            if let Some(e) = v.roster.get(*member) {
+                v.former.insert(*member, (e.sign_pk, c.epoch));
+            }
+        }
+        v.roster = roster;
+        let closes = epoch::closes_previous(&c.change);
+        v.chain.push(Epoch::new(&v.room_id, c.epoch, epoch::epoch_hash(bytes), seq, closes, secret));
+        Ok(Output::event(Event::EpochChanged { epoch: c.epoch, reason }))
+    }
+}

@@ -1,0 +1,588 @@
+//! The owner: creates the room, issues invites, answers joins, and is the only author of
+//! commits (membership and epoch keys). It is also member 0 and chats like any member.
+//!
+//! Invariants: the owner applies a commit only when the relay hands it back in the room's
+//! order, so its view never runs ahead of what members see; at most one commit is in flight,
+//! and later membership operations wait in a queue; the owner's authority is checked in one
+//! place at the relay ([`crate::relay::RuleBook`]) and exercised only here.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use rand_core::CryptoRng;
+
+use crate::crypto::{self, KxKey, Secret32, SignKey};
+use crate::epoch::{self, Epoch, EpochChain};
+use crate::error::Error;
+use crate::event::{EpochReason, Event, Output};
+use crate::fingerprint;
+use crate::frame::{
+    Change, Commit, CreateRoom, DeleteRoom, Frame, HistoryPolicy, JoinConfirm, JoinRequest, KeyMode, MemberNo,
+    RegisterInvite, RevokeInvite, RoomId, Signed, Welcome, OWNER_MEMBER,
+};
+use crate::invite::{invite_keys, Invite};
+use crate::join::{self, GrantPayload};
+use crate::relay::proto::{ClientRequest, RelayMessage};
+use crate::room::{room_id_for, RoomConfig, Roster, RosterEntry};
+use crate::view::{Position, RoomView};
+
+/// Most join requests the owner holds unanswered at once.
+pub const MAX_PENDING_JOINS: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InviteStatus {
+    Open,
+    Used,
+    Revoked,
+}
+
+#[derive(Debug)]
+pub(crate) struct OwnerInvite {
+    pub psk: Secret32,
+    pub expires_at: u64,
+    pub status: InviteStatus,
+}
+
+#[derive(Debug)]
+pub(crate) enum JoinStage {
+    Requested,
+    Granted { export: Secret32, granted_secret: Option<Secret32>, grant_hash: [u8; 32] },
+    Confirmed,
+}
+
+#[derive(Debug)]
+pub(crate) struct PendingJoin {
+    pub request: JoinRequest,
+    pub request_hash: [u8; 32],
+    pub name: String,
+    pub stage: JoinStage,
+}
+
+/// A membership operation waiting for the commit in flight to land.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Op {
+    Add([u8; 32]),
+    Remove(MemberNo),
+    Rotate,
+}
+
+#[derive(Debug)]
+pub(crate) struct PendingCommit {
+    pub req_id: u32,
+    pub bytes: Vec<u8>,
+    pub secret: Secret32,
+}
+
+/// The room's owner.
+#[derive(Debug)]
+pub struct Owner {
+    pub(crate) view: RoomView,
+    pub(crate) kx_key: KxKey,
+    pub(crate) config: RoomConfig,
+    pub(crate) create_frame: Vec<u8>,
+    pub(crate) invites: BTreeMap<[u8; 32], OwnerInvite>,
+    pub(crate) joins: BTreeMap<[u8; 32], PendingJoin>,
+    pub(crate) next_member: MemberNo,
+    pub(crate) pending: Option<PendingCommit>,
+    pub(crate) queue: VecDeque<Op>,
+    pub(crate) deleted: bool,
+}
+
+impl Owner {
+    /// Creates a room: fresh room keys, a room id bound to them, epoch 0 holding only the owner.
+    /// The output carries the `CreateRoom` request for the relay.
+    pub fn create(config: RoomConfig, rng: &mut impl CryptoRng) -> (Self, Output) {
+        let sign_key = SignKey::generate(rng);
+        let kx_key = KxKey::generate(rng);
+        let mut salt = [0u8; 16];
+        rng.fill_bytes(&mut salt);
+        let room_id = room_id_for(&sign_key.public(), &kx_key.public(), &salt);
+        let create = Signed::sign(
+            CreateRoom {
+                room_id,
+                salt,
+                owner_sign_pk: sign_key.public(),
+                owner_kx_pk: kx_key.public(),
+                policy: config.policy,
+            },
+            &sign_key,
+        );
+        let create_frame = create.encode();
+        let genesis = Epoch::new(&room_id, 0, epoch::epoch_hash(&create_frame), 1, false, Secret32::random(rng));
+        let view = RoomView {
+            room_id,
+            owner_sign_pk: sign_key.public(),
+            policy: config.policy,
+            me: OWNER_MEMBER,
+            roster: Roster::with_owner(sign_key.public(), kx_key.public()),
+            sign_key,
+            former: BTreeMap::new(),
+            chain: EpochChain::new(genesis, config.retained_epochs),
+            live_start: 1,
+            live_next: 1,
+            history_next: None,
+            send_seq: (0, 0),
+            padding: config.padding.clone(),
+            channel_binding: None,
+            next_req: 0,
+        };
+        let mut owner = Self {
+            view,
+            kx_key,
+            config,
+            create_frame: create_frame.clone(),
+            invites: BTreeMap::new(),
+            joins: BTreeMap::new(),
+            next_member: 1,
+            pending: None,
+            queue: VecDeque::new(),
+            deleted: false,
+        };
+        let out = Output::request(owner.view.submit(create_frame));
+        (owner, out)
+    }
+
+    /// The room id.
+    pub fn room_id(&self) -> RoomId {
+        self.view.room_id
+    }
+    /// The owner's Ed25519 room key.
+    pub fn sign_public(&self) -> [u8; 32] {
+        self.view.sign_key.public()
+    }
+    /// The newest epoch.
+    pub fn epoch(&self) -> u32 {
+        self.view.chain.current_number()
+    }
+    /// The roster.
+    pub fn roster(&self) -> &Roster {
+        &self.view.roster
+    }
+    /// The room's configuration.
+    pub fn config(&self) -> &RoomConfig {
+        &self.config
+    }
+    /// The fingerprint of a member (the owner is member 0).
+    pub fn fingerprint(&self, member: MemberNo) -> Result<String, Error> {
+        let e = self.view.roster.get(member).ok_or(Error::NoSuchMember(member))?;
+        Ok(fingerprint::fingerprint(&self.view.room_id, &e.sign_pk))
+    }
+    /// Whether a commit is waiting for the relay.
+    pub fn commit_in_flight(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// A new link to the relay is up; `channel_binding` is its handshake hash. The relay's
+    /// challenge follows; the owner answers it in [`Self::handle`].
+    pub fn on_connected(&mut self, channel_binding: [u8; 32]) {
+        self.view.channel_binding = Some(channel_binding);
+    }
+
+    /// The request that (re-)creates the room at a relay: send it once after creation, or
+    /// again if the relay lost it.
+    pub fn create_request(&mut self) -> Vec<u8> {
+        let f = self.create_frame.clone();
+        self.view.submit(f)
+    }
+
+    fn live(&self) -> Result<(), Error> {
+        if self.deleted {
+            return Err(Error::RoomDeleted);
+        }
+        Ok(())
+    }
+
+    /// Issues a single-use invite valid for `ttl_secs` from `now`; the output registers its
+    /// commitment with the relay.
+    pub fn invite(
+        &mut self,
+        now: u64,
+        ttl_secs: u64,
+        relay_addr: &str,
+        relay_pk: [u8; 32],
+        rng: &mut impl CryptoRng,
+    ) -> Result<(Invite, Output), Error> {
+        self.live()?;
+        let expires_at = now.checked_add(ttl_secs).ok_or(Error::InvalidArgument("ttl overflows"))?;
+        let token = Invite::new_token(rng);
+        let keys = invite_keys(&self.view.room_id, &token);
+        let invite_pk = keys.sign.public();
+        let invite = Invite {
+            room_id: self.view.room_id,
+            owner_sign_pk: self.sign_public(),
+            owner_kx_pk: self.kx_key.public(),
+            token,
+            expires_at,
+            relay_addr: relay_addr.to_string(),
+            relay_pk,
+        };
+        if invite.relay_addr.is_empty() || !invite.relay_addr.bytes().all(|b| b.is_ascii_graphic() && b != b'&' && b != b'=') {
+            return Err(Error::InvalidArgument("relay address"));
+        }
+        let reg = Signed::sign(RegisterInvite { room_id: self.view.room_id, invite_pk, expires_at }, &self.view.sign_key);
+        self.invites.insert(invite_pk, OwnerInvite { psk: keys.psk, expires_at, status: InviteStatus::Open });
+        Ok((invite, Output::request(self.view.submit(reg.encode()))))
+    }
+
+    /// Revokes an unused invite (by its commitment, [`Invite::invite_pk`]).
+    pub fn revoke_invite(&mut self, invite_pk: [u8; 32]) -> Result<Output, Error> {
+        self.live()?;
+        let inv = self.invites.get_mut(&invite_pk).ok_or(Error::InviteUnknown)?;
+        match inv.status {
+            InviteStatus::Used => return Err(Error::InviteUsed),
+            InviteStatus::Revoked => return Err(Error::InviteRevoked),
+            InviteStatus::Open => inv.status = InviteStatus::Revoked,
+        }
+        self.joins.retain(|_, j| j.request.invite_pk != invite_pk);
+        let f = Signed::sign(RevokeInvite { room_id: self.view.room_id, invite_pk }, &self.view.sign_key);
+        Ok(Output::request(self.view.submit(f.encode())))
+    }
+
+    /// Grants a pending join request ([`Event::JoinRequested`]).
+    pub fn approve_join(&mut self, joiner: [u8; 32], rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        self.live()?;
+        let join = self.joins.get(&joiner).ok_or(Error::NoSuchJoin)?;
+        if !matches!(join.stage, JoinStage::Requested) {
+            return Err(Error::NoSuchJoin);
+        }
+        let invite = self.invites.get(&join.request.invite_pk).ok_or(Error::InviteUnknown)?;
+        let current = self.view.chain.current().ok_or(Error::NotJoined)?;
+        let granted_secret = match self.config.policy {
+            HistoryPolicy::SinceLastRotation => current.secret.clone(),
+            HistoryPolicy::SinceJoin => None,
+        };
+        let payload = GrantPayload { policy: self.config.policy, epoch: current.number, epoch_secret: granted_secret.clone() };
+        let (grant, export) = join::seal_grant(&join.request, join.request_hash, &invite.psk, &payload, &self.view.sign_key, rng)?;
+        let bytes = grant.encode();
+        let grant_hash = join::grant_hash(&bytes);
+        if let Some(j) = self.joins.get_mut(&joiner) {
+            j.stage = JoinStage::Granted { export, granted_secret, grant_hash };
+        }
+        Ok(Output::request(self.view.submit(bytes)))
+    }
+
+    /// Refuses a pending join request and revokes the invite it used.
+    pub fn reject_join(&mut self, joiner: [u8; 32]) -> Result<Output, Error> {
+        let join = self.joins.remove(&joiner).ok_or(Error::NoSuchJoin)?;
+        self.revoke_invite(join.request.invite_pk)
+    }
+
+    /// Removes a member: a fresh epoch key reaches every remaining member but it.
+    pub fn remove(&mut self, member: MemberNo, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        self.live()?;
+        if member == OWNER_MEMBER {
+            return Err(Error::InvalidArgument("the owner cannot remove itself; delete the room"));
+        }
+        if !self.view.roster.contains(member) {
+            return Err(Error::NoSuchMember(member));
+        }
+        self.enqueue(Op::Remove(member), rng)
+    }
+
+    /// Rotates the epoch key now.
+    pub fn rotate(&mut self, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        self.live()?;
+        self.enqueue(Op::Rotate, rng)
+    }
+
+    /// Deletes the room: the relay drops it and every member erases its keys.
+    pub fn delete_room(&mut self) -> Result<Output, Error> {
+        self.live()?;
+        let f = Signed::sign(DeleteRoom { room_id: self.view.room_id }, &self.view.sign_key);
+        Ok(Output::request(self.view.submit(f.encode())))
+    }
+
+    /// Sends a room message.
+    pub fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        self.live()?;
+        self.view.send(content, rng)
+    }
+
+    /// Asks the relay to acknowledge everything read so far (its cursor for this identity).
+    pub fn ack(&self) -> Option<Vec<u8>> {
+        self.view.ack()
+    }
+
+    fn enqueue(&mut self, op: Op, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        if !self.queue.contains(&op) {
+            self.queue.push_back(op);
+        }
+        Ok(self.pump(rng))
+    }
+
+    /// Starts the next queued operation if no commit is in flight. Operations that became
+    /// moot (a member already gone) are dropped.
+    fn pump(&mut self, rng: &mut impl CryptoRng) -> Output {
+        let mut out = Output::default();
+        while self.pending.is_none() {
+            let Some(op) = self.queue.pop_front() else { break };
+            match self.make_commit(&op, rng) {
+                Ok(o) => out.extend(o),
+                Err(error) => out.events.push(Event::FrameRejected { position: 0, error }),
+            }
+        }
+        out
+    }
+
+    fn make_commit(&mut self, op: &Op, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let current = self.view.chain.current().ok_or(Error::NotJoined)?;
+        let epoch = current.number.checked_add(1).ok_or(Error::CounterExhausted)?;
+        let mut roster = self.view.roster.clone();
+        let mut welcome_for: Option<([u8; 32], MemberNo)> = None;
+        let (change, mode) = match op {
+            Op::Rotate => (Change::Rotate, KeyMode::Fresh),
+            Op::Remove(m) => {
+                roster.remove(*m).ok_or(Error::NoSuchMember(*m))?;
+                (Change::Remove { member: *m }, KeyMode::Fresh)
+            }
+            Op::Add(joiner) => {
+                let join = self.joins.get(joiner).ok_or(Error::NoSuchJoin)?;
+                if !matches!(join.stage, JoinStage::Confirmed) {
+                    return Err(Error::NoSuchJoin);
+                }
+                let member = self.next_member;
+                let r = &join.request;
+                roster.insert(member, RosterEntry { sign_pk: r.joiner_sign_pk, kx_pk: r.joiner_kx_pk })?;
+                welcome_for = Some((r.joiner_sign_pk, member));
+                let mode = match self.config.policy {
+                    HistoryPolicy::SinceLastRotation => KeyMode::Derived,
+                    HistoryPolicy::SinceJoin => KeyMode::Fresh,
+                };
+                let change = Change::Add { member, sign_pk: r.joiner_sign_pk, kx_pk: r.joiner_kx_pk, invite_pk: r.invite_pk };
+                (change, mode)
+            }
+        };
+        let mut commit = Commit {
+            room_id: self.view.room_id,
+            epoch,
+            prev_epoch_hash: current.hash,
+            roster_digest: roster.digest(),
+            change,
+            key_mode: mode,
+            shares: Vec::new(),
+        };
+        let prev_secret = current.secret.as_ref().ok_or(Error::NotJoined)?;
+        match mode {
+            KeyMode::Derived => {
+                let secret = epoch::derived_secret(prev_secret, &commit);
+                if let Some((_, member)) = welcome_for {
+                    let kx = roster.get(member).map(|e| e.kx_pk).ok_or(Error::NoSuchMember(member))?;
+                    commit.shares.push(epoch::seal_share(&commit, member, &kx, &[&secret, prev_secret], rng)?);
+                }
+                self.finish_commit(commit, secret, roster, welcome_for)
+            }
+            KeyMode::Fresh => {
+                let secret = Secret32::random(rng);
+                for (m, e) in roster.iter().filter(|(m, _)| *m != OWNER_MEMBER) {
+                    commit.shares.push(epoch::seal_share(&commit, m, &e.kx_pk, &[&secret], rng)?);
+                }
+                self.finish_commit(commit, secret, roster, welcome_for)
+            }
+        }
+    }
+
+    fn finish_commit(
+        &mut self,
+        commit: Commit,
+        secret: Secret32,
+        roster: Roster,
+        welcome_for: Option<([u8; 32], MemberNo)>,
+    ) -> Result<Output, Error> {
+        let epoch = commit.epoch;
+        let signed = Signed::sign(commit, &self.view.sign_key);
+        let bytes = signed.encode();
+        let mut out = Output::default();
+        if let Some((joiner_sign_pk, member)) = welcome_for {
+            let welcome = Welcome {
+                room_id: self.view.room_id,
+                joiner_sign_pk,
+                member,
+                epoch,
+                roster: roster.iter().map(|(m, e)| (m, e.sign_pk)).collect(),
+            };
+            let w = Signed::sign(welcome, &self.view.sign_key);
+            out.to_relay.push(self.view.submit(w.encode()));
+        }
+        let req = self.view.submit(bytes.clone());
+        self.pending = Some(PendingCommit { req_id: self.view.next_req, bytes, secret });
+        out.to_relay.push(req);
+        Ok(out)
+    }
+
+    /// Handles one message from the relay. `now` (Unix seconds) checks invite expiry; `rng`
+    /// feeds commits the owner makes in response (joins confirmed, members leaving, rotation).
+    pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        match RelayMessage::decode(bytes)? {
+            RelayMessage::Challenge { nonce } => Ok(Output::request(self.view.authenticate(&nonce)?)),
+            RelayMessage::Accepted { req_id, seq } => Ok(Output::event(Event::Accepted { req_id, seq })),
+            RelayMessage::Rejected { req_id, code } => {
+                let mut out = Output::event(Event::Rejected { req_id, code });
+                if self.pending.as_ref().is_some_and(|p| p.req_id == req_id) {
+                    self.pending = None;
+                    out.extend(self.pump(rng));
+                }
+                Ok(out)
+            }
+            RelayMessage::FetchDone { next, .. } => Ok(Output::event(Event::HistoryDone { next })),
+            RelayMessage::Direct { room_id, id, frame } => {
+                if room_id != self.view.room_id {
+                    return Err(Error::WrongRoom);
+                }
+                let mut out = match self.on_direct(&frame, now, rng) {
+                    Ok(o) => o,
+                    Err(error) => Output::event(Event::FrameRejected { position: id, error }),
+                };
+                out.to_relay.push(ClientRequest::AckDirect { room_id, id }.encode());
+                Ok(out)
+            }
+            RelayMessage::Deliver { room_id, seq, frame } => {
+                if room_id != self.view.room_id {
+                    return Err(Error::WrongRoom);
+                }
+                let pos = self.view.position(seq)?;
+                self.view.consume(seq, &pos);
+                Ok(match self.on_log(&frame, seq, &pos, rng) {
+                    Ok(o) => o,
+                    Err(error) => Output::event(Event::FrameRejected { position: seq, error }),
+                })
+            }
+        }
+    }
+
+    fn on_direct(&mut self, frame: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        match Frame::decode(frame)? {
+            Frame::JoinRequest(f) => self.on_join_request(f, frame, now, rng),
+            Frame::JoinConfirm(f) => self.on_join_confirm(f, rng),
+            _ => Err(Error::Unexpected("directed frame the owner does not take")),
+        }
+    }
+
+    fn on_join_request(&mut self, f: Signed<JoinRequest>, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let r = &f.body;
+        if r.room_id != self.view.room_id {
+            return Err(Error::WrongRoom);
+        }
+        let inv = self.invites.get(&r.invite_pk).ok_or(Error::InviteUnknown)?;
+        match inv.status {
+            InviteStatus::Used => return Err(Error::InviteUsed),
+            InviteStatus::Revoked => return Err(Error::InviteRevoked),
+            InviteStatus::Open => {}
+        }
+        if now > inv.expires_at {
+            return Err(Error::InviteExpired);
+        }
+        if !f.verify(&r.invite_pk) {
+            return Err(Error::WrongToken);
+        }
+        if !r.verify_joiner() {
+            return Err(Error::BadSignature);
+        }
+        if self.view.roster.find(&r.joiner_sign_pk).is_some() || self.joins.contains_key(&r.joiner_sign_pk) {
+            return Err(Error::Unexpected("joiner key already known"));
+        }
+        if self.joins.len() >= MAX_PENDING_JOINS {
+            return Err(Error::Unexpected("too many pending joins"));
+        }
+        let name = join::open_intro(r, &self.kx_key, &inv.psk)?;
+        let joiner = r.joiner_sign_pk;
+        let fingerprint = fingerprint::fingerprint(&self.view.room_id, &joiner);
+        self.joins.insert(
+            joiner,
+            PendingJoin { request: f.body, request_hash: join::request_hash(bytes), name: name.clone(), stage: JoinStage::Requested },
+        );
+        if self.config.auto_approve {
+            return self.approve_join(joiner, rng);
+        }
+        Ok(Output::event(Event::JoinRequested { joiner, name, fingerprint }))
+    }
+
+    fn on_join_confirm(&mut self, f: Signed<JoinConfirm>, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let c = &f.body;
+        if c.room_id != self.view.room_id {
+            return Err(Error::WrongRoom);
+        }
+        let join = self.joins.get_mut(&c.joiner_sign_pk).ok_or(Error::NoSuchJoin)?;
+        if !f.verify(&c.joiner_sign_pk) {
+            return Err(Error::BadSignature);
+        }
+        let JoinStage::Granted { export, granted_secret, grant_hash } = &join.stage else {
+            return Err(Error::Unexpected("confirmation without a grant"));
+        };
+        let expected = join::confirm_tag(export, granted_secret.as_ref(), &join.request_hash, grant_hash);
+        if !crypto::ct_eq(&expected, &c.tag) {
+            return Err(Error::Forged);
+        }
+        join.stage = JoinStage::Confirmed;
+        self.enqueue(Op::Add(c.joiner_sign_pk), rng)
+    }
+
+    fn on_log(&mut self, frame: &[u8], seq: u64, pos: &Position, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let history = matches!(pos, Position::History);
+        match Frame::decode(frame)? {
+            Frame::Message(f) => {
+                let ev = self.view.receive_message(&f, seq, history)?;
+                let mut out = Output::event(ev);
+                let over = self.view.chain.current().is_some_and(|e| e.messages >= self.config.rotate_every);
+                if over && self.pending.is_none() && !self.queue.contains(&Op::Rotate) {
+                    out.extend(self.enqueue(Op::Rotate, rng)?);
+                }
+                Ok(out)
+            }
+            Frame::Commit(_) => self.on_own_commit(frame, seq, rng),
+            Frame::KeyUpdate(f) => Ok(Output::event(self.view.receive_key_update(&f)?)),
+            Frame::Leave(f) => {
+                let ev = self.view.receive_leave(&f)?;
+                let mut out = Output::event(ev);
+                if self.view.roster.contains(f.body.member) {
+                    out.extend(self.enqueue(Op::Remove(f.body.member), rng)?);
+                }
+                Ok(out)
+            }
+            Frame::DeleteRoom(f) => {
+                self.view.check_delete(&f)?;
+                self.deleted = true;
+                self.view.erase_keys();
+                Ok(Output::event(Event::RoomDeleted))
+            }
+            _ => Err(Error::Unexpected("frame kind not in a room log")),
+        }
+    }
+
+    fn on_own_commit(&mut self, bytes: &[u8], seq: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let matches = self.pending.as_ref().is_some_and(|p| crypto::ct_eq(&p.bytes, bytes));
+        if !matches {
+            return Err(Error::ForkDetected);
+        }
+        let Some(p) = self.pending.take() else { return Err(Error::ForkDetected) };
+        let Frame::Commit(c) = Frame::decode(bytes)? else { return Err(Error::ForkDetected) };
+        let c = c.body;
+        let reason = match &c.change {
+            Change::Rotate => EpochReason::Rotation,
+            Change::Add { member, sign_pk, kx_pk, invite_pk } => {
+                self.view.roster.insert(*member, RosterEntry { sign_pk: *sign_pk, kx_pk: *kx_pk })?;
+                self.next_member = member.saturating_add(1);
+                self.joins.remove(sign_pk);
+                if let Some(inv) = self.invites.get_mut(invite_pk) {
+                    inv.status = InviteStatus::Used;
+                }
+                EpochReason::MemberAdded(*member)
+            }
+            Change::Remove { member } => {
+                if let Some(e) = self.view.roster.remove(*member) {
+                    self.view.former.insert(*member, (e.sign_pk, c.epoch));
+                }
+                self.queue.retain(|op| op != &Op::Remove(*member));
+                EpochReason::MemberRemoved(*member)
+            }
+        };
+        let closes = epoch::closes_previous(&c.change);
+        self.view.chain.push(Epoch::new(&self.view.room_id, c.epoch, epoch::epoch_hash(bytes), seq, closes, p.secret));
+        let mut out = Output::event(Event::EpochChanged { epoch: c.epoch, reason });
+        out.extend(self.pump(rng));
+        Ok(out)
+    }
+
+    /// Requests history below the live stream (the owner has none; kept for symmetry).
+    pub fn fetch_history(&mut self, limit: u32) -> Output {
+        self.view.fetch_history(limit)
+    }
+}

@@ -1,0 +1,12 @@
+//! The relay's side: the client-relay requests ([`proto`]), the refusals ([`Reject`]) and the
+//! rule book ([`RuleBook`]), a sans-IO state machine that the reference relay wraps with
+//! sockets and storage.
+
+pub mod proto;
+mod record;
+mod reject;
+mod book;
+
+pub use book::{ConnId, Outgoing, RelayConfig, RuleBook};
+pub use proto::{ClientRequest, RelayMessage};
+pub use reject::Reject;

@@ -1,0 +1,306 @@
+//! What the relay knows of one room, and every check it makes on a frame for that room.
+//!
+//! Invariants: a member enters the roster only through an owner-signed commit naming an
+//! invite whose joiner confirmed; every frame is verified against a key the relay already holds
+//! (the owner's from room creation, a member's from the commit that added it, an invite's from
+//! the owner-signed registration), never against a key the frame itself claims. A check that
+//! fails leaves the record untouched.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::epoch;
+use crate::frame::{
+    Change, Commit, HistoryPolicy, JoinConfirm, JoinRequest, KeyGrant, KeyMode, MemberNo, Message, Signed, Welcome,
+    MAX_MEMBERS, OWNER_MEMBER,
+};
+use crate::relay::Reject;
+use crate::room::ROTATION_GRACE;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JoinStage {
+    Requested,
+    Granted,
+    Confirmed,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PendingJoin {
+    pub joiner_sign_pk: [u8; 32],
+    pub stage: JoinStage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InviteStatus {
+    Open,
+    Used,
+    Revoked,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct InviteRecord {
+    pub expires_at: u64,
+    pub status: InviteStatus,
+    pub pending: Vec<PendingJoin>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MemberRecord {
+    pub sign_pk: [u8; 32],
+    pub left: bool,
+    /// First log position this member may fetch.
+    pub floor: u64,
+    /// First log position not yet acknowledged.
+    pub cursor: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct RoomRecord {
+    pub owner_sign_pk: [u8; 32],
+    pub policy: HistoryPolicy,
+    pub members: BTreeMap<MemberNo, MemberRecord>,
+    pub next_member: MemberNo,
+    pub invites: BTreeMap<[u8; 32], InviteRecord>,
+    pub epoch: u32,
+    pub epoch_hash: [u8; 32],
+    pub epoch_starts: BTreeMap<u32, u64>,
+    pub closes_previous: bool,
+    /// Highest sequence number accepted per (epoch, sender), for the current and previous epoch.
+    pub senders: BTreeMap<(u32, MemberNo), u32>,
+    pub log: VecDeque<(u64, Vec<u8>)>,
+    pub next_seq: u64,
+    pub deleted: bool,
+}
+
+/// What accepting a commit changes, computed before anything changes.
+pub(crate) struct CommitEffect {
+    pub added: Option<(MemberNo, [u8; 32], [u8; 32])>,
+    pub removed: Option<MemberNo>,
+}
+
+impl RoomRecord {
+    pub(crate) fn new(owner_sign_pk: [u8; 32], policy: HistoryPolicy, genesis_hash: [u8; 32]) -> Self {
+        let mut members = BTreeMap::new();
+        members.insert(OWNER_MEMBER, MemberRecord { sign_pk: owner_sign_pk, left: false, floor: 1, cursor: 1 });
+        Self {
+            owner_sign_pk,
+            policy,
+            members,
+            next_member: 1,
+            invites: BTreeMap::new(),
+            epoch: 0,
+            epoch_hash: genesis_hash,
+            epoch_starts: BTreeMap::from([(0, 1)]),
+            closes_previous: false,
+            senders: BTreeMap::new(),
+            log: VecDeque::new(),
+            next_seq: 1,
+            deleted: false,
+        }
+    }
+
+    /// A member who may send and read: in the roster and not gone.
+    pub(crate) fn active_member(&self, m: MemberNo) -> Result<&MemberRecord, Reject> {
+        match self.members.get(&m) {
+            Some(r) if !r.left => Ok(r),
+            _ => Err(Reject::NotMember),
+        }
+    }
+
+    pub(crate) fn member_by_key(&self, pk: &[u8; 32]) -> Option<MemberNo> {
+        self.members.iter().find(|(_, r)| &r.sign_pk == pk && !r.left).map(|(m, _)| *m)
+    }
+
+    pub(crate) fn pending_join(&self, joiner: &[u8; 32]) -> Option<(&[u8; 32], &PendingJoin)> {
+        self.invites
+            .iter()
+            .find_map(|(ipk, inv)| inv.pending.iter().find(|p| &p.joiner_sign_pk == joiner).map(|p| (ipk, p)))
+    }
+
+    pub(crate) fn check_join_request(&self, f: &Signed<JoinRequest>, now: u64, max_pending: usize) -> Result<(), Reject> {
+        let r = &f.body;
+        let inv = self.invites.get(&r.invite_pk).ok_or(Reject::InviteUnknown)?;
+        match inv.status {
+            InviteStatus::Used => return Err(Reject::InviteUsed),
+            InviteStatus::Revoked => return Err(Reject::InviteRevoked),
+            InviteStatus::Open => {}
+        }
+        if now > inv.expires_at {
+            return Err(Reject::InviteExpired);
+        }
+        if !f.verify(&r.invite_pk) {
+            return Err(Reject::WrongToken);
+        }
+        if !r.verify_joiner() {
+            return Err(Reject::BadSignature);
+        }
+        if self.member_by_key(&r.joiner_sign_pk).is_some() || self.pending_join(&r.joiner_sign_pk).is_some() {
+            return Err(Reject::BadChange);
+        }
+        if inv.pending.len() >= max_pending {
+            return Err(Reject::TooManyPendingJoins);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_grant(&self, f: &Signed<KeyGrant>) -> Result<(), Reject> {
+        if !f.verify(&self.owner_sign_pk) {
+            return Err(Reject::BadSignature);
+        }
+        let inv = self.invites.get(&f.body.invite_pk).ok_or(Reject::InviteUnknown)?;
+        if inv.status != InviteStatus::Open {
+            return Err(Reject::NoPendingJoin);
+        }
+        match inv.pending.iter().find(|p| p.joiner_sign_pk == f.body.joiner_sign_pk) {
+            Some(p) if p.stage == JoinStage::Requested => Ok(()),
+            _ => Err(Reject::NoPendingJoin),
+        }
+    }
+
+    pub(crate) fn check_confirm(&self, f: &Signed<JoinConfirm>) -> Result<(), Reject> {
+        let inv = self.invites.get(&f.body.invite_pk).ok_or(Reject::InviteUnknown)?;
+        let p = inv.pending.iter().find(|p| p.joiner_sign_pk == f.body.joiner_sign_pk).ok_or(Reject::NoPendingJoin)?;
+        if !f.verify(&p.joiner_sign_pk) {
+            return Err(Reject::BadSignature);
+        }
+        if p.stage != JoinStage::Granted {
+            return Err(Reject::NoPendingJoin);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_welcome(&self, f: &Signed<Welcome>) -> Result<(), Reject> {
+        if !f.verify(&self.owner_sign_pk) {
+            return Err(Reject::BadSignature);
+        }
+        match self.pending_join(&f.body.joiner_sign_pk) {
+            Some((_, p)) if p.stage == JoinStage::Confirmed => Ok(()),
+            _ => Err(Reject::NoPendingJoin),
+        }
+    }
+
+    pub(crate) fn set_stage(&mut self, invite_pk: &[u8; 32], joiner: &[u8; 32], stage: JoinStage) {
+        if let Some(p) = self.invites.get_mut(invite_pk).and_then(|i| i.pending.iter_mut().find(|p| &p.joiner_sign_pk == joiner)) {
+            p.stage = stage;
+        }
+    }
+
+    /// Checks a commit against the owner's key, the chain, the roster and the shares.
+    pub(crate) fn check_commit(&self, f: &Signed<Commit>) -> Result<CommitEffect, Reject> {
+        if !f.verify(&self.owner_sign_pk) {
+            return Err(Reject::BadSignature);
+        }
+        let c = &f.body;
+        if c.epoch != self.epoch.wrapping_add(1) {
+            return Err(Reject::WrongEpoch);
+        }
+        if c.prev_epoch_hash != self.epoch_hash {
+            return Err(Reject::ForkedChain);
+        }
+        let mut roster: BTreeMap<MemberNo, [u8; 32]> = self.members.iter().map(|(m, r)| (*m, r.sign_pk)).collect();
+        let mut effect = CommitEffect { added: None, removed: None };
+        match &c.change {
+            Change::Rotate => {}
+            Change::Add { member, sign_pk, invite_pk, .. } => {
+                if *member < self.next_member || roster.values().any(|pk| pk == sign_pk) {
+                    return Err(Reject::BadChange);
+                }
+                if roster.len() >= MAX_MEMBERS {
+                    return Err(Reject::RoomFull);
+                }
+                let inv = self.invites.get(invite_pk).ok_or(Reject::InviteUnknown)?;
+                if inv.status != InviteStatus::Open {
+                    return Err(if inv.status == InviteStatus::Used { Reject::InviteUsed } else { Reject::InviteRevoked });
+                }
+                let confirmed = inv.pending.iter().any(|p| &p.joiner_sign_pk == sign_pk && p.stage == JoinStage::Confirmed);
+                if !confirmed {
+                    return Err(Reject::NoPendingJoin);
+                }
+                roster.insert(*member, *sign_pk);
+                effect.added = Some((*member, *sign_pk, *invite_pk));
+            }
+            Change::Remove { member } => {
+                if *member == OWNER_MEMBER || roster.remove(member).is_none() {
+                    return Err(Reject::BadChange);
+                }
+                effect.removed = Some(*member);
+            }
+        }
+        let mut buf = Vec::with_capacity(roster.len() * 36);
+        for (m, pk) in &roster {
+            buf.extend_from_slice(&m.to_be_bytes());
+            buf.extend_from_slice(pk);
+        }
+        if crate::crypto::hash("zfc v1 roster", &[&buf]) != c.roster_digest {
+            return Err(Reject::RosterMismatch);
+        }
+        let share_members: Vec<MemberNo> = c.shares.iter().map(|s| s.member).collect();
+        let expected: Vec<MemberNo> = match c.key_mode {
+            KeyMode::Fresh => roster.keys().copied().filter(|m| *m != OWNER_MEMBER).collect(),
+            KeyMode::Derived => {
+                let lenient = self.policy == HistoryPolicy::SinceLastRotation;
+                match (&effect.added, lenient) {
+                    (Some((m, _, _)), true) => vec![*m],
+                    _ => return Err(Reject::BadShares),
+                }
+            }
+        };
+        if share_members != expected {
+            return Err(Reject::BadShares);
+        }
+        Ok(effect)
+    }
+
+    /// Checks a message: sender, signature, epoch, and sequence number.
+    pub(crate) fn check_message(&self, f: &Signed<Message>) -> Result<(), Reject> {
+        let m = &f.body;
+        let sender = self.active_member(m.sender)?;
+        if !f.verify(&sender.sign_pk) {
+            return Err(Reject::BadSignature);
+        }
+        if m.epoch > self.epoch {
+            return Err(Reject::UnknownEpoch);
+        }
+        if m.epoch < self.epoch {
+            let start = self.epoch_starts.get(&self.epoch).copied().unwrap_or(0);
+            let in_grace = m.epoch + 1 == self.epoch && !self.closes_previous && self.next_seq - start <= ROTATION_GRACE;
+            if !in_grace {
+                return Err(Reject::EpochClosed);
+            }
+        }
+        if self.senders.get(&(m.epoch, m.sender)).is_some_and(|high| m.seq <= *high) {
+            return Err(Reject::Replay);
+        }
+        Ok(())
+    }
+
+    /// Applies a checked commit at log position `seq`.
+    pub(crate) fn apply_commit(&mut self, f: &Signed<Commit>, bytes: &[u8], effect: &CommitEffect, seq: u64) {
+        let c = &f.body;
+        if let Some((m, pk, invite_pk)) = effect.added {
+            let floor = match self.policy {
+                HistoryPolicy::SinceLastRotation => self.epoch_starts.get(&self.epoch).copied().unwrap_or(seq),
+                HistoryPolicy::SinceJoin => seq,
+            };
+            self.members.insert(m, MemberRecord { sign_pk: pk, left: false, floor, cursor: seq });
+            self.next_member = m.saturating_add(1);
+            if let Some(inv) = self.invites.get_mut(&invite_pk) {
+                inv.status = InviteStatus::Used;
+                inv.pending.clear();
+            }
+        }
+        if let Some(m) = effect.removed {
+            self.members.remove(&m);
+        }
+        self.epoch = c.epoch;
+        self.epoch_hash = epoch::epoch_hash(bytes);
+        self.epoch_starts.insert(c.epoch, seq);
+        self.closes_previous = epoch::closes_previous(&c.change);
+        let keep_from = c.epoch.saturating_sub(1);
+        self.senders.retain(|(e, _), _| *e >= keep_from);
+    }
+
+    pub(crate) fn apply_message(&mut self, m: &Message) {
+        let high = self.senders.entry((m.epoch, m.sender)).or_insert(m.seq);
+        *high = (*high).max(m.seq);
+    }
+}

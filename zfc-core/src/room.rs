@@ -1,0 +1,216 @@
+//! The room: its id, its configuration, and its roster.
+//!
+//! Invariants: a room id is a hash of the owner's two public keys and a salt, so no one without
+//! the owner's signing key can open a room under that id; the roster digest covers every member
+//! number and signing key in ascending order, so two parties agree on the digest exactly when
+//! they agree on who is in the room.
+
+use std::collections::BTreeMap;
+
+use crate::crypto;
+use crate::error::Error;
+use crate::frame::{HistoryPolicy, MemberNo, RoomId, MAX_MEMBERS};
+
+pub use crate::message::Padding;
+
+/// The room id for an owner's keys and a salt: the first 16 bytes of
+/// `H("zfc v1 room id", owner_sign_pk, owner_kx_pk, salt)`.
+pub fn room_id_for(owner_sign_pk: &[u8; 32], owner_kx_pk: &[u8; 32], salt: &[u8; 16]) -> RoomId {
+    let h = crypto::hash("zfc v1 room id", &[owner_sign_pk, owner_kx_pk, salt]);
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&h[..16]);
+    id
+}
+
+/// How far behind the newest accepted sequence number of a sender a message may arrive.
+pub const REORDER_WINDOW: u32 = 64;
+/// How many relay sequence numbers after a periodic or on-demand rotation messages of the
+/// previous epoch are still accepted (none after a removal).
+pub const ROTATION_GRACE: u64 = 256;
+
+/// Settings of a room, fixed by its owner; members use the parts that concern them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomConfig {
+    pub(crate) policy: HistoryPolicy,
+    pub(crate) rotate_every: u32,
+    pub(crate) retained_epochs: u32,
+    pub(crate) padding: Padding,
+    pub(crate) auto_approve: bool,
+}
+
+impl Default for RoomConfig {
+    fn default() -> Self {
+        Self {
+            policy: HistoryPolicy::SinceLastRotation,
+            rotate_every: 100,
+            retained_epochs: 16,
+            padding: Padding::default(),
+            auto_approve: false,
+        }
+    }
+}
+
+impl RoomConfig {
+    /// Starts from the defaults: 0FC's history policy, rotation every 100 messages, 16 epochs
+    /// kept, power-of-two padding from 64 bytes, join requests left to the app.
+    pub fn builder() -> RoomConfigBuilder {
+        RoomConfigBuilder(Self::default())
+    }
+    /// The history policy.
+    pub fn policy(&self) -> HistoryPolicy {
+        self.policy
+    }
+}
+
+/// Builds a [`RoomConfig`].
+#[derive(Clone, Debug)]
+pub struct RoomConfigBuilder(RoomConfig);
+
+impl RoomConfigBuilder {
+    /// Who may read what was sent before they joined.
+    pub fn history_policy(mut self, p: HistoryPolicy) -> Self {
+        self.0.policy = p;
+        self
+    }
+    /// The owner rotates the epoch key after this many messages in one epoch (at least 1).
+    pub fn rotate_every(mut self, n: u32) -> Self {
+        self.0.rotate_every = n;
+        self
+    }
+    /// How many past epochs' keys a member keeps before erasing them (at least 1).
+    pub fn retained_epochs(mut self, n: u32) -> Self {
+        self.0.retained_epochs = n;
+        self
+    }
+    /// Length padding of outgoing messages.
+    pub fn padding(mut self, p: Padding) -> Self {
+        self.0.padding = p;
+        self
+    }
+    /// Whether the owner grants every valid join request without asking the app.
+    pub fn auto_approve(mut self, yes: bool) -> Self {
+        self.0.auto_approve = yes;
+        self
+    }
+    /// Checks the settings.
+    pub fn build(self) -> Result<RoomConfig, Error> {
+        if self.0.rotate_every == 0 {
+            return Err(Error::InvalidArgument("rotate_every must be at least 1"));
+        }
+        if self.0.retained_epochs == 0 || self.0.retained_epochs > 1024 {
+            return Err(Error::InvalidArgument("retained_epochs must be in 1..=1024"));
+        }
+        self.0.padding.check()?;
+        Ok(self.0)
+    }
+}
+
+/// One member as the roster records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RosterEntry {
+    /// Ed25519 member key.
+    pub sign_pk: [u8; 32],
+    /// X25519 key-delivery key (the owner keeps it current; others may hold a stale one).
+    pub kx_pk: [u8; 32],
+}
+
+/// Who is in the room, by member number.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Roster {
+    members: BTreeMap<MemberNo, RosterEntry>,
+}
+
+impl Roster {
+    /// A roster holding only the owner.
+    pub(crate) fn with_owner(sign_pk: [u8; 32], kx_pk: [u8; 32]) -> Self {
+        let mut members = BTreeMap::new();
+        members.insert(crate::frame::OWNER_MEMBER, RosterEntry { sign_pk, kx_pk });
+        Self { members }
+    }
+    /// The entry of a member.
+    pub fn get(&self, m: MemberNo) -> Option<&RosterEntry> {
+        self.members.get(&m)
+    }
+    /// Whether `m` is in the roster.
+    pub fn contains(&self, m: MemberNo) -> bool {
+        self.members.contains_key(&m)
+    }
+    /// The member holding signing key `pk`.
+    pub fn find(&self, pk: &[u8; 32]) -> Option<MemberNo> {
+        self.members.iter().find(|(_, e)| &e.sign_pk == pk).map(|(m, _)| *m)
+    }
+    /// Members in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = (MemberNo, &RosterEntry)> {
+        self.members.iter().map(|(m, e)| (*m, e))
+    }
+    /// Number of members, owner included.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+    /// Whether the roster is empty (never true of a live room).
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+    /// The largest member number in use.
+    pub fn max_member(&self) -> MemberNo {
+        self.members.keys().next_back().copied().unwrap_or(0)
+    }
+    pub(crate) fn insert(&mut self, m: MemberNo, e: RosterEntry) -> Result<(), Error> {
+        if self.members.len() >= MAX_MEMBERS {
+            return Err(Error::RoomFull);
+        }
+        if self.members.contains_key(&m) || self.find(&e.sign_pk).is_some() {
+            return Err(Error::InvalidArgument("member number or key already in roster"));
+        }
+        self.members.insert(m, e);
+        Ok(())
+    }
+    pub(crate) fn remove(&mut self, m: MemberNo) -> Option<RosterEntry> {
+        self.members.remove(&m)
+    }
+    pub(crate) fn set_kx(&mut self, m: MemberNo, kx_pk: [u8; 32]) {
+        if let Some(e) = self.members.get_mut(&m) {
+            e.kx_pk = kx_pk;
+        }
+    }
+    /// `H("zfc v1 roster", (u32 member || sign_pk) for each member ascending)`.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut buf = Vec::with_capacity(self.members.len() * 36);
+        for (m, e) in &self.members {
+            buf.extend_from_slice(&m.to_be_bytes());
+            buf.extend_from_slice(&e.sign_pk);
+        }
+        crypto::hash("zfc v1 roster", &[&buf])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roster_digest_depends_on_membership_and_order_free() {
+        let mut a = Roster::with_owner([1; 32], [2; 32]);
+        let d0 = a.digest();
+        a.insert(3, RosterEntry { sign_pk: [3; 32], kx_pk: [0; 32] }).unwrap();
+        let d1 = a.digest();
+        assert_ne!(d0, d1);
+        a.set_kx(3, [9; 32]);
+        assert_eq!(a.digest(), d1, "key-delivery keys are not part of the digest");
+        a.remove(3);
+        assert_eq!(a.digest(), d0);
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let mut a = Roster::with_owner([1; 32], [2; 32]);
+        assert!(a.insert(4, RosterEntry { sign_pk: [1; 32], kx_pk: [0; 32] }).is_err());
+        assert!(a.insert(0, RosterEntry { sign_pk: [5; 32], kx_pk: [0; 32] }).is_err());
+    }
+
+    #[test]
+    fn config_builder_refuses_zero_rotation() {
+        assert!(RoomConfig::builder().rotate_every(0).build().is_err());
+        assert!(RoomConfig::builder().retained_epochs(0).build().is_err());
+    }
+}

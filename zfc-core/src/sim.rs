@@ -1,0 +1,204 @@
+//! An in-process network of parties and a relay rule book, for demos and tests: every byte still
+//! goes through the encoders, the rule book and the state machines; only the sockets and the
+//! encrypted link are left out. Parties may go offline; what they send waits in their outbox
+//! and what the relay holds for them waits at the relay (store and forward).
+
+use std::collections::VecDeque;
+
+use rand_core::CryptoRng;
+
+use crate::error::Error;
+use crate::event::{Event, Output};
+use crate::member::Member;
+use crate::owner::Owner;
+use crate::relay::{ConnId, RelayConfig, RuleBook};
+
+/// A party of the simulation.
+#[derive(Debug)]
+pub enum Party {
+    /// The room's owner.
+    Owner(Box<Owner>),
+    /// A member or joiner.
+    Member(Box<Member>),
+}
+
+impl Party {
+    fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        match self {
+            Self::Owner(o) => o.handle(bytes, now, rng),
+            Self::Member(m) => m.handle(bytes, now, rng),
+        }
+    }
+    fn on_connected(&mut self, binding: [u8; 32]) {
+        match self {
+            Self::Owner(o) => o.on_connected(binding),
+            Self::Member(m) => m.on_connected(binding),
+        }
+    }
+}
+
+/// Index of a party in the simulation.
+pub type PartyId = usize;
+
+/// One party with its connection and queues.
+#[derive(Debug)]
+pub struct Slot {
+    /// A label for printing.
+    pub name: String,
+    /// The state machine.
+    pub party: Party,
+    /// The connection, while online.
+    pub conn: Option<ConnId>,
+    /// Requests not yet handed to the relay.
+    pub outbox: VecDeque<Vec<u8>>,
+    /// Relay messages not yet handled.
+    pub inbox: VecDeque<Vec<u8>>,
+    /// Events seen so far (drained by [`Sim::take_events`]).
+    pub events: Vec<Event>,
+    /// Errors returned by `handle` (relay messages refused outright).
+    pub errors: Vec<Error>,
+}
+
+/// The simulated network.
+pub struct Sim<R: CryptoRng> {
+    /// The relay's rule book.
+    pub relay: RuleBook,
+    /// Randomness for every party and the relay.
+    pub rng: R,
+    /// The clock, Unix seconds.
+    pub now: u64,
+    /// The parties.
+    pub slots: Vec<Slot>,
+    next_conn: ConnId,
+}
+
+impl<R: CryptoRng> Sim<R> {
+    /// An empty network with a relay of the given limits.
+    pub fn new(config: RelayConfig, rng: R, now: u64) -> Self {
+        Self { relay: RuleBook::new(config), rng, now, slots: Vec::new(), next_conn: 1 }
+    }
+
+    /// Adds a party, queueing what its creation output asks to send; it starts offline.
+    pub fn add(&mut self, name: &str, party: Party, out: Output) -> PartyId {
+        self.slots.push(Slot {
+            name: name.to_string(),
+            party,
+            conn: None,
+            outbox: out.to_relay.into(),
+            inbox: VecDeque::new(),
+            events: out.events,
+            errors: Vec::new(),
+        });
+        self.slots.len() - 1
+    }
+
+    /// Queues a party's output.
+    pub fn apply(&mut self, id: PartyId, out: Output) {
+        if let Some(s) = self.slots.get_mut(id) {
+            s.outbox.extend(out.to_relay);
+            s.events.extend(out.events);
+        }
+    }
+
+    /// Brings a party online: a fresh connection, a fresh channel binding, the relay's challenge.
+    pub fn connect(&mut self, id: PartyId) {
+        let conn = self.next_conn;
+        self.next_conn += 1;
+        let mut binding = [0u8; 32];
+        self.rng.fill_bytes(&mut binding);
+        let Some(slot) = self.slots.get_mut(id) else { return };
+        slot.party.on_connected(binding);
+        slot.conn = Some(conn);
+        for o in self.relay.connect(conn, binding, &mut self.rng) {
+            slot.inbox.push_back(o.bytes);
+        }
+    }
+
+    /// Takes a party offline; what the relay had sent but the party had not handled is lost
+    /// with the connection, as on a real network.
+    pub fn disconnect(&mut self, id: PartyId) {
+        if let Some(slot) = self.slots.get_mut(id) {
+            if let Some(c) = slot.conn.take() {
+                self.relay.disconnect(c);
+            }
+            slot.inbox.clear();
+        }
+    }
+
+    /// Moves traffic until nothing is left to move. Returns the number of steps taken.
+    pub fn run(&mut self) -> usize {
+        let mut steps = 0;
+        loop {
+            let mut moved = false;
+            for id in 0..self.slots.len() {
+                moved |= self.step(id);
+            }
+            if !moved {
+                return steps;
+            }
+            steps += 1;
+        }
+    }
+
+    /// One party sends its outbox and handles its inbox. Returns whether anything moved.
+    pub fn step(&mut self, id: PartyId) -> bool {
+        let mut moved = false;
+        let Some(conn) = self.slots.get(id).and_then(|s| s.conn) else { return false };
+        while let Some(req) = self.slots.get_mut(id).and_then(|s| s.outbox.pop_front()) {
+            moved = true;
+            self.deliver_to_relay(conn, &req);
+        }
+        while let Some(msg) = self.slots.get_mut(id).and_then(|s| s.inbox.pop_front()) {
+            moved = true;
+            let now = self.now;
+            let Some(slot) = self.slots.get_mut(id) else { break };
+            match slot.party.handle(&msg, now, &mut self.rng) {
+                Ok(out) => {
+                    slot.outbox.extend(out.to_relay);
+                    slot.events.extend(out.events);
+                }
+                Err(e) => slot.errors.push(e),
+            }
+        }
+        moved
+    }
+
+    /// Hands one request to the relay and routes its answers.
+    pub fn deliver_to_relay(&mut self, conn: ConnId, req: &[u8]) {
+        match self.relay.handle(conn, req, self.now) {
+            Ok(outgoing) => {
+                for o in outgoing {
+                    if let Some(s) = self.slots.iter_mut().find(|s| s.conn == Some(o.conn)) {
+                        s.inbox.push_back(o.bytes);
+                    }
+                }
+            }
+            Err(_) => {
+                if let Some(id) = self.slots.iter().position(|s| s.conn == Some(conn)) {
+                    self.disconnect(id);
+                }
+            }
+        }
+    }
+
+    /// Drains the events a party has seen.
+    pub fn take_events(&mut self, id: PartyId) -> Vec<Event> {
+        self.slots.get_mut(id).map(|s| std::mem::take(&mut s.events)).unwrap_or_default()
+    }
+
+    /// The owner at `id`.
+    pub fn owner(&mut self, id: PartyId) -> Option<&mut Owner> {
+        match self.slots.get_mut(id).map(|s| &mut s.party) {
+            Some(Party::Owner(o)) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The member at `id`.
+    pub fn member(&mut self, id: PartyId) -> Option<&mut Member> {
+        match self.slots.get_mut(id).map(|s| &mut s.party) {
+            Some(Party::Member(m)) => Some(m),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! A party's view of a room once it is in it: roster, epochs, its place in the relay's order,
+//! and the handling every party shares (messages, key updates, leaves, deletion, the link's
+//! authentication). The owner and the member wrap it and add what only they do.
+//!
+//! Invariants: a log entry is processed only at the position the view expects (live stream
+//! from `live_next`, history contiguous below `live_start`); a frame whose content fails any
+//! check changes nothing but the consumed position.
+
+use std::collections::BTreeMap;
+
+use rand_core::CryptoRng;
+
+use crate::crypto::SignKey;
+use crate::epoch::EpochChain;
+use crate::error::Error;
+use crate::event::{Event, Output, ReceivedMessage};
+use crate::frame::{DeleteRoom, HistoryPolicy, KeyUpdate, Leave, MemberNo, Message, RoomId, Signed, OWNER_MEMBER};
+use crate::message::{self, Padding, Sealer};
+use crate::relay::proto::{self, ClientRequest};
+use crate::room::Roster;
+
+/// Where a log entry sits relative to what the view has processed.
+pub(crate) enum Position {
+    Live,
+    History,
+}
+
+#[derive(Debug)]
+pub(crate) struct RoomView {
+    pub room_id: RoomId,
+    pub owner_sign_pk: [u8; 32],
+    pub policy: HistoryPolicy,
+    pub me: MemberNo,
+    pub sign_key: SignKey,
+    pub roster: Roster,
+    /// Members removed, with the epoch their removal opened: their messages of earlier epochs
+    /// still verify in history.
+    pub former: BTreeMap<MemberNo, ([u8; 32], u32)>,
+    pub chain: EpochChain,
+    pub live_start: u64,
+    pub live_next: u64,
+    pub history_next: Option<u64>,
+    /// Next sequence number to send, per epoch (only the newest epoch is kept).
+    pub send_seq: (u32, u32),
+    pub padding: Padding,
+    pub channel_binding: Option<[u8; 32]>,
+    pub next_req: u32,
+}
+
+impl RoomView {
+    pub(crate) fn next_req_id(&mut self) -> u32 {
+        self.next_req = self.next_req.wrapping_add(1).max(1);
+        self.next_req
+    }
+
+    pub(crate) fn submit(&mut self, frame: Vec<u8>) -> Vec<u8> {
+        ClientRequest::Submit { req_id: self.next_req_id(), frame }.encode()
+    }
+
+    /// Answers the relay's challenge on the current connection.
+    pub(crate) fn authenticate(&mut self, challenge: &[u8; 32]) -> Result<Vec<u8>, Error> {
+        let binding = self.channel_binding.ok_or(Error::Unexpected("challenge before on_connected"))?;
+        let req = self.next_req_id();
+        Ok(proto::authenticate(req, &self.sign_key, challenge, &binding, self.room_id, self.live_next).encode())
+    }
+
+    /// Classifies a log position; errors on a gap or a repeat.
+    pub(crate) fn position(&self, seq: u64) -> Result<Position, Error> {
+        if seq >= self.live_start {
+            return match seq.cmp(&self.live_next) {
+                core::cmp::Ordering::Equal => Ok(Position::Live),
+                core::cmp::Ordering::Greater => Err(Error::RelayGap { expected: self.live_next, got: seq }),
+                core::cmp::Ordering::Less => Err(Error::RelayReplay { expected: self.live_next, got: seq }),
+            };
+        }
+        match self.history_next {
+            None => Ok(Position::History),
+            Some(next) if seq == next => Ok(Position::History),
+            Some(next) if seq > next => Err(Error::RelayGap { expected: next, got: seq }),
+            Some(next) => Err(Error::RelayReplay { expected: next, got: seq }),
+        }
+    }
+
+    /// Marks a position consumed.
+    pub(crate) fn consume(&mut self, seq: u64, pos: &Position) {
+        match pos {
+            Position::Live => self.live_next = seq + 1,
+            Position::History => self.history_next = Some(seq + 1),
+        }
+    }
+
+    fn sender_key(&self, sender: MemberNo, epoch: u32) -> Result<[u8; 32], Error> {
+        if let Some(e) = self.roster.get(sender) {
+            return Ok(e.sign_pk);
+        }
+        match self.former.get(&sender) {
+            Some((pk, removed_at)) if epoch < *removed_at => Ok(*pk),
+            _ => Err(Error::UnknownSender(sender)),
+        }
+    }
+
+    /// Checks and opens a room message at log position `seq`.
+    pub(crate) fn receive_message(&mut self, f: &Signed<Message>, seq: u64, history: bool) -> Result<Event, Error> {
+        let m = &f.body;
+        if m.room_id != self.room_id {
+            return Err(Error::WrongRoom);
+        }
+        let pk = self.sender_key(m.sender, m.epoch)?;
+        if !f.verify(&pk) {
+            return Err(Error::BadSignature);
+        }
+        let key = self.chain.check(m, seq)?;
+        let content = message::open(m, key)?;
+        self.chain.accept(m);
+        if m.sender == self.me && m.epoch == self.send_seq.0 {
+            // A restored backup may be behind what it already sent; never reuse a number.
+            self.send_seq.1 = self.send_seq.1.max(m.seq.saturating_add(1));
+        }
+        Ok(Event::Message(ReceivedMessage {
+            sender: m.sender,
+            epoch: m.epoch,
+            seq: m.seq,
+            relay_seq: seq,
+            from_history: history,
+            content: content.to_vec(),
+        }))
+    }
+
+    pub(crate) fn receive_key_update(&mut self, f: &Signed<KeyUpdate>) -> Result<Event, Error> {
+        self.check_member_frame(&f.body.room_id, f.body.member, |pk| f.verify(pk))?;
+        self.roster.set_kx(f.body.member, f.body.kx_pk);
+        Ok(Event::KeyUpdated(f.body.member))
+    }
+
+    pub(crate) fn receive_leave(&mut self, f: &Signed<Leave>) -> Result<Event, Error> {
+        self.check_member_frame(&f.body.room_id, f.body.member, |pk| f.verify(pk))?;
+        if f.body.member == OWNER_MEMBER {
+            return Err(Error::Unexpected("the owner cannot leave; it deletes the room"));
+        }
+        Ok(Event::MemberLeft(f.body.member))
+    }
+
+    pub(crate) fn check_delete(&self, f: &Signed<DeleteRoom>) -> Result<(), Error> {
+        if f.body.room_id != self.room_id {
+            return Err(Error::WrongRoom);
+        }
+        if !f.verify(&self.owner_sign_pk) {
+            return Err(Error::BadSignature);
+        }
+        Ok(())
+    }
+
+    fn check_member_frame(&self, room: &RoomId, member: MemberNo, verify: impl Fn(&[u8; 32]) -> bool) -> Result<(), Error> {
+        if room != &self.room_id {
+            return Err(Error::WrongRoom);
+        }
+        let entry = self.roster.get(member).ok_or(Error::UnknownSender(member))?;
+        if !verify(&entry.sign_pk) {
+            return Err(Error::BadSignature);
+        }
+        Ok(())
+    }
+
+    /// Seals and signs a message under the newest epoch; returns the request to send.
+    pub(crate) fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let epoch = self.chain.current().ok_or(Error::NotJoined)?;
+        let key = epoch.key.as_ref().ok_or(Error::NotJoined)?;
+        let seq = if self.send_seq.0 == epoch.number { self.send_seq.1 } else { 0 };
+        let next = seq.checked_add(1).ok_or(Error::CounterExhausted)?;
+        let sealer = Sealer {
+            room_id: self.room_id,
+            epoch: epoch.number,
+            sender: self.me,
+            seq,
+            key,
+            sign_key: &self.sign_key,
+            padding: &self.padding,
+        };
+        let frame = sealer.seal(content, rng)?;
+        self.send_seq = (epoch.number, next);
+        Ok(Output::request(self.submit(frame.encode())))
+    }
+
+    /// A request for history below the live stream.
+    pub(crate) fn fetch_history(&mut self, limit: u32) -> Output {
+        let until = self.history_lower_bound();
+        let req = ClientRequest::Fetch { req_id: self.next_req_id(), room_id: self.room_id, from: 0, until, limit };
+        Output::request(req.encode())
+    }
+
+    /// The history still missing is everything below this position.
+    fn history_lower_bound(&self) -> u64 {
+        self.live_start
+    }
+
+    pub(crate) fn ack(&self) -> Option<Vec<u8>> {
+        (self.live_next > self.live_start)
+            .then(|| ClientRequest::Ack { room_id: self.room_id, seq: self.live_next - 1 }.encode())
+    }
+
+    /// Erases every key: after a removal or deletion nothing may be read or sent.
+    pub(crate) fn erase_keys(&mut self) {
+        self.chain.epochs.clear();
+    }
+}
