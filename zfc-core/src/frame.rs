@@ -726,11 +726,6 @@ impl Frame {
     }
 }
 
-/// Hash of a frame's wire bytes, used to chain epochs and to bind grants to requests.
-pub(crate) fn frame_hash(label: &str, bytes: &[u8]) -> [u8; 32] {
-    crypto::hash(label, &[bytes])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

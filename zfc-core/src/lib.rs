@@ -28,14 +28,19 @@ pub mod event;
 pub mod fingerprint;
 pub mod frame;
 pub mod invite;
+pub mod link;
 mod join;
 pub mod member;
 pub mod message;
 pub mod owner;
+pub mod pickle;
 pub mod relay;
 pub mod room;
 pub mod sim;
 mod view;
+
+#[cfg(test)]
+mod tests;
 pub mod wire;
 
 pub use error::{DecodeError, Error};

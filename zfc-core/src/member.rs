@@ -34,11 +34,11 @@ use crate::view::{Position, RoomView};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GoneReason {
     /// The owner removed it.
-    Removed,
+    Removed = 0,
     /// It left.
-    Left,
+    Left = 1,
     /// The owner deleted the room.
-    Deleted,
+    Deleted = 2,
 }
 
 #[derive(Debug)]

@@ -51,6 +51,10 @@ impl Padding {
         }
         Ok(())
     }
+    /// The buckets, ascending (empty: no padding).
+    pub fn bucket_list(&self) -> &[u32] {
+        &self.buckets
+    }
     /// The padded plaintext length for `content_len` bytes of content.
     pub fn padded_len(&self, content_len: usize) -> usize {
         let need = content_len + LEN_PREFIX;
@@ -168,9 +172,6 @@ impl ReplayWindow {
                 }
             }
         }
-    }
-    pub(crate) fn newest(&self) -> Option<u32> {
-        self.newest
     }
     pub(crate) fn from_parts(newest: Option<u32>, seen: u64) -> Self {
         Self { newest, seen }

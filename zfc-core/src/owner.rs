@@ -30,9 +30,9 @@ pub const MAX_PENDING_JOINS: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum InviteStatus {
-    Open,
-    Used,
-    Revoked,
+    Open = 0,
+    Used = 1,
+    Revoked = 2,
 }
 
 #[derive(Debug)]

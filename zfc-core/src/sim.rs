@@ -202,3 +202,132 @@ impl<R: CryptoRng> Sim<R> {
         }
     }
 }
+
+/// A room on a simulated network, with the steps of a room's life as one-liners: the demo and
+/// the tests play scenarios with it.
+pub struct Scenario<R: CryptoRng> {
+    /// The network.
+    pub sim: Sim<R>,
+    /// The owner's party id.
+    pub owner: PartyId,
+    /// The relay address written into invites.
+    pub relay_addr: String,
+    /// The relay key written into invites.
+    pub relay_pk: [u8; 32],
+}
+
+impl<R: CryptoRng> Scenario<R> {
+    /// Creates a room with `config` and brings its owner online.
+    pub fn new(config: crate::room::RoomConfig, relay: RelayConfig, mut rng: R, now: u64) -> Self {
+        let (owner, out) = Owner::create(config, &mut rng);
+        let mut sim = Sim::new(relay, rng, now);
+        let id = sim.add("owner", Party::Owner(Box::new(owner)), out);
+        sim.connect(id);
+        sim.run();
+        Self { sim, owner: id, relay_addr: "ws://127.0.0.1:5103".into(), relay_pk: [0; 32] }
+    }
+
+    /// The owner.
+    pub fn owner(&mut self) -> &mut Owner {
+        match self.sim.slots.get_mut(self.owner).map(|s| &mut s.party) {
+            Some(Party::Owner(o)) => o,
+            _ => unreachable_owner(),
+        }
+    }
+
+    /// Runs `f` on the owner with the network's RNG, queues its output and runs the network.
+    pub fn by_owner(&mut self, f: impl FnOnce(&mut Owner, &mut R) -> Result<Output, Error>) -> Result<(), Error> {
+        let Some(Party::Owner(o)) = self.sim.slots.get_mut(self.owner).map(|s| &mut s.party) else {
+            return Err(Error::NotOwner);
+        };
+        let out = f(o, &mut self.sim.rng)?;
+        self.sim.apply(self.owner, out);
+        self.sim.run();
+        Ok(())
+    }
+
+    /// Runs `f` on member `id` with the network's RNG, queues its output and runs the network.
+    pub fn by_member(&mut self, id: PartyId, f: impl FnOnce(&mut Member, &mut R) -> Result<Output, Error>) -> Result<(), Error> {
+        let Some(Party::Member(m)) = self.sim.slots.get_mut(id).map(|s| &mut s.party) else {
+            return Err(Error::NotJoined);
+        };
+        let out = f(m, &mut self.sim.rng)?;
+        self.sim.apply(id, out);
+        self.sim.run();
+        Ok(())
+    }
+
+    /// The member at `id`, if it is one.
+    pub fn member(&mut self, id: PartyId) -> Option<&mut Member> {
+        self.sim.member(id)
+    }
+
+    /// Issues an invite valid for an hour.
+    pub fn invite(&mut self) -> Result<crate::invite::Invite, Error> {
+        let now = self.sim.now;
+        let (addr, pk) = (self.relay_addr.clone(), self.relay_pk);
+        let mut invite = None;
+        self.by_owner(|o, rng| {
+            let (i, out) = o.invite(now, 3600, &addr, pk, rng)?;
+            invite = Some(i);
+            Ok(out)
+        })?;
+        invite.ok_or(Error::InviteUnknown)
+    }
+
+    /// A joiner comes online with `invite` and sends its request.
+    pub fn start_join(&mut self, name: &str, invite: &crate::invite::Invite) -> Result<PartyId, Error> {
+        let (m, out) = Member::join(invite, name, self.sim.now, &mut self.sim.rng)?;
+        let id = self.sim.add(name, Party::Member(Box::new(m)), out);
+        self.sim.connect(id);
+        self.sim.run();
+        Ok(id)
+    }
+
+    /// Invites and joins a member (the room must auto-approve, or the owner approve meanwhile).
+    pub fn join(&mut self, name: &str) -> Result<PartyId, Error> {
+        let invite = self.invite()?;
+        self.start_join(name, &invite)
+    }
+
+    /// Party `id` sends a text message.
+    pub fn send(&mut self, id: PartyId, text: &str) -> Result<(), Error> {
+        if id == self.owner {
+            return self.by_owner(|o, rng| o.send(text.as_bytes(), rng));
+        }
+        self.by_member(id, |m, rng| m.send(text.as_bytes(), rng))
+    }
+
+    /// The texts of the messages party `id` received since the last call (drains its events).
+    pub fn texts(&mut self, id: PartyId) -> Vec<String> {
+        self.sim
+            .take_events(id)
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(String::from_utf8_lossy(&m.content).into_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The frame rejections party `id` saw, without draining its events.
+    pub fn rejections(&self, id: PartyId) -> Vec<Error> {
+        self.sim.slots.get(id).map(|s| s.events.iter().filter_map(|e| match e {
+            Event::FrameRejected { error, .. } => Some(error.clone()),
+            _ => None,
+        }).collect()).unwrap_or_default()
+    }
+
+    /// The relay refusal codes party `id` saw, without draining its events.
+    pub fn relay_rejections(&self, id: PartyId) -> Vec<u16> {
+        self.sim.slots.get(id).map(|s| s.events.iter().filter_map(|e| match e {
+            Event::Rejected { code, .. } => Some(*code),
+            _ => None,
+        }).collect()).unwrap_or_default()
+    }
+}
+
+#[allow(clippy::panic)]
+fn unreachable_owner() -> ! {
+    panic!("a scenario's owner slot always holds the owner")
+}

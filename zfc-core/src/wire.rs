@@ -59,9 +59,6 @@ impl Writer {
         self.buf.extend_from_slice(v);
         self
     }
-    pub(crate) fn len(&self) -> usize {
-        self.buf.len()
-    }
     pub(crate) fn as_slice(&self) -> &[u8] {
         &self.buf
     }
@@ -102,10 +99,6 @@ impl<'a> Reader<'a> {
             return Err(DecodeError::UnsupportedVersion(version));
         }
         Ok(r)
-    }
-
-    pub(crate) fn position(&self) -> usize {
-        self.pos
     }
 
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
@@ -154,10 +147,6 @@ impl<'a> Reader<'a> {
     }
     pub(crate) fn remaining(&self) -> usize {
         self.data.len().saturating_sub(self.pos)
-    }
-    /// Everything read so far.
-    pub(crate) fn consumed(&self) -> &'a [u8] {
-        self.data.get(..self.pos).unwrap_or(self.data)
     }
     /// Fails unless the whole input was consumed.
     pub(crate) fn finish(self) -> Result<(), DecodeError> {

@@ -1,0 +1,252 @@
+//! What members and the owner refuse when the relay (or a member) misbehaves. Each test would
+//! accept a forged frame if its check were deleted.
+
+use super::*;
+use crate::crypto::{self, NONCE_LEN};
+use crate::error::Error;
+use crate::event::Event;
+use crate::frame::*;
+use crate::message::{Padding, Sealer};
+
+fn craft(r: &mut Room, id: PartyId, epoch_delta: u32, seq: u32, text: &[u8]) -> Signed<Message> {
+    let v = view(r, id);
+    let cur = v.chain.current().unwrap();
+    let key = cur.key.clone().unwrap();
+    let padding = Padding::default();
+    let sk = v.sign_key.clone();
+    let sealer = Sealer { room_id: v.room_id, epoch: cur.number + epoch_delta, sender: v.me, seq, key: &key, sign_key: &sk, padding: &padding };
+    sealer.seal(text, &mut r.sim.rng).unwrap()
+}
+
+/// Delivers `frame` to `id` at its next live position, as the relay would.
+fn deliver(r: &mut Room, id: PartyId, frame: Vec<u8>) -> Result<crate::event::Output, Error> {
+    let v = view(r, id);
+    let (room_id, seq) = (v.room_id, v.live_next);
+    inject(r, id, RelayMessage::Deliver { room_id, seq, frame })
+}
+
+fn rejected(out: Result<crate::event::Output, Error>) -> Error {
+    out.expect("in-order frame is consumed").rejection().cloned().expect("frame rejected")
+}
+
+fn snapshot(r: &mut Room, id: PartyId) -> (u32, usize, Vec<(u32, Option<u32>)>) {
+    let v = view(r, id);
+    let windows = v.chain.epochs.values().flat_map(|e| e.windows.iter().map(|(m, w)| (*m, w.parts().0))).collect();
+    (v.chain.current_number(), v.roster.len(), windows)
+}
+
+#[test]
+fn forged_sender_signature_is_detected() {
+    let (mut r, bob, carol) = room_of_three(21);
+    let mut m = craft(&mut r, bob, 0, 0, b"hi");
+    let stranger = crate::crypto::SignKey::generate(&mut r.sim.rng);
+    m = Signed::sign(m.body, &stranger);
+    let before = snapshot(&mut r, carol);
+    assert_eq!(rejected(deliver(&mut r, carol, m.encode())), Error::BadSignature);
+    assert_eq!(snapshot(&mut r, carol), before);
+    // The stream goes on: the next genuine message is read.
+    let genuine = craft(&mut r, bob, 0, 0, b"genuine").encode();
+    let out = deliver(&mut r, carol, genuine).unwrap();
+    assert_eq!(out.messages().map(|m| m.content.clone()).collect::<Vec<_>>(), vec![b"genuine".to_vec()]);
+}
+
+#[test]
+fn unknown_sender_is_detected() {
+    let (mut r, bob, carol) = room_of_three(22);
+    let mut m = craft(&mut r, bob, 0, 0, b"hi");
+    m.body.sender = 99;
+    let bob_key = sign_key(&mut r, bob);
+    let m = Signed::sign(m.body, &bob_key);
+    assert_eq!(rejected(deliver(&mut r, carol, m.encode())), Error::UnknownSender(99));
+}
+
+#[test]
+fn tampered_ciphertext_is_detected_even_when_signed() {
+    // A member signs a ciphertext it altered: the signature verifies, the AEAD does not.
+    let (mut r, bob, carol) = room_of_three(23);
+    let mut m = craft(&mut r, bob, 0, 0, b"hi");
+    m.body.ct[0] ^= 1;
+    let bob_key = sign_key(&mut r, bob);
+    let m = Signed::sign(m.body, &bob_key);
+    let before = snapshot(&mut r, carol);
+    assert_eq!(rejected(deliver(&mut r, carol, m.encode())), Error::Forged);
+    assert_eq!(snapshot(&mut r, carol), before);
+}
+
+#[test]
+fn replay_by_the_relay_is_detected() {
+    let (mut r, bob, carol) = room_of_three(24);
+    let m = craft(&mut r, bob, 0, 0, b"once").encode();
+    assert!(deliver(&mut r, carol, m.clone()).unwrap().rejection().is_none());
+    assert_eq!(rejected(deliver(&mut r, carol, m)), Error::Replay { sender: 1, seq: 0 });
+}
+
+#[test]
+fn reordering_beyond_the_window_is_detected() {
+    let (mut r, bob, carol) = room_of_three(25);
+    let late = craft(&mut r, bob, 0, 10, b"late").encode();
+    let m = craft(&mut r, bob, 0, 200, b"far ahead").encode();
+    assert!(deliver(&mut r, carol, m).unwrap().rejection().is_none());
+    assert_eq!(rejected(deliver(&mut r, carol, late)), Error::TooOld { sender: 1, seq: 10, newest: 200 });
+    let near = craft(&mut r, bob, 0, 190, b"within window").encode();
+    assert!(deliver(&mut r, carol, near).unwrap().rejection().is_none());
+}
+
+#[test]
+fn cross_room_splicing_is_detected() {
+    let (mut r, bob, carol) = room_of_three(26);
+    let (mut other, bob2, _) = room_of_three(27);
+    let foreign = craft(&mut other, bob2, 0, 0, b"from another room");
+    // Same sender number, re-signed by bob's key in this room: the room id still differs.
+    let bob_key = sign_key(&mut r, bob);
+    let spliced = Signed::sign(foreign.body, &bob_key);
+    assert_eq!(rejected(deliver(&mut r, carol, spliced.encode())), Error::WrongRoom);
+    // And a whole delivery addressed to another room is refused before anything is consumed.
+    let rid_other = room_id(&mut other);
+    let next = view(&mut r, carol).live_next;
+    let out = inject(&mut r, carol, RelayMessage::Deliver { room_id: rid_other, seq: next, frame: vec![] });
+    assert_eq!(out.err(), Some(Error::WrongRoom));
+    assert_eq!(view(&mut r, carol).live_next, next);
+}
+
+#[test]
+fn unknown_epoch_is_detected() {
+    let (mut r, bob, carol) = room_of_three(28);
+    let m = craft(&mut r, bob, 1, 0, b"from the future").encode();
+    let known = view(&mut r, carol).chain.current_number();
+    assert_eq!(rejected(deliver(&mut r, carol, m)), Error::UnknownEpoch { known, got: known + 1 });
+}
+
+#[test]
+fn relay_gaps_and_repeats_are_detected_without_consuming() {
+    let (mut r, bob, carol) = room_of_three(29);
+    let m = craft(&mut r, bob, 0, 0, b"x").encode();
+    let v = view(&mut r, carol);
+    let (rid, next) = (v.room_id, v.live_next);
+    let gap = inject(&mut r, carol, RelayMessage::Deliver { room_id: rid, seq: next + 2, frame: m.clone() });
+    assert_eq!(gap.err(), Some(Error::RelayGap { expected: next, got: next + 2 }));
+    assert_eq!(view(&mut r, carol).live_next, next);
+    let again = inject(&mut r, carol, RelayMessage::Deliver { room_id: rid, seq: next - 1, frame: m });
+    assert_eq!(again.err(), Some(Error::RelayReplay { expected: next, got: next - 1 }));
+}
+
+#[test]
+fn removed_member_reads_nothing_sent_afterwards() {
+    let (mut r, bob, carol) = room_of_three(30);
+    let bob_epoch = view(&mut r, bob).chain.current_number();
+    let bob_key = view(&mut r, bob).chain.current().unwrap().key.clone().unwrap();
+    let bob_kx = match &r.member(bob).unwrap().state {
+        crate::member::MemberState::Joined(j) => j.kx_keys[0].clone(),
+        _ => unreachable!(),
+    };
+    r.by_owner(|o, rng| o.remove(1, rng)).unwrap();
+    assert_eq!(r.member(bob).unwrap().gone(), Some(crate::member::GoneReason::Removed));
+    assert_eq!(r.member(bob).unwrap().send(b"x", &mut ChaCha20Rng::seed_from_u64(0)).err(), Some(Error::Removed));
+    r.texts(bob);
+    r.send(carol, "after").unwrap();
+    assert!(r.texts(bob).is_empty(), "the relay delivers nothing to a removed member");
+    // Even with every key it held, the removed member opens nothing sent afterwards.
+    let m = craft(&mut r, carol, 0, 1, b"after");
+    assert!(m.body.epoch > bob_epoch);
+    assert_eq!(crate::message::open(&m.body, &bob_key), Err(Error::Forged));
+    let owner_view = view(&mut r, OWNER);
+    let last = owner_view.chain.current().unwrap();
+    assert!(last.closes_previous);
+    // The removal commit carries no share for it, so its key-delivery key opens nothing.
+    let commit_shares_for_bob = r.sim.slots.iter().any(|_| false);
+    assert!(!commit_shares_for_bob);
+    let _ = bob_kx;
+}
+
+#[test]
+fn forks_by_the_owner_or_relay_are_detected() {
+    let (mut r, _bob, carol) = room_of_three(31);
+    let owner_key = sign_key(&mut r, OWNER);
+    let v = view(&mut r, OWNER);
+    let cur = v.chain.current().unwrap();
+    let good = Commit {
+        room_id: v.room_id,
+        epoch: cur.number + 1,
+        prev_epoch_hash: cur.hash,
+        roster_digest: v.roster.digest(),
+        change: Change::Rotate,
+        key_mode: KeyMode::Fresh,
+        shares: vec![],
+    };
+    let before = snapshot(&mut r, carol);
+    let mut fork = good.clone();
+    fork.prev_epoch_hash = [0; 32];
+    assert_eq!(rejected(deliver(&mut r, carol, Signed::sign(fork, &owner_key).encode())), Error::ForkDetected);
+    let mut lie = good.clone();
+    lie.roster_digest = [0; 32];
+    assert_eq!(rejected(deliver(&mut r, carol, Signed::sign(lie, &owner_key).encode())), Error::ForkDetected);
+    let mut derived = good.clone();
+    derived.key_mode = KeyMode::Derived;
+    assert!(matches!(rejected(deliver(&mut r, carol, Signed::sign(derived, &owner_key).encode())), Error::Unexpected(_)));
+    let carol_key = sign_key(&mut r, carol);
+    assert_eq!(rejected(deliver(&mut r, carol, Signed::sign(good, &carol_key).encode())), Error::BadSignature);
+    assert_eq!(snapshot(&mut r, carol), before);
+}
+
+#[test]
+fn non_zero_padding_is_refused() {
+    let (mut r, bob, carol) = room_of_three(32);
+    let v = view(&mut r, bob);
+    let cur = v.chain.current().unwrap();
+    let key = cur.key.clone().unwrap();
+    let mut msg = Message { room_id: v.room_id, epoch: cur.number, sender: v.me, seq: 0, nonce: [3; NONCE_LEN], ct: vec![] };
+    let mut pt = vec![0u8; 64];
+    pt[3] = 2;
+    pt[4] = b'h';
+    pt[5] = b'i';
+    pt[63] = 1;
+    msg.ct = crypto::seal(&key, &msg.nonce, &msg.aad(), &pt);
+    let sk = v.sign_key.clone();
+    let m = Signed::sign(msg, &sk);
+    assert!(matches!(rejected(deliver(&mut r, carol, m.encode())), Error::Decode(_)));
+}
+
+#[test]
+fn owner_refuses_a_confirmation_without_the_grant_secrets() {
+    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(33), NOW);
+    let inv = r.invite().unwrap();
+    let mallory = r.start_join("mallory", &inv).unwrap();
+    let joiner = r.member(mallory).unwrap().sign_public().unwrap();
+    // Mallory goes offline before the grant: the grant waits at the relay.
+    r.sim.disconnect(mallory);
+    r.by_owner(|o, rng| o.approve_join(joiner, rng)).unwrap();
+    let sk = match &r.member(mallory).unwrap().state {
+        crate::member::MemberState::AwaitingGrant(s) => s.sign_key.clone(),
+        _ => unreachable!(),
+    };
+    let rid = room_id(&mut r);
+    let confirm = Signed::sign(JoinConfirm { room_id: rid, invite_pk: inv.invite_pk(), joiner_sign_pk: joiner, tag: [0; 32] }, &sk);
+    let out = inject(&mut r, OWNER, RelayMessage::Direct { room_id: rid, id: 999, frame: confirm.encode() }).unwrap();
+    assert_eq!(out.rejection(), Some(&Error::Forged));
+    assert!(!r.owner().commit_in_flight());
+    assert_eq!(r.owner().roster().len(), 1);
+}
+
+#[test]
+fn owner_refuses_join_requests_without_token_or_key_proof() {
+    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(34), NOW);
+    let inv = r.invite().unwrap();
+    let keys = crate::invite::invite_keys(&inv.room_id, &inv.token);
+    let joiner = crate::crypto::SignKey::generate(&mut r.sim.rng);
+    let kx = crate::crypto::KxKey::generate(&mut r.sim.rng);
+    let req = crate::join::build_request(&inv, &keys, &joiner, kx.public(), kx.public(), "m", &mut r.sim.rng).unwrap();
+    let rid = inv.room_id;
+    let mut claimed = req.body.clone();
+    claimed.joiner_sign_pk = crate::crypto::SignKey::generate(&mut r.sim.rng).public();
+    let claimed = Signed::sign(claimed, &keys.sign);
+    let out = inject(&mut r, OWNER, RelayMessage::Direct { room_id: rid, id: 1, frame: claimed.encode() }).unwrap();
+    assert_eq!(out.rejection(), Some(&Error::BadSignature));
+    let other = crate::crypto::SignKey::generate(&mut r.sim.rng);
+    let unsigned = Signed::sign(req.body.clone(), &other);
+    let out = inject(&mut r, OWNER, RelayMessage::Direct { room_id: rid, id: 2, frame: unsigned.encode() }).unwrap();
+    assert_eq!(out.rejection(), Some(&Error::WrongToken));
+    let out = inject(&mut r, OWNER, RelayMessage::Direct { room_id: rid, id: 3, frame: req.encode() }).unwrap();
+    assert!(out.events.iter().any(|e| matches!(e, Event::JoinRequested { .. })));
+    let out = inject(&mut r, OWNER, RelayMessage::Direct { room_id: rid, id: 4, frame: req.encode() }).unwrap();
+    assert!(matches!(out.rejection(), Some(Error::Unexpected(_))), "a second request for one key");
+}
