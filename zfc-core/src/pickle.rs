@@ -443,7 +443,7 @@ impl Owner {
             .build()
             .map_err(|_| DecodeError::InvalidValue("room config"))?;
         let create_frame = r.bytes(MAX_FRAME_LEN)?.to_vec();
-        let ni = r.count(81, 1 << 20)?;
+        let ni = r.count(73, 1 << 20)?;
         let mut invites = BTreeMap::new();
         for _ in 0..ni {
             let pk: [u8; 32] = r.array()?;

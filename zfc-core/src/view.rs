@@ -112,9 +112,14 @@ impl RoomView {
         let key = self.chain.check(m, seq)?;
         let content = message::open(m, key)?;
         self.chain.accept(m);
-        if m.sender == self.me && m.epoch == self.send_seq.0 {
+        if m.sender == self.me {
             // A restored backup may be behind what it already sent; never reuse a number.
-            self.send_seq.1 = self.send_seq.1.max(m.seq.saturating_add(1));
+            let next = m.seq.saturating_add(1);
+            if m.epoch > self.send_seq.0 {
+                self.send_seq = (m.epoch, next);
+            } else if m.epoch == self.send_seq.0 {
+                self.send_seq.1 = self.send_seq.1.max(next);
+            }
         }
         Ok(Event::Message(ReceivedMessage {
             sender: m.sender,

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of the project. Installs what it needs; a missing tool it cannot install fails
+# the run loudly. Nothing is skipped in silence.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+need() { command -v "$1" >/dev/null 2>&1 || { echo "FATAL: '$1' is required but not installed ($2)" >&2; exit 1; }; }
+
+need cargo "install Rust with rustup: https://rustup.rs"
+need rustc "install Rust with rustup"
+cargo fmt --version >/dev/null 2>&1 || { echo "FATAL: rustfmt missing: rustup component add rustfmt" >&2; exit 1; }
+cargo clippy --version >/dev/null 2>&1 || { echo "FATAL: clippy missing: rustup component add clippy" >&2; exit 1; }
+
+step "fetch dependencies (locked)"
+cargo fetch --locked
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "unit, integration, attack, property and vector tests"
+cargo test --workspace --locked
+
+step "demo runs to the end"
+cargo run --locked -q -p zfc-demo -- --seed 7 >/dev/null
+
+echo
+echo "all tests passed"
