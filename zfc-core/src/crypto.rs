@@ -7,8 +7,8 @@
 //!
 //! Invariant: every secret lives in a type that zeroizes on drop and prints as `[redacted]`.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
@@ -113,12 +113,7 @@ pub(crate) fn seal(key: &Secret32, nonce: &[u8; NONCE_LEN], aad: &[u8], pt: &[u8
 }
 
 /// XChaCha20-Poly1305 open; `None` when the tag does not verify.
-pub(crate) fn open(
-    key: &Secret32,
-    nonce: &[u8; NONCE_LEN],
-    aad: &[u8],
-    ct: &[u8],
-) -> Option<Zeroizing<Vec<u8>>> {
+pub(crate) fn open(key: &Secret32, nonce: &[u8; NONCE_LEN], aad: &[u8], ct: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
     let cipher = XChaCha20Poly1305::new(key.expose().into());
     cipher.decrypt(nonce.into(), Payload { msg: ct, aad }).ok().map(Zeroizing::new)
 }
@@ -233,8 +228,7 @@ pub(crate) fn hpke_seal(
         }
         None => OpModeS::Base,
     };
-    let (enc, mut ctx) =
-        hpke::setup_sender_with_rng::<HpkeAead, HpkeKdf, HpkeKem>(&mode, &pk, info, rng).ok()?;
+    let (enc, mut ctx) = hpke::setup_sender_with_rng::<HpkeAead, HpkeKdf, HpkeKem>(&mode, &pk, info, rng).ok()?;
     let ct = ctx.seal(pt, aad).ok()?;
     let mut export = Zeroizing::new([0u8; 32]);
     ctx.export(HPKE_EXPORT_LABEL, export.as_mut()).ok()?;

@@ -8,9 +8,9 @@
 //! Invariant: a decoded frame is well-formed, never authentic; authenticity is the job of the
 //! party that knows which key must have signed it.
 
-use crate::crypto::{self, SignKey, NONCE_LEN, SIG_LEN};
+use crate::crypto::{self, NONCE_LEN, SIG_LEN, SignKey};
 use crate::error::DecodeError;
-use crate::wire::{Reader, Writer, MAX_FRAME_LEN};
+use crate::wire::{MAX_FRAME_LEN, Reader, Writer};
 
 /// 16-byte room identifier, bound to the owner's keys (see [`crate::room::room_id_for`]).
 pub type RoomId = [u8; 16];

@@ -25,10 +25,7 @@ pub(crate) struct InviteKeys {
 /// key")`, `psk = HKDF(salt = room id, ikm = token, info = "zfc v1 invite psk")`.
 pub(crate) fn invite_keys(room_id: &RoomId, token: &Secret32) -> InviteKeys {
     let seed = crypto::kdf(room_id, token.expose(), b"zfc v1 invite key");
-    InviteKeys {
-        sign: SignKey::from_seed(&seed),
-        psk: crypto::kdf(room_id, token.expose(), b"zfc v1 invite psk"),
-    }
+    InviteKeys { sign: SignKey::from_seed(&seed), psk: crypto::kdf(room_id, token.expose(), b"zfc v1 invite psk") }
 }
 
 /// Everything a joiner needs: the room, the owner's keys, the token, and the relay to use.
@@ -52,7 +49,11 @@ pub struct Invite {
 impl core::fmt::Debug for Invite {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let Self { room_id, owner_sign_pk: _, owner_kx_pk: _, token: _, expires_at, relay_addr, relay_pk: _ } = self;
-        write!(f, "Invite {{ room: {}, expires_at: {expires_at}, relay: {relay_addr}, token: [redacted] }}", crypto::to_hex(room_id))
+        write!(
+            f,
+            "Invite {{ room: {}, expires_at: {expires_at}, relay: {relay_addr}, token: [redacted] }}",
+            crypto::to_hex(room_id)
+        )
     }
 }
 

@@ -24,7 +24,13 @@ fn intro_info(room_id: &RoomId) -> Vec<u8> {
 }
 
 /// The AAD of the introduction: the request's public fields.
-fn intro_aad(room_id: &RoomId, invite_pk: &[u8; 32], sign_pk: &[u8; 32], kx_pk: &[u8; 32], eph_pk: &[u8; 32]) -> Vec<u8> {
+fn intro_aad(
+    room_id: &RoomId,
+    invite_pk: &[u8; 32],
+    sign_pk: &[u8; 32],
+    kx_pk: &[u8; 32],
+    eph_pk: &[u8; 32],
+) -> Vec<u8> {
     let mut w = Writer::new();
     w.fixed(room_id).fixed(invite_pk).fixed(sign_pk).fixed(kx_pk).fixed(eph_pk);
     w.finish()

@@ -20,6 +20,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod crypto;
 mod epoch;
@@ -28,8 +29,8 @@ pub mod event;
 pub mod fingerprint;
 pub mod frame;
 pub mod invite;
-pub mod link;
 mod join;
+pub mod link;
 pub mod member;
 pub mod message;
 pub mod owner;

@@ -23,7 +23,7 @@ use crate::frame::{
     Change, Commit, Frame, HistoryPolicy, JoinConfirm, KeyGrant, KeyMode, KeyUpdate, Leave, MemberNo, RoomId, Signed,
     Welcome,
 };
-use crate::invite::{invite_keys, Invite};
+use crate::invite::{Invite, invite_keys};
 use crate::join;
 use crate::message::Padding;
 use crate::relay::proto::{self, ClientRequest, RelayMessage};
@@ -218,7 +218,10 @@ impl Member {
     pub fn update_key(&mut self, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         let j = self.joined_mut()?;
         let key = KxKey::generate(rng);
-        let f = Signed::sign(KeyUpdate { room_id: j.view.room_id, member: j.view.me, kx_pk: key.public() }, &j.view.sign_key);
+        let f = Signed::sign(
+            KeyUpdate { room_id: j.view.room_id, member: j.view.me, kx_pk: key.public() },
+            &j.view.sign_key,
+        );
         // An announced key that never received a share is replaced, not kept.
         if j.kx_keys.len() > 1 {
             j.kx_keys.remove(0);
@@ -402,11 +405,17 @@ impl Member {
                     return Err(Error::ForkDetected);
                 }
                 let e_prev = c.epoch.checked_sub(1).ok_or(Error::ForkDetected)?;
-                chain = EpochChain::new(Epoch::new(&s.room_id, e_prev, c.prev_epoch_hash, 0, false, prev), self.retained_epochs);
+                chain = EpochChain::new(
+                    Epoch::new(&s.room_id, e_prev, c.prev_epoch_hash, 0, false, prev),
+                    self.retained_epochs,
+                );
                 chain.push(Epoch::new(&s.room_id, c.epoch, epoch::epoch_hash(bytes), seq, false, secret));
             }
             (KeyMode::Fresh, None) => {
-                chain = EpochChain::new(Epoch::new(&s.room_id, c.epoch, epoch::epoch_hash(bytes), seq, false, secret), self.retained_epochs);
+                chain = EpochChain::new(
+                    Epoch::new(&s.room_id, c.epoch, epoch::epoch_hash(bytes), seq, false, secret),
+                    self.retained_epochs,
+                );
             }
             _ => return Err(Error::Forged),
         }
@@ -468,7 +477,11 @@ impl Member {
         }
         let cur = v.chain.current().ok_or(Error::NotJoined)?;
         if c.epoch != cur.number.wrapping_add(1) {
-            return Err(if c.epoch > cur.number { Error::UnknownEpoch { known: cur.number, got: c.epoch } } else { Error::ForkDetected });
+            return Err(if c.epoch > cur.number {
+                Error::UnknownEpoch { known: cur.number, got: c.epoch }
+            } else {
+                Error::ForkDetected
+            });
         }
         if c.prev_epoch_hash != cur.hash {
             return Err(Error::ForkDetected);
@@ -477,7 +490,9 @@ impl Member {
         let reason = match &c.change {
             Change::Rotate => EpochReason::Rotation,
             Change::Add { member, sign_pk, kx_pk, .. } => {
-                roster.insert(*member, RosterEntry { sign_pk: *sign_pk, kx_pk: *kx_pk }).map_err(|_| Error::ForkDetected)?;
+                roster
+                    .insert(*member, RosterEntry { sign_pk: *sign_pk, kx_pk: *kx_pk })
+                    .map_err(|_| Error::ForkDetected)?;
                 EpochReason::MemberAdded(*member)
             }
             Change::Remove { member } => {
@@ -508,10 +523,10 @@ impl Member {
             }
             KeyMode::Derived => return Err(Error::Unexpected("derived key for a change that needs a fresh one")),
         };
-        if let Change::Remove { member } = &c.change {
-            if let Some(e) = v.roster.get(*member) {
-                v.former.insert(*member, (e.sign_pk, c.epoch));
-            }
+        if let Change::Remove { member } = &c.change
+            && let Some(e) = v.roster.get(*member)
+        {
+            v.former.insert(*member, (e.sign_pk, c.epoch));
         }
         v.roster = roster;
         let closes = epoch::closes_previous(&c.change);

@@ -8,9 +8,9 @@
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::crypto::{self, Secret32, SignKey, NONCE_LEN, TAG_LEN};
+use crate::crypto::{self, NONCE_LEN, Secret32, SignKey, TAG_LEN};
 use crate::error::{DecodeError, Error};
-use crate::frame::{MemberNo, Message, RoomId, Signed, MAX_MESSAGE_CT};
+use crate::frame::{MAX_MESSAGE_CT, MemberNo, Message, RoomId, Signed};
 use crate::room::REORDER_WINDOW;
 
 /// Largest message content, in bytes.
@@ -94,9 +94,10 @@ impl Sealer<'_> {
             return Err(Error::MessageTooLong { len: content.len(), max: MAX_CONTENT_LEN });
         }
         let padded_len = self.padding.padded_len(content.len());
-        let mut pt = Zeroizing::new(vec![0u8; padded_len]);
-        pt[..LEN_PREFIX].copy_from_slice(&(content.len() as u32).to_be_bytes());
-        pt[LEN_PREFIX..LEN_PREFIX + content.len()].copy_from_slice(content);
+        let mut pt = Zeroizing::new(Vec::with_capacity(padded_len));
+        pt.extend_from_slice(&(content.len() as u32).to_be_bytes());
+        pt.extend_from_slice(content);
+        pt.resize(padded_len, 0);
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         let mut msg = Message {
@@ -119,14 +120,14 @@ pub(crate) fn open(msg: &Message, key: &Secret32) -> Result<Zeroizing<Vec<u8>>, 
         return Err(Error::Forged);
     }
     let pt = crypto::open(key, &msg.nonce, &msg.aad(), &msg.ct).ok_or(Error::Forged)?;
-    let mut len_bytes = [0u8; LEN_PREFIX];
-    len_bytes.copy_from_slice(&pt[..LEN_PREFIX]);
-    let len = u32::from_be_bytes(len_bytes) as usize;
-    let rest = &pt[LEN_PREFIX..];
-    if len > rest.len() || rest[len..].iter().any(|b| *b != 0) {
-        return Err(Error::Decode(DecodeError::InvalidValue("padding")));
+    let bad_padding = Error::Decode(DecodeError::InvalidValue("padding"));
+    let (len_bytes, rest) = pt.split_first_chunk::<LEN_PREFIX>().ok_or(Error::Forged)?;
+    let len = u32::from_be_bytes(*len_bytes) as usize;
+    let (content, padding) = rest.split_at_checked(len).ok_or(bad_padding.clone())?;
+    if padding.iter().any(|b| *b != 0) {
+        return Err(bad_padding);
     }
-    Ok(Zeroizing::new(rest[..len].to_vec()))
+    Ok(Zeroizing::new(content.to_vec()))
 }
 
 /// The sequence numbers of one sender in one epoch that were already accepted: the newest, and

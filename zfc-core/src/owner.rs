@@ -17,12 +17,12 @@ use crate::event::{EpochReason, Event, Output};
 use crate::fingerprint;
 use crate::frame::{
     Change, Commit, CreateRoom, DeleteRoom, Frame, HistoryPolicy, JoinConfirm, JoinRequest, KeyMode, MemberNo,
-    RegisterInvite, RevokeInvite, RoomId, Signed, Welcome, OWNER_MEMBER,
+    OWNER_MEMBER, RegisterInvite, RevokeInvite, RoomId, Signed, Welcome,
 };
-use crate::invite::{invite_keys, Invite};
+use crate::invite::{Invite, invite_keys};
 use crate::join::{self, GrantPayload};
 use crate::relay::proto::{ClientRequest, RelayMessage};
-use crate::room::{room_id_for, RoomConfig, Roster, RosterEntry};
+use crate::room::{RoomConfig, Roster, RosterEntry, room_id_for};
 use crate::view::{Position, RoomView};
 
 /// Most join requests the owner holds unanswered at once.
@@ -215,10 +215,13 @@ impl Owner {
             relay_addr: relay_addr.to_string(),
             relay_pk,
         };
-        if invite.relay_addr.is_empty() || !invite.relay_addr.bytes().all(|b| b.is_ascii_graphic() && b != b'&' && b != b'=') {
+        if invite.relay_addr.is_empty()
+            || !invite.relay_addr.bytes().all(|b| b.is_ascii_graphic() && b != b'&' && b != b'=')
+        {
             return Err(Error::InvalidArgument("relay address"));
         }
-        let reg = Signed::sign(RegisterInvite { room_id: self.view.room_id, invite_pk, expires_at }, &self.view.sign_key);
+        let reg =
+            Signed::sign(RegisterInvite { room_id: self.view.room_id, invite_pk, expires_at }, &self.view.sign_key);
         self.invites.insert(invite_pk, OwnerInvite { psk: keys.psk, expires_at, status: InviteStatus::Open });
         Ok((invite, Output::request(self.view.submit(reg.encode()))))
     }
@@ -250,8 +253,10 @@ impl Owner {
             HistoryPolicy::SinceLastRotation => current.secret.clone(),
             HistoryPolicy::SinceJoin => None,
         };
-        let payload = GrantPayload { policy: self.config.policy, epoch: current.number, epoch_secret: granted_secret.clone() };
-        let (grant, export) = join::seal_grant(&join.request, join.request_hash, &invite.psk, &payload, &self.view.sign_key, rng)?;
+        let payload =
+            GrantPayload { policy: self.config.policy, epoch: current.number, epoch_secret: granted_secret.clone() };
+        let (grant, export) =
+            join::seal_grant(&join.request, join.request_hash, &invite.psk, &payload, &self.view.sign_key, rng)?;
         let bytes = grant.encode();
         let grant_hash = join::grant_hash(&bytes);
         if let Some(j) = self.joins.get_mut(&joiner) {
@@ -347,7 +352,8 @@ impl Owner {
                     HistoryPolicy::SinceLastRotation => KeyMode::Derived,
                     HistoryPolicy::SinceJoin => KeyMode::Fresh,
                 };
-                let change = Change::Add { member, sign_pk: r.joiner_sign_pk, kx_pk: r.joiner_kx_pk, invite_pk: r.invite_pk };
+                let change =
+                    Change::Add { member, sign_pk: r.joiner_sign_pk, kx_pk: r.joiner_kx_pk, invite_pk: r.invite_pk };
                 (change, mode)
             }
         };
@@ -456,7 +462,13 @@ impl Owner {
         }
     }
 
-    fn on_join_request(&mut self, f: Signed<JoinRequest>, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+    fn on_join_request(
+        &mut self,
+        f: Signed<JoinRequest>,
+        bytes: &[u8],
+        now: u64,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Output, Error> {
         let r = &f.body;
         if r.room_id != self.view.room_id {
             return Err(Error::WrongRoom);
@@ -487,7 +499,12 @@ impl Owner {
         let fingerprint = fingerprint::fingerprint(&self.view.room_id, &joiner);
         self.joins.insert(
             joiner,
-            PendingJoin { request: f.body, request_hash: join::request_hash(bytes), name: name.clone(), stage: JoinStage::Requested },
+            PendingJoin {
+                request: f.body,
+                request_hash: join::request_hash(bytes),
+                name: name.clone(),
+                stage: JoinStage::Requested,
+            },
         );
         if self.config.auto_approve {
             return self.approve_join(joiner, rng);

@@ -18,16 +18,16 @@ use std::collections::{BTreeMap, VecDeque};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::crypto::{self, KxKey, Secret32, SignKey, NONCE_LEN};
+use crate::crypto::{self, KxKey, NONCE_LEN, Secret32, SignKey};
 use crate::epoch::{Epoch, EpochChain};
 use crate::error::DecodeError;
-use crate::frame::{HistoryPolicy, JoinRequest, MemberNo, Signed, Welcome, MAX_MEMBERS};
+use crate::frame::{HistoryPolicy, JoinRequest, MAX_MEMBERS, MemberNo, Signed, Welcome};
 use crate::member::{AwaitingAdd, AwaitingGrant, GoneReason, Joined, Member, MemberState};
 use crate::message::{Padding, ReplayWindow};
 use crate::owner::{InviteStatus, JoinStage, Op, Owner, OwnerInvite, PendingCommit, PendingJoin};
 use crate::room::{RoomConfig, Roster, RosterEntry};
 use crate::view::RoomView;
-use crate::wire::{Reader, Writer, MAX_FRAME_LEN};
+use crate::wire::{MAX_FRAME_LEN, Reader, Writer};
 
 const OWNER_MAGIC: &[u8; 4] = b"ZFCO";
 const MEMBER_MAGIC: &[u8; 4] = b"ZFCM";
@@ -116,7 +116,8 @@ impl Argon2Params {
     fn derive(self, password: &[u8], salt: &[u8; 16]) -> Result<Secret32, StateError> {
         self.check()?;
         let bad = StateError::Argon2Params { m_cost_kib: self.m_cost_kib, t_cost: self.t_cost, p_cost: self.p_cost };
-        let params = argon2::Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(32)).map_err(|_| bad.clone())?;
+        let params =
+            argon2::Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(32)).map_err(|_| bad.clone())?;
         let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut out = Zeroizing::new([0u8; 32]);
         a.hash_password_into(password, salt, out.as_mut()).map_err(|_| bad)?;
@@ -479,7 +480,11 @@ impl Owner {
         let next_member = r.u32()?;
         let pending = match r.u8()? {
             0 => None,
-            1 => Some(PendingCommit { req_id: r.u32()?, bytes: r.bytes(MAX_FRAME_LEN)?.to_vec(), secret: get_secret(&mut r)? }),
+            1 => Some(PendingCommit {
+                req_id: r.u32()?,
+                bytes: r.bytes(MAX_FRAME_LEN)?.to_vec(),
+                secret: get_secret(&mut r)?,
+            }),
             _ => return Err(DecodeError::InvalidValue("pending commit").into()),
         };
         let nq = r.count(1, 1 << 16)?;
@@ -498,7 +503,12 @@ impl Owner {
     }
 
     /// The owner state sealed under `password` (Argon2id with `params`, XChaCha20-Poly1305).
-    pub fn seal_state(&self, password: &[u8], params: Argon2Params, rng: &mut impl CryptoRng) -> Result<Vec<u8>, StateError> {
+    pub fn seal_state(
+        &self,
+        password: &[u8],
+        params: Argon2Params,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Vec<u8>, StateError> {
         seal(&self.pickle(), password, params, rng)
     }
 
@@ -586,7 +596,14 @@ impl Member {
                     1 => Some(Signed::<Welcome>::decode(r.bytes(MAX_FRAME_LEN)?)?.body),
                     _ => return Err(DecodeError::InvalidValue("welcome").into()),
                 };
-                MemberState::AwaitingAdd(Box::new(AwaitingAdd { room_id, owner_sign_pk, policy, sign_key, kx_key, welcome }))
+                MemberState::AwaitingAdd(Box::new(AwaitingAdd {
+                    room_id,
+                    owner_sign_pk,
+                    policy,
+                    sign_key,
+                    kx_key,
+                    welcome,
+                }))
             }
             2 => {
                 let view = get_view(&mut r)?;
@@ -617,7 +634,12 @@ impl Member {
     }
 
     /// The member state sealed under `password` (Argon2id with `params`, XChaCha20-Poly1305).
-    pub fn seal_state(&self, password: &[u8], params: Argon2Params, rng: &mut impl CryptoRng) -> Result<Vec<u8>, StateError> {
+    pub fn seal_state(
+        &self,
+        password: &[u8],
+        params: Argon2Params,
+        rng: &mut impl CryptoRng,
+    ) -> Result<Vec<u8>, StateError> {
         seal(&self.pickle(), password, params, rng)
     }
 

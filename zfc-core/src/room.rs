@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::crypto;
 use crate::error::Error;
-use crate::frame::{HistoryPolicy, MemberNo, RoomId, MAX_MEMBERS};
+use crate::frame::{HistoryPolicy, MAX_MEMBERS, MemberNo, RoomId};
 
 pub use crate::message::Padding;
 

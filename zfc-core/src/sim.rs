@@ -247,7 +247,11 @@ impl<R: CryptoRng> Scenario<R> {
     }
 
     /// Runs `f` on member `id` with the network's RNG, queues its output and runs the network.
-    pub fn by_member(&mut self, id: PartyId, f: impl FnOnce(&mut Member, &mut R) -> Result<Output, Error>) -> Result<(), Error> {
+    pub fn by_member(
+        &mut self,
+        id: PartyId,
+        f: impl FnOnce(&mut Member, &mut R) -> Result<Output, Error>,
+    ) -> Result<(), Error> {
         let Some(Party::Member(m)) = self.sim.slots.get_mut(id).map(|s| &mut s.party) else {
             return Err(Error::NotJoined);
         };
@@ -312,18 +316,36 @@ impl<R: CryptoRng> Scenario<R> {
 
     /// The frame rejections party `id` saw, without draining its events.
     pub fn rejections(&self, id: PartyId) -> Vec<Error> {
-        self.sim.slots.get(id).map(|s| s.events.iter().filter_map(|e| match e {
-            Event::FrameRejected { error, .. } => Some(error.clone()),
-            _ => None,
-        }).collect()).unwrap_or_default()
+        self.sim
+            .slots
+            .get(id)
+            .map(|s| {
+                s.events
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::FrameRejected { error, .. } => Some(error.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The relay refusal codes party `id` saw, without draining its events.
     pub fn relay_rejections(&self, id: PartyId) -> Vec<u16> {
-        self.sim.slots.get(id).map(|s| s.events.iter().filter_map(|e| match e {
-            Event::Rejected { code, .. } => Some(*code),
-            _ => None,
-        }).collect()).unwrap_or_default()
+        self.sim
+            .slots
+            .get(id)
+            .map(|s| {
+                s.events
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::Rejected { code, .. } => Some(*code),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 

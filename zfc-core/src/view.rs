@@ -14,7 +14,7 @@ use crate::crypto::SignKey;
 use crate::epoch::EpochChain;
 use crate::error::Error;
 use crate::event::{Event, Output, ReceivedMessage};
-use crate::frame::{DeleteRoom, HistoryPolicy, KeyUpdate, Leave, MemberNo, Message, RoomId, Signed, OWNER_MEMBER};
+use crate::frame::{DeleteRoom, HistoryPolicy, KeyUpdate, Leave, MemberNo, Message, OWNER_MEMBER, RoomId, Signed};
 use crate::message::{self, Padding, Sealer};
 use crate::relay::proto::{self, ClientRequest};
 use crate::room::Roster;
@@ -155,7 +155,12 @@ impl RoomView {
         Ok(())
     }
 
-    fn check_member_frame(&self, room: &RoomId, member: MemberNo, verify: impl Fn(&[u8; 32]) -> bool) -> Result<(), Error> {
+    fn check_member_frame(
+        &self,
+        room: &RoomId,
+        member: MemberNo,
+        verify: impl Fn(&[u8; 32]) -> bool,
+    ) -> Result<(), Error> {
         if room != &self.room_id {
             return Err(Error::WrongRoom);
         }

@@ -189,10 +189,7 @@ mod tests {
 
     #[test]
     fn unknown_version_is_refused() {
-        assert_eq!(
-            Reader::frame(&[2, 7], 7).err(),
-            Some(DecodeError::UnsupportedVersion(2))
-        );
+        assert_eq!(Reader::frame(&[2, 7], 7).err(), Some(DecodeError::UnsupportedVersion(2)));
     }
 
     #[test]

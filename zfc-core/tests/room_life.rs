@@ -1,4 +1,5 @@
 //! Each flow end to end over the simulated relay.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
@@ -19,7 +20,7 @@ impl JoinOk for common::Room {
 }
 
 use common::{lenient, room as new_room, strict};
-use zfc_core::{Event, EpochReason};
+use zfc_core::{EpochReason, Event};
 
 #[test]
 fn create_invite_join_chat() {

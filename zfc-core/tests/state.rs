@@ -1,9 +1,10 @@
 //! State that survives: pickles, sealing under a password, fixtures of format version 1, and
 //! restoring an old backup.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
-use common::{lenient, Room};
+use common::{Room, lenient};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use zfc_core::pickle::{Argon2Params, StateError};
@@ -110,7 +111,12 @@ fn crafted_argon2_parameters_are_refused_before_any_work() {
     for cut in [0, 3, 5, 20, 40, 60] {
         assert!(Member::open_state(&blob[..cut], PASSWORD).is_err());
     }
-    assert!(room.member(bob).unwrap().seal_state(PASSWORD, Argon2Params { m_cost_kib: u32::MAX, t_cost: 1, p_cost: 1 }, &mut rng).is_err());
+    assert!(
+        room.member(bob)
+            .unwrap()
+            .seal_state(PASSWORD, Argon2Params { m_cost_kib: u32::MAX, t_cost: 1, p_cost: 1 }, &mut rng)
+            .is_err()
+    );
 }
 
 #[test]
@@ -159,4 +165,3 @@ fn version_1_fixtures_load() {
     assert_eq!(owner_sealed, fixture("owner-v1.sealed.hex"));
     assert_eq!(member_sealed, fixture("member-v1.sealed.hex"));
 }
-

@@ -61,7 +61,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  safety number alice/dave: {safety}");
 
     step("epochs");
-    println!("  alice {}, carol {:?}, dave {:?}, bob {:?}", room.owner().epoch(), member_epoch(&mut room, carol), member_epoch(&mut room, dave), room.member(bob).and_then(|m| m.gone()));
+    println!(
+        "  alice {}, carol {:?}, dave {:?}, bob {:?}",
+        room.owner().epoch(),
+        member_epoch(&mut room, carol),
+        member_epoch(&mut room, dave),
+        room.member(bob).and_then(|m| m.gone())
+    );
     Ok(())
 }
 
@@ -84,9 +90,10 @@ fn join(room: &mut Room, name: &str) -> Result<PartyId, Error> {
     println!("  invite for {name}: {}…", &invite.to_uri()[..60]);
     let id = room.start_join(name, &invite)?;
     let joiner = room.member(id).and_then(|m| m.sign_public()).ok_or(Error::NotJoined)?;
-    let asked = room.sim.slots.get(room.owner).is_some_and(|s| {
-        s.events.iter().any(|e| matches!(e, Event::JoinRequested { joiner: j, .. } if *j == joiner))
-    });
+    let asked =
+        room.sim.slots.get(room.owner).is_some_and(|s| {
+            s.events.iter().any(|e| matches!(e, Event::JoinRequested { joiner: j, .. } if *j == joiner))
+        });
     if asked {
         room.by_owner(|o, rng| o.approve_join(joiner, rng))?;
     }
@@ -110,7 +117,9 @@ fn show(room: &mut Room, names: &[&str]) {
 
 fn describe(e: &Event) -> Option<String> {
     Some(match e {
-        Event::JoinRequested { name, fingerprint, .. } => format!("join request from {name:?} (fingerprint {fingerprint})"),
+        Event::JoinRequested { name, fingerprint, .. } => {
+            format!("join request from {name:?} (fingerprint {fingerprint})")
+        }
         Event::Granted => "key grant opened, confirmation sent".into(),
         Event::Joined { member, epoch } => format!("joined as member {member} in epoch {epoch}"),
         Event::Message(m) => format!(

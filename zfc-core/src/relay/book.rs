@@ -11,11 +11,14 @@ use rand_core::CryptoRng;
 
 use crate::epoch;
 use crate::error::DecodeError;
-use crate::frame::{Frame, MemberNo, RoomId, Signed, OWNER_MEMBER};
-use crate::relay::proto::{verify_auth, ClientRequest, RelayMessage};
-use crate::relay::record::{InviteRecord, InviteStatus, JoinStage, PendingJoin, RoomRecord};
+use crate::frame::{Frame, MemberNo, OWNER_MEMBER, RoomId, Signed};
 use crate::relay::Reject;
+use crate::relay::proto::{ClientRequest, RelayMessage, verify_auth};
+use crate::relay::record::{InviteRecord, InviteStatus, JoinStage, PendingJoin, RoomRecord};
 use crate::room::room_id_for;
+
+/// Directed frames per (room, recipient key), each with its queue id.
+type DirectQueues = BTreeMap<(RoomId, [u8; 32]), VecDeque<(u64, Vec<u8>)>>;
 
 /// The I/O layer's name for a connection.
 pub type ConnId = u64;
@@ -76,7 +79,7 @@ pub struct RuleBook {
     config: RelayConfig,
     rooms: BTreeMap<RoomId, RoomRecord>,
     /// Directed frames per (room, recipient key): (id, frame).
-    direct: BTreeMap<(RoomId, [u8; 32]), VecDeque<(u64, Vec<u8>)>>,
+    direct: DirectQueues,
     next_direct: u64,
     conns: BTreeMap<ConnId, Conn>,
 }
@@ -144,7 +147,7 @@ impl RuleBook {
         Ok(out)
     }
 
-    fn role_of(room: &RoomRecord, room_id: &RoomId, identity: &[u8; 32], direct: &BTreeMap<(RoomId, [u8; 32]), VecDeque<(u64, Vec<u8>)>>) -> Option<Role> {
+    fn role_of(room: &RoomRecord, room_id: &RoomId, identity: &[u8; 32], direct: &DirectQueues) -> Option<Role> {
         if identity == &room.owner_sign_pk {
             return Some(Role::Owner);
         }
@@ -257,7 +260,13 @@ impl RuleBook {
     }
 
     /// Queues a directed frame for `recipient` and sends it to its connections now.
-    fn direct_to(&mut self, room_id: RoomId, recipient: [u8; 32], frame: &[u8], out: &mut Vec<Outgoing>) -> Result<(), Reject> {
+    fn direct_to(
+        &mut self,
+        room_id: RoomId,
+        recipient: [u8; 32],
+        frame: &[u8],
+        out: &mut Vec<Outgoing>,
+    ) -> Result<(), Reject> {
         let q = self.direct.entry((room_id, recipient)).or_default();
         if q.len() >= self.config.max_direct_queue {
             return Err(Reject::QueueFull);
@@ -286,10 +295,10 @@ impl RuleBook {
         for (conn, c) in self.conns.iter_mut() {
             // A joiner's subscription becomes a member's once the commit adding it lands.
             for sub in c.subs.iter_mut().filter(|(r, _, _)| r == &room_id) {
-                if sub.2 == Role::Joiner {
-                    if let Some(m) = room.member_by_key(&sub.1) {
-                        sub.2 = Role::Member(m);
-                    }
+                if sub.2 == Role::Joiner
+                    && let Some(m) = room.member_by_key(&sub.1)
+                {
+                    sub.2 = Role::Member(m);
                 }
             }
             let reads = c.subs.iter().any(|(r, id, role)| {
@@ -330,7 +339,8 @@ impl RuleBook {
                 if now > f.body.expires_at {
                     return Err(Reject::InviteExpired);
                 }
-                let inv = InviteRecord { expires_at: f.body.expires_at, status: InviteStatus::Open, pending: Vec::new() };
+                let inv =
+                    InviteRecord { expires_at: f.body.expires_at, status: InviteStatus::Open, pending: Vec::new() };
                 self.room_mut(&room_id)?.invites.insert(f.body.invite_pk, inv);
                 Ok(0)
             }
@@ -340,7 +350,11 @@ impl RuleBook {
                 }
                 let inv = room.invites.get(&f.body.invite_pk).ok_or(Reject::InviteUnknown)?;
                 if inv.status != InviteStatus::Open {
-                    return Err(if inv.status == InviteStatus::Used { Reject::InviteUsed } else { Reject::InviteRevoked });
+                    return Err(if inv.status == InviteStatus::Used {
+                        Reject::InviteUsed
+                    } else {
+                        Reject::InviteRevoked
+                    });
                 }
                 let room = self.room_mut(&room_id)?;
                 if let Some(inv) = room.invites.get_mut(&f.body.invite_pk) {
@@ -354,7 +368,8 @@ impl RuleBook {
                 let owner = room.owner_sign_pk;
                 self.direct_to(room_id, owner, bytes, out)?;
                 if let Some(inv) = self.room_mut(&room_id)?.invites.get_mut(&f.body.invite_pk) {
-                    inv.pending.push(PendingJoin { joiner_sign_pk: f.body.joiner_sign_pk, stage: JoinStage::Requested });
+                    inv.pending
+                        .push(PendingJoin { joiner_sign_pk: f.body.joiner_sign_pk, stage: JoinStage::Requested });
                 }
                 Ok(0)
             }

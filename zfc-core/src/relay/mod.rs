@@ -2,10 +2,10 @@
 //! rule book ([`RuleBook`]), a sans-IO state machine that the reference relay wraps with
 //! sockets and storage.
 
+mod book;
 pub mod proto;
 mod record;
 mod reject;
-mod book;
 
 pub use book::{ConnId, Outgoing, RelayConfig, RuleBook};
 pub use proto::{ClientRequest, RelayMessage};

@@ -6,10 +6,10 @@
 //! challenge together with the link's handshake hash, so a proof cannot be replayed on another
 //! connection or relayed from one.
 
-use crate::crypto::{self, SignKey, SIG_LEN};
+use crate::crypto::{self, SIG_LEN, SignKey};
 use crate::error::DecodeError;
 use crate::frame::RoomId;
-use crate::wire::{Reader, Writer, MAX_FRAME_LEN};
+use crate::wire::{MAX_FRAME_LEN, Reader, Writer};
 
 /// Kind bytes of client requests (0x20..) and relay messages (0x40..).
 pub mod kind {
@@ -164,13 +164,9 @@ impl ClientRequest {
                 sig: r.array()?,
             },
             kind::SUBMIT => Self::Submit { req_id: r.u32()?, frame: r.bytes(MAX_FRAME_LEN)?.to_vec() },
-            kind::FETCH => Self::Fetch {
-                req_id: r.u32()?,
-                room_id: r.array()?,
-                from: r.u64()?,
-                until: r.u64()?,
-                limit: r.u32()?,
-            },
+            kind::FETCH => {
+                Self::Fetch { req_id: r.u32()?, room_id: r.array()?, from: r.u64()?, until: r.u64()?, limit: r.u32()? }
+            }
             kind::ACK => Self::Ack { room_id: r.array()?, seq: r.u64()? },
             kind::ACK_DIRECT => Self::AckDirect { room_id: r.array()?, id: r.u64()? },
             other => return Err(DecodeError::UnknownKind(other)),
@@ -189,7 +185,12 @@ pub(crate) fn verify_auth(
     resume_from: u64,
     sig: &[u8; SIG_LEN],
 ) -> bool {
-    crypto::verify(identity, AUTH_LABEL, &auth_signed_bytes(challenge, channel_binding, room_id, identity, resume_from), sig)
+    crypto::verify(
+        identity,
+        AUTH_LABEL,
+        &auth_signed_bytes(challenge, channel_binding, room_id, identity, resume_from),
+        sig,
+    )
 }
 
 /// What the relay sends a client.
@@ -288,7 +289,9 @@ impl RelayMessage {
             kind::CHALLENGE => Self::Challenge { nonce: r.array()? },
             kind::ACCEPTED => Self::Accepted { req_id: r.u32()?, seq: r.u64()? },
             kind::REJECTED => Self::Rejected { req_id: r.u32()?, code: r.u16()? },
-            kind::DELIVER => Self::Deliver { room_id: r.array()?, seq: r.u64()?, frame: r.bytes(MAX_FRAME_LEN)?.to_vec() },
+            kind::DELIVER => {
+                Self::Deliver { room_id: r.array()?, seq: r.u64()?, frame: r.bytes(MAX_FRAME_LEN)?.to_vec() }
+            }
             kind::DIRECT => Self::Direct { room_id: r.array()?, id: r.u64()?, frame: r.bytes(MAX_FRAME_LEN)?.to_vec() },
             kind::FETCH_DONE => Self::FetchDone { req_id: r.u32()?, room_id: r.array()?, next: r.u64()? },
             other => return Err(DecodeError::UnknownKind(other)),
@@ -309,7 +312,13 @@ mod tests {
             ClientRequest::Fetch { req_id: 4, room_id: [2; 16], from: 1, until: 9, limit: 5 },
             ClientRequest::Ack { room_id: [2; 16], seq: 7 },
             ClientRequest::AckDirect { room_id: [2; 16], id: 8 },
-            ClientRequest::Authenticate { req_id: 1, room_id: [3; 16], identity: [4; 32], resume_from: 2, sig: [5; 64] },
+            ClientRequest::Authenticate {
+                req_id: 1,
+                room_id: [3; 16],
+                identity: [4; 32],
+                resume_from: 2,
+                sig: [5; 64],
+            },
         ];
         for r in reqs {
             assert_eq!(ClientRequest::decode(&r.encode()).unwrap(), r);

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::epoch;
 use crate::frame::{
-    Change, Commit, HistoryPolicy, JoinConfirm, JoinRequest, KeyGrant, KeyMode, MemberNo, Message, Signed, Welcome,
-    MAX_MEMBERS, OWNER_MEMBER,
+    Change, Commit, HistoryPolicy, JoinConfirm, JoinRequest, KeyGrant, KeyMode, MAX_MEMBERS, MemberNo, Message,
+    OWNER_MEMBER, Signed, Welcome,
 };
 use crate::relay::Reject;
 use crate::room::ROTATION_GRACE;
@@ -116,7 +116,12 @@ impl RoomRecord {
             .find_map(|(ipk, inv)| inv.pending.iter().find(|p| &p.joiner_sign_pk == joiner).map(|p| (ipk, p)))
     }
 
-    pub(crate) fn check_join_request(&self, f: &Signed<JoinRequest>, now: u64, max_pending: usize) -> Result<(), Reject> {
+    pub(crate) fn check_join_request(
+        &self,
+        f: &Signed<JoinRequest>,
+        now: u64,
+        max_pending: usize,
+    ) -> Result<(), Reject> {
         let r = &f.body;
         let inv = self.invites.get(&r.invite_pk).ok_or(Reject::InviteUnknown)?;
         match inv.status {
@@ -179,7 +184,9 @@ impl RoomRecord {
     }
 
     pub(crate) fn set_stage(&mut self, invite_pk: &[u8; 32], joiner: &[u8; 32], stage: JoinStage) {
-        if let Some(p) = self.invites.get_mut(invite_pk).and_then(|i| i.pending.iter_mut().find(|p| &p.joiner_sign_pk == joiner)) {
+        if let Some(p) =
+            self.invites.get_mut(invite_pk).and_then(|i| i.pending.iter_mut().find(|p| &p.joiner_sign_pk == joiner))
+        {
             p.stage = stage;
         }
     }
@@ -209,9 +216,14 @@ impl RoomRecord {
                 }
                 let inv = self.invites.get(invite_pk).ok_or(Reject::InviteUnknown)?;
                 if inv.status != InviteStatus::Open {
-                    return Err(if inv.status == InviteStatus::Used { Reject::InviteUsed } else { Reject::InviteRevoked });
+                    return Err(if inv.status == InviteStatus::Used {
+                        Reject::InviteUsed
+                    } else {
+                        Reject::InviteRevoked
+                    });
                 }
-                let confirmed = inv.pending.iter().any(|p| &p.joiner_sign_pk == sign_pk && p.stage == JoinStage::Confirmed);
+                let confirmed =
+                    inv.pending.iter().any(|p| &p.joiner_sign_pk == sign_pk && p.stage == JoinStage::Confirmed);
                 if !confirmed {
                     return Err(Reject::NoPendingJoin);
                 }
@@ -262,7 +274,8 @@ impl RoomRecord {
         }
         if m.epoch < self.epoch {
             let start = self.epoch_starts.get(&self.epoch).copied().unwrap_or(0);
-            let in_grace = m.epoch + 1 == self.epoch && !self.closes_previous && self.next_seq - start <= ROTATION_GRACE;
+            let in_grace =
+                m.epoch + 1 == self.epoch && !self.closes_previous && self.next_seq - start <= ROTATION_GRACE;
             if !in_grace {
                 return Err(Reject::EpochClosed);
             }

@@ -14,7 +14,15 @@ fn craft(r: &mut Room, id: PartyId, epoch_delta: u32, seq: u32, text: &[u8]) -> 
     let key = cur.key.clone().unwrap();
     let padding = Padding::default();
     let sk = v.sign_key.clone();
-    let sealer = Sealer { room_id: v.room_id, epoch: cur.number + epoch_delta, sender: v.me, seq, key: &key, sign_key: &sk, padding: &padding };
+    let sealer = Sealer {
+        room_id: v.room_id,
+        epoch: cur.number + epoch_delta,
+        sender: v.me,
+        seq,
+        key: &key,
+        sign_key: &sk,
+        padding: &padding,
+    };
     sealer.seal(text, &mut r.sim.rng).unwrap()
 }
 
@@ -182,7 +190,10 @@ fn forks_by_the_owner_or_relay_are_detected() {
     assert_eq!(rejected(deliver(&mut r, carol, Signed::sign(lie, &owner_key).encode())), Error::ForkDetected);
     let mut derived = good.clone();
     derived.key_mode = KeyMode::Derived;
-    assert!(matches!(rejected(deliver(&mut r, carol, Signed::sign(derived, &owner_key).encode())), Error::Unexpected(_)));
+    assert!(matches!(
+        rejected(deliver(&mut r, carol, Signed::sign(derived, &owner_key).encode())),
+        Error::Unexpected(_)
+    ));
     let carol_key = sign_key(&mut r, carol);
     assert_eq!(rejected(deliver(&mut r, carol, Signed::sign(good, &carol_key).encode())), Error::BadSignature);
     assert_eq!(snapshot(&mut r, carol), before);
@@ -194,7 +205,8 @@ fn non_zero_padding_is_refused() {
     let v = view(&mut r, bob);
     let cur = v.chain.current().unwrap();
     let key = cur.key.clone().unwrap();
-    let mut msg = Message { room_id: v.room_id, epoch: cur.number, sender: v.me, seq: 0, nonce: [3; NONCE_LEN], ct: vec![] };
+    let mut msg =
+        Message { room_id: v.room_id, epoch: cur.number, sender: v.me, seq: 0, nonce: [3; NONCE_LEN], ct: vec![] };
     let mut pt = vec![0u8; 64];
     pt[3] = 2;
     pt[4] = b'h';
@@ -220,7 +232,10 @@ fn owner_refuses_a_confirmation_without_the_grant_secrets() {
         _ => unreachable!(),
     };
     let rid = room_id(&mut r);
-    let confirm = Signed::sign(JoinConfirm { room_id: rid, invite_pk: inv.invite_pk(), joiner_sign_pk: joiner, tag: [0; 32] }, &sk);
+    let confirm = Signed::sign(
+        JoinConfirm { room_id: rid, invite_pk: inv.invite_pk(), joiner_sign_pk: joiner, tag: [0; 32] },
+        &sk,
+    );
     let out = inject(&mut r, OWNER, RelayMessage::Direct { room_id: rid, id: 999, frame: confirm.encode() }).unwrap();
     assert_eq!(out.rejection(), Some(&Error::Forged));
     assert!(!r.owner().commit_in_flight());

@@ -80,7 +80,11 @@ pub(crate) fn submit(r: &mut Room, id: PartyId, frame: Vec<u8>) -> Result<u64, u
 }
 
 /// Hands a relay message straight to a party, as a malicious relay could.
-pub(crate) fn inject(r: &mut Room, id: PartyId, msg: RelayMessage) -> Result<crate::event::Output, crate::error::Error> {
+pub(crate) fn inject(
+    r: &mut Room,
+    id: PartyId,
+    msg: RelayMessage,
+) -> Result<crate::event::Output, crate::error::Error> {
     let bytes = msg.encode();
     let now = r.sim.now;
     let crate::sim::Slot { party, .. } = &mut r.sim.slots[id];

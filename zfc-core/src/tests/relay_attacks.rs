@@ -3,7 +3,7 @@
 use super::*;
 use crate::crypto::{KxKey, Secret32};
 use crate::frame::*;
-use crate::invite::{invite_keys, Invite, InviteKeys};
+use crate::invite::{Invite, InviteKeys, invite_keys};
 use crate::join;
 use crate::message::{Padding, Sealer};
 use crate::relay::Reject;
@@ -29,7 +29,11 @@ fn token_reuse_is_refused() {
     assert!(r.member(bob).unwrap().is_joined());
     let mallory = r.start_join("mallory", &inv).unwrap();
     assert!(!r.member(mallory).unwrap().is_joined());
-    assert_eq!(r.relay_rejections(mallory).first(), Some(&Reject::InviteUsed.code()), "then authentication as a non-member fails too");
+    assert_eq!(
+        r.relay_rejections(mallory).first(),
+        Some(&Reject::InviteUsed.code()),
+        "then authentication as a non-member fails too"
+    );
 }
 
 #[test]
@@ -38,7 +42,11 @@ fn unknown_token_is_refused() {
     let mut inv = r.invite().unwrap();
     inv.token = Secret32::from_bytes([0x55; 32]);
     let mallory = r.start_join("mallory", &inv).unwrap();
-    assert_eq!(r.relay_rejections(mallory).first(), Some(&Reject::InviteUnknown.code()), "then authentication as a non-member fails too");
+    assert_eq!(
+        r.relay_rejections(mallory).first(),
+        Some(&Reject::InviteUnknown.code()),
+        "then authentication as a non-member fails too"
+    );
     assert_eq!(r.sim.relay.member_count(&inv.room_id), Some(1));
 }
 
@@ -46,13 +54,20 @@ fn unknown_token_is_refused() {
 fn expired_token_is_refused_by_relay_and_joiner() {
     let mut r = room(3, HistoryPolicy::SinceLastRotation);
     let inv = r.invite().unwrap();
-    assert_eq!(crate::member::Member::join(&inv, "late", inv.expires_at + 1, &mut r.sim.rng).err(), Some(crate::Error::InviteExpired));
+    assert_eq!(
+        crate::member::Member::join(&inv, "late", inv.expires_at + 1, &mut r.sim.rng).err(),
+        Some(crate::Error::InviteExpired)
+    );
     let (m, out) = crate::member::Member::join(&inv, "late", r.sim.now, &mut r.sim.rng).unwrap();
     r.sim.now = inv.expires_at + 1;
     let id = r.sim.add("late", crate::sim::Party::Member(Box::new(m)), out);
     r.sim.connect(id);
     r.sim.run();
-    assert_eq!(r.relay_rejections(id).first(), Some(&Reject::InviteExpired.code()), "then authentication as a non-member fails too");
+    assert_eq!(
+        r.relay_rejections(id).first(),
+        Some(&Reject::InviteExpired.code()),
+        "then authentication as a non-member fails too"
+    );
 }
 
 #[test]
@@ -61,7 +76,11 @@ fn revoked_invite_is_refused() {
     let inv = r.invite().unwrap();
     r.by_owner(|o, _| o.revoke_invite(inv.invite_pk())).unwrap();
     let mallory = r.start_join("mallory", &inv).unwrap();
-    assert_eq!(r.relay_rejections(mallory).first(), Some(&Reject::InviteRevoked.code()), "then authentication as a non-member fails too");
+    assert_eq!(
+        r.relay_rejections(mallory).first(),
+        Some(&Reject::InviteRevoked.code()),
+        "then authentication as a non-member fails too"
+    );
 }
 
 #[test]
@@ -117,7 +136,8 @@ fn forged_owner_signatures_are_refused_on_every_owner_frame() {
     let (mut r, bob, _) = room_of_three(8);
     let rid = room_id(&mut r);
     let bob_key = sign_key(&mut r, bob);
-    let reg = Signed::sign(RegisterInvite { room_id: rid, invite_pk: bob_key.public(), expires_at: NOW + 10 }, &bob_key);
+    let reg =
+        Signed::sign(RegisterInvite { room_id: rid, invite_pk: bob_key.public(), expires_at: NOW + 10 }, &bob_key);
     assert_eq!(submit(&mut r, bob, reg.encode()), code(Reject::BadSignature));
     let del = Signed::sign(DeleteRoom { room_id: rid }, &bob_key);
     assert_eq!(submit(&mut r, bob, del.encode()), code(Reject::BadSignature));
@@ -185,7 +205,15 @@ fn craft_message(r: &mut Room, id: PartyId, epoch_delta: i64, seq: u32) -> Signe
     let epoch = (i64::from(cur.number) + epoch_delta) as u32;
     let key = cur.key.clone().unwrap();
     let padding = Padding::default();
-    let sealer = Sealer { room_id: v.room_id, epoch, sender: v.me, seq, key: &key, sign_key: &v.sign_key.clone(), padding: &padding };
+    let sealer = Sealer {
+        room_id: v.room_id,
+        epoch,
+        sender: v.me,
+        seq,
+        key: &key,
+        sign_key: &v.sign_key.clone(),
+        padding: &padding,
+    };
     sealer.seal(b"crafted", &mut r.sim.rng).unwrap()
 }
 
@@ -264,7 +292,13 @@ fn room_ids_cannot_be_squatted() {
     let (mut r, bob, _) = room_of_three(16);
     let rid = room_id(&mut r);
     let mallory = SignKey::generate(&mut r.sim.rng);
-    let create = CreateRoom { room_id: rid, salt: [0; 16], owner_sign_pk: mallory.public(), owner_kx_pk: [1; 32], policy: HistoryPolicy::SinceJoin };
+    let create = CreateRoom {
+        room_id: rid,
+        salt: [0; 16],
+        owner_sign_pk: mallory.public(),
+        owner_kx_pk: [1; 32],
+        policy: HistoryPolicy::SinceJoin,
+    };
     assert_eq!(submit(&mut r, bob, Signed::sign(create, &mallory).encode()), code(Reject::BadRoomId));
     let again = r.owner().create_frame.clone();
     assert_eq!(submit(&mut r, bob, again), code(Reject::RoomExists));
@@ -306,7 +340,14 @@ fn grants_and_welcomes_need_the_owner_and_a_pending_join() {
     let (mut r, bob, _) = room_of_three(18);
     let rid = room_id(&mut r);
     let bob_key = sign_key(&mut r, bob);
-    let grant = KeyGrant { room_id: rid, invite_pk: [1; 32], joiner_sign_pk: [2; 32], request_hash: [0; 32], enc: [0; 32], welcome_ct: vec![] };
+    let grant = KeyGrant {
+        room_id: rid,
+        invite_pk: [1; 32],
+        joiner_sign_pk: [2; 32],
+        request_hash: [0; 32],
+        enc: [0; 32],
+        welcome_ct: vec![],
+    };
     assert_eq!(submit(&mut r, bob, Signed::sign(grant.clone(), &bob_key).encode()), code(Reject::BadSignature));
     let owner_key = sign_key(&mut r, OWNER);
     assert_eq!(submit(&mut r, bob, Signed::sign(grant, &owner_key).encode()), code(Reject::InviteUnknown));
