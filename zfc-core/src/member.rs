@@ -168,6 +168,11 @@ impl Member {
     pub fn member_no(&self) -> Option<MemberNo> {
         self.joined().ok().map(|j| j.view.me)
     }
+    /// The relay position at which this member's live stream starts (the commit that added
+    /// it); history fetches return what lies below it.
+    pub fn log_start(&self) -> Option<u64> {
+        self.joined().ok().map(|j| j.view.live_start)
+    }
     /// The newest epoch, once joined.
     pub fn epoch(&self) -> Option<u32> {
         self.joined().ok().map(|j| j.view.chain.current_number())
@@ -347,6 +352,15 @@ impl Member {
         match &mut self.state {
             MemberState::AwaitingAdd(_) => self.on_first_commit(seq, frame),
             MemberState::Joined(j) => {
+                if seq >= j.view.live_next
+                    && let Ok(Frame::DeleteRoom(f)) = Frame::decode(frame)
+                    && j.view.check_delete(&f).is_ok()
+                {
+                    // Deletion is final and owner-signed: it counts wherever it arrives.
+                    let room = j.view.room_id;
+                    self.state = MemberState::Gone(room, GoneReason::Deleted);
+                    return Ok(Output::event(Event::RoomDeleted));
+                }
                 let pos = j.view.position(seq)?;
                 j.view.consume(seq, &pos);
                 Ok(match self.on_log(frame, seq, &pos) {

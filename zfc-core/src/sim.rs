@@ -157,6 +157,13 @@ impl<R: CryptoRng> Sim<R> {
                     slot.outbox.extend(out.to_relay);
                     slot.events.extend(out.events);
                 }
+                Err(e @ (Error::RelayGap { .. } | Error::RelayReplay { .. })) => {
+                    // What an app does on a gap: reconnect, and resume from its own position.
+                    slot.errors.push(e);
+                    self.disconnect(id);
+                    self.connect(id);
+                    return true;
+                }
                 Err(e) => slot.errors.push(e),
             }
         }

@@ -171,11 +171,23 @@ impl RuleBook {
     ) -> Result<(), Reject> {
         let c = self.conns.get(&conn).ok_or(Reject::NotAuthenticated)?;
         let room = self.rooms.get(&room_id).ok_or(Reject::NoSuchRoom)?;
-        if room.deleted {
-            return Err(Reject::RoomDeleted);
-        }
         if !verify_auth(&c.challenge, &c.channel_binding, &room_id, &identity, resume_from, sig) {
             return Err(Reject::BadSignature);
+        }
+        if room.deleted {
+            // Whoever was in the room learns of the deletion from the owner's own frame.
+            if let Some((seq, frame)) = &room.tombstone {
+                out.push(reply(conn, RelayMessage::Deliver { room_id, seq: *seq, frame: frame.clone() }));
+            }
+            return Err(Reject::RoomDeleted);
+        }
+        if let Some((removed_at, floor)) = room.former.get(&identity) {
+            // A removed member catches up to its removal (and no further), then is refused.
+            let from = resume_from.max(*floor);
+            for (seq, frame) in room.log.iter().filter(|(s, _)| *s >= from && *s <= *removed_at) {
+                out.push(reply(conn, RelayMessage::Deliver { room_id, seq: *seq, frame: frame.clone() }));
+            }
+            return Err(Reject::NotMember);
         }
         let role = Self::role_of(room, &room_id, &identity, &self.direct).ok_or(Reject::NotMember)?;
         if let Some(q) = self.direct.get(&(room_id, identity)) {
@@ -448,6 +460,8 @@ impl RuleBook {
                 let seq = self.append(room_id, bytes, out);
                 let room = self.room_mut(&room_id)?;
                 room.deleted = true;
+                room.tombstone = Some((seq, bytes.to_vec()));
+                room.former.clear();
                 room.log.clear();
                 room.invites.clear();
                 room.members.clear();

@@ -69,6 +69,11 @@ pub(crate) struct RoomRecord {
     pub log: VecDeque<(u64, Vec<u8>)>,
     pub next_seq: u64,
     pub deleted: bool,
+    /// Members the owner removed: key -> (log position of the removal, their floor). They may
+    /// still catch up to their removal, so that they learn of it.
+    pub former: BTreeMap<[u8; 32], (u64, u64)>,
+    /// The deletion frame and its position, kept so that members offline at the time learn of it.
+    pub tombstone: Option<(u64, Vec<u8>)>,
 }
 
 /// What accepting a commit changes, computed before anything changes.
@@ -95,6 +100,8 @@ impl RoomRecord {
             log: VecDeque::new(),
             next_seq: 1,
             deleted: false,
+            former: BTreeMap::new(),
+            tombstone: None,
         }
     }
 
@@ -301,8 +308,10 @@ impl RoomRecord {
                 inv.pending.clear();
             }
         }
-        if let Some(m) = effect.removed {
-            self.members.remove(&m);
+        if let Some(m) = effect.removed
+            && let Some(rec) = self.members.remove(&m)
+        {
+            self.former.insert(rec.sign_pk, (seq, rec.floor));
         }
         self.epoch = c.epoch;
         self.epoch_hash = epoch::epoch_hash(bytes);
