@@ -167,6 +167,13 @@ pub(crate) fn is_valid_sign_public(public: &[u8; 32]) -> bool {
     VerifyingKey::from_bytes(public).map(|vk| !vk.is_weak()).unwrap_or(false)
 }
 
+/// Whether 32 bytes are an X25519 public key of full order (not one of the low-order points,
+/// with which every shared secret is zero and anyone could open what is sealed to it).
+pub(crate) fn is_valid_kx_public(public: &[u8; 32]) -> bool {
+    let probe = x25519_dalek::StaticSecret::from([0x11; 32]);
+    probe.diffie_hellman(&x25519_dalek::PublicKey::from(*public)).was_contributory()
+}
+
 /// An X25519 private key (key delivery and ephemeral keys).
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct KxKey(Secret32);

@@ -49,10 +49,10 @@ pub mod kind {
 
 /// Largest sealed introduction in a join request.
 pub const MAX_INTRO_CT: usize = 512;
-/// Largest sealed welcome in a key grant (roster snapshot included).
-pub const MAX_WELCOME_CT: usize = 200 * 1024;
+/// Largest sealed payload of a key grant.
+pub const MAX_GRANT_CT: usize = 256;
 /// Largest room message ciphertext.
-pub const MAX_MESSAGE_CT: usize = 128 * 1024;
+pub const MAX_MESSAGE_CT: usize = 128 * 1024 + 64;
 /// Largest number of members a room may hold (owner included).
 pub const MAX_MEMBERS: usize = 10_000;
 /// Largest sealed key share.
@@ -117,6 +117,14 @@ pub(crate) fn unsigned<T: Body>(body: &T) -> Vec<u8> {
     w.finish()
 }
 
+fn read_kx_pk(r: &mut Reader<'_>, what: &'static str) -> Result<[u8; 32], DecodeError> {
+    let pk: [u8; 32] = r.array()?;
+    if !crypto::is_valid_kx_public(&pk) {
+        return Err(DecodeError::InvalidValue(what));
+    }
+    Ok(pk)
+}
+
 fn read_sign_pk(r: &mut Reader<'_>, what: &'static str) -> Result<[u8; 32], DecodeError> {
     let pk: [u8; 32] = r.array()?;
     if !crypto::is_valid_sign_public(&pk) {
@@ -171,7 +179,7 @@ impl Body for CreateRoom {
             room_id: r.array()?,
             salt: r.array()?,
             owner_sign_pk: read_sign_pk(r, "owner key")?,
-            owner_kx_pk: r.array()?,
+            owner_kx_pk: read_kx_pk(r, "owner key-agreement key")?,
             policy: HistoryPolicy::from_u8(r.u8()?)?,
         })
     }
@@ -221,7 +229,7 @@ impl Body for RevokeInvite {
         w.fixed(&self.room_id).fixed(&self.invite_pk);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self { room_id: r.array()?, invite_pk: r.array()? })
+        Ok(Self { room_id: r.array()?, invite_pk: read_sign_pk(r, "invite key")? })
     }
     fn room_id(&self) -> &RoomId {
         &self.room_id
@@ -283,8 +291,8 @@ impl Body for JoinRequest {
             room_id: r.array()?,
             invite_pk: read_sign_pk(r, "invite key")?,
             joiner_sign_pk: read_sign_pk(r, "joiner key")?,
-            joiner_kx_pk: r.array()?,
-            joiner_eph_pk: r.array()?,
+            joiner_kx_pk: read_kx_pk(r, "joiner key-delivery key")?,
+            joiner_eph_pk: read_kx_pk(r, "joiner ephemeral key")?,
             intro_enc: r.array()?,
             intro_ct: r.bytes(MAX_INTRO_CT)?.to_vec(),
             joiner_sig: r.array()?,
@@ -309,8 +317,8 @@ pub struct KeyGrant {
     pub request_hash: [u8; 32],
     /// HPKE encapsulated key (the owner's fresh ephemeral key).
     pub enc: [u8; 32],
-    /// The sealed welcome.
-    pub welcome_ct: Vec<u8>,
+    /// The sealed grant payload (policy and epoch).
+    pub grant_ct: Vec<u8>,
 }
 
 impl Body for KeyGrant {
@@ -318,16 +326,16 @@ impl Body for KeyGrant {
     const LABEL: &'static str = "zfc v1 key grant";
     fn write(&self, w: &mut Writer) {
         w.fixed(&self.room_id).fixed(&self.invite_pk).fixed(&self.joiner_sign_pk);
-        w.fixed(&self.request_hash).fixed(&self.enc).bytes(&self.welcome_ct);
+        w.fixed(&self.request_hash).fixed(&self.enc).bytes(&self.grant_ct);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
             room_id: r.array()?,
-            invite_pk: r.array()?,
-            joiner_sign_pk: r.array()?,
+            invite_pk: read_sign_pk(r, "invite key")?,
+            joiner_sign_pk: read_sign_pk(r, "joiner key")?,
             request_hash: r.array()?,
             enc: r.array()?,
-            welcome_ct: r.bytes(MAX_WELCOME_CT)?.to_vec(),
+            grant_ct: r.bytes(MAX_GRANT_CT)?.to_vec(),
         })
     }
     fn room_id(&self) -> &RoomId {
@@ -355,7 +363,12 @@ impl Body for JoinConfirm {
         w.fixed(&self.room_id).fixed(&self.invite_pk).fixed(&self.joiner_sign_pk).fixed(&self.tag);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self { room_id: r.array()?, invite_pk: r.array()?, joiner_sign_pk: r.array()?, tag: r.array()? })
+        Ok(Self {
+            room_id: r.array()?,
+            invite_pk: read_sign_pk(r, "invite key")?,
+            joiner_sign_pk: read_sign_pk(r, "joiner key")?,
+            tag: r.array()?,
+        })
     }
     fn room_id(&self) -> &RoomId {
         &self.room_id
@@ -472,8 +485,8 @@ impl Body for Commit {
             1 => Change::Add {
                 member: r.u32()?,
                 sign_pk: read_sign_pk(r, "member key")?,
-                kx_pk: r.array()?,
-                invite_pk: r.array()?,
+                kx_pk: read_kx_pk(r, "member key-delivery key")?,
+                invite_pk: read_sign_pk(r, "invite key")?,
             },
             2 => Change::Remove { member: r.u32()? },
             _ => return Err(DecodeError::InvalidValue("change")),
@@ -556,6 +569,9 @@ pub struct KeyUpdate {
     pub room_id: RoomId,
     /// The member.
     pub member: MemberNo,
+    /// How many key updates this member made in this room, this one included (from 1): a
+    /// replayed or reordered update is refused.
+    pub generation: u32,
     /// Its new X25519 key-delivery key.
     pub kx_pk: [u8; 32],
 }
@@ -564,10 +580,15 @@ impl Body for KeyUpdate {
     const KIND: u8 = kind::KEY_UPDATE;
     const LABEL: &'static str = "zfc v1 key update";
     fn write(&self, w: &mut Writer) {
-        w.fixed(&self.room_id).u32(self.member).fixed(&self.kx_pk);
+        w.fixed(&self.room_id).u32(self.member).u32(self.generation).fixed(&self.kx_pk);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self { room_id: r.array()?, member: r.u32()?, kx_pk: r.array()? })
+        Ok(Self {
+            room_id: r.array()?,
+            member: r.u32()?,
+            generation: r.u32()?,
+            kx_pk: read_kx_pk(r, "member key-delivery key")?,
+        })
     }
     fn room_id(&self) -> &RoomId {
         &self.room_id
@@ -645,7 +666,7 @@ impl Body for Welcome {
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let room_id = r.array()?;
-        let joiner_sign_pk = r.array()?;
+        let joiner_sign_pk = read_sign_pk(r, "joiner key")?;
         let member = r.u32()?;
         let epoch = r.u32()?;
         let n = r.count(36, MAX_MEMBERS)?;

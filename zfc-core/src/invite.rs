@@ -37,6 +37,8 @@ pub struct Invite {
     pub owner_sign_pk: [u8; 32],
     /// The owner's X25519 room key (the join request is sealed to it).
     pub owner_kx_pk: [u8; 32],
+    /// The salt of the room id: with the owner's keys it lets the joiner check the room id.
+    pub salt: [u8; 16],
     pub(crate) token: Secret32,
     /// Expiry, in seconds since the Unix epoch.
     pub expires_at: u64,
@@ -48,7 +50,8 @@ pub struct Invite {
 
 impl core::fmt::Debug for Invite {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let Self { room_id, owner_sign_pk: _, owner_kx_pk: _, token: _, expires_at, relay_addr, relay_pk: _ } = self;
+        let Self { room_id, owner_sign_pk: _, owner_kx_pk: _, salt: _, token: _, expires_at, relay_addr, relay_pk: _ } =
+            self;
         write!(
             f,
             "Invite {{ room: {}, expires_at: {expires_at}, relay: {relay_addr}, token: [redacted] }}",
@@ -67,14 +70,17 @@ impl Invite {
         invite_keys(&self.room_id, &self.token).sign.public()
     }
 
-    /// The invite string, `zfc:join?v=1&room=..&owner=..&kx=..&token=..&exp=..&relay=..&relay_key=..`
-    /// (hex fields). It contains the token: whoever holds it can ask to join.
+    /// The invite string,
+    /// `zfc:join?v=1&room=..&owner=..&kx=..&salt=..&token=..&exp=..&relay=..&relay_key=..`
+    /// (lower-case hex fields, decimal expiry, in this order). It contains the token: whoever
+    /// holds it can ask to join.
     pub fn to_uri(&self) -> String {
         format!(
-            "{SCHEME}v=1&room={}&owner={}&kx={}&token={}&exp={}&relay={}&relay_key={}",
+            "{SCHEME}v=1&room={}&owner={}&kx={}&salt={}&token={}&exp={}&relay={}&relay_key={}",
             crypto::to_hex(&self.room_id),
             crypto::to_hex(&self.owner_sign_pk),
             crypto::to_hex(&self.owner_kx_pk),
+            crypto::to_hex(&self.salt),
             crypto::to_hex(self.token.expose()),
             self.expires_at,
             self.relay_addr,
@@ -82,49 +88,69 @@ impl Invite {
         )
     }
 
-    /// Parses an invite string; surrounding whitespace is ignored, anything else unexpected is
-    /// an error.
+    /// Parses an invite string. Surrounding whitespace is ignored; otherwise the string must be
+    /// exactly what [`Self::to_uri`] writes (fields in order, lower-case hex, canonical decimal),
+    /// so that one invite has one spelling. The room id must match the owner's keys and salt.
     pub fn parse(s: &str) -> Result<Self, Error> {
         let s = s.trim();
         if s.len() > 1024 {
             return Err(Error::BadInvite("too long"));
         }
         let query = s.strip_prefix(SCHEME).ok_or(Error::BadInvite("not a zfc invite"))?;
-        let mut fields: [Option<&str>; 8] = [None; 8];
-        const NAMES: [&str; 8] = ["v", "room", "owner", "kx", "token", "exp", "relay", "relay_key"];
-        for pair in query.split('&') {
+        const NAMES: [&str; 9] = ["v", "room", "owner", "kx", "salt", "token", "exp", "relay", "relay_key"];
+        let mut values = [""; 9];
+        let mut pairs = query.split('&');
+        for (name, value) in NAMES.iter().zip(values.iter_mut()) {
+            let pair = pairs.next().ok_or(Error::BadInvite("missing field"))?;
             let (k, v) = pair.split_once('=').ok_or(Error::BadInvite("field without value"))?;
-            let i = NAMES.iter().position(|n| *n == k).ok_or(Error::BadInvite("unknown field"))?;
-            let slot = fields.get_mut(i).ok_or(Error::BadInvite("unknown field"))?;
-            if slot.replace(v).is_some() {
-                return Err(Error::BadInvite("repeated field"));
+            if k != *name {
+                return Err(Error::BadInvite("unexpected or misplaced field"));
             }
+            *value = v;
         }
-        let get = |i: usize, what: &'static str| fields.get(i).copied().flatten().ok_or(Error::BadInvite(what));
-        if get(0, "missing v")? != "1" {
+        if pairs.next().is_some() {
+            return Err(Error::BadInvite("unexpected field"));
+        }
+        let [v, room, owner, kx, salt, token, exp, relay_addr, relay_key] = values;
+        if v != "1" {
             return Err(Error::BadInvite("unsupported invite version"));
         }
-        let relay_addr = get(6, "missing relay")?;
         if relay_addr.is_empty() || !relay_addr.bytes().all(|b| b.is_ascii_graphic() && b != b'&' && b != b'=') {
             return Err(Error::BadInvite("relay address"));
         }
-        let owner_sign_pk = hex_array::<32>(get(2, "missing owner")?)?;
+        let canonical_decimal =
+            !exp.is_empty() && exp.bytes().all(|b| b.is_ascii_digit()) && (exp == "0" || !exp.starts_with('0'));
+        if !canonical_decimal {
+            return Err(Error::BadInvite("expiry"));
+        }
+        let owner_sign_pk = hex_array::<32>(owner)?;
         if !crypto::is_valid_sign_public(&owner_sign_pk) {
             return Err(Error::BadInvite("owner key"));
         }
+        let owner_kx_pk = hex_array::<32>(kx)?;
+        let relay_pk = hex_array::<32>(relay_key)?;
+        if !crypto::is_valid_kx_public(&owner_kx_pk) || !crypto::is_valid_kx_public(&relay_pk) {
+            return Err(Error::BadInvite("key-agreement key"));
+        }
+        let room_id = hex_array::<16>(room)?;
+        let salt = hex_array::<16>(salt)?;
+        if crate::room::room_id_for(&owner_sign_pk, &owner_kx_pk, &salt) != room_id {
+            return Err(Error::BadInvite("room id does not match the owner's keys"));
+        }
         Ok(Self {
-            room_id: hex_array::<16>(get(1, "missing room")?)?,
+            room_id,
             owner_sign_pk,
-            owner_kx_pk: hex_array::<32>(get(3, "missing kx")?)?,
-            token: Secret32::from_bytes(hex_array::<32>(get(4, "missing token")?)?),
-            expires_at: get(5, "missing exp")?.parse().map_err(|_| Error::BadInvite("expiry"))?,
+            owner_kx_pk,
+            salt,
+            token: Secret32::from_bytes(hex_array::<32>(token)?),
+            expires_at: exp.parse().map_err(|_| Error::BadInvite("expiry"))?,
             relay_addr: relay_addr.to_string(),
-            relay_pk: hex_array::<32>(get(7, "missing relay_key")?)?,
+            relay_pk,
         })
     }
 }
 
-/// Parses exactly `2 * N` lower- or upper-case hex digits.
+/// Parses exactly `2 * N` lower-case hex digits.
 pub(crate) fn hex_array<const N: usize>(s: &str) -> Result<[u8; N], Error> {
     let b = s.as_bytes();
     if b.len() != 2 * N {
@@ -143,7 +169,6 @@ fn hex_digit(c: Option<u8>) -> Result<u8, Error> {
     match c {
         Some(c @ b'0'..=b'9') => Ok(c - b'0'),
         Some(c @ b'a'..=b'f') => Ok(c - b'a' + 10),
-        Some(c @ b'A'..=b'F') => Ok(c - b'A' + 10),
         _ => Err(Error::BadInvite("hex digit")),
     }
 }
@@ -157,14 +182,17 @@ mod tests {
     fn sample() -> Invite {
         let mut rng = ChaCha20Rng::seed_from_u64(11);
         let owner = SignKey::generate(&mut rng);
+        let kx = crate::crypto::KxKey::generate(&mut rng);
+        let salt = [5; 16];
         Invite {
-            room_id: [0xab; 16],
+            room_id: crate::room::room_id_for(&owner.public(), &kx.public(), &salt),
             owner_sign_pk: owner.public(),
-            owner_kx_pk: [3; 32],
+            owner_kx_pk: kx.public(),
+            salt,
             token: Invite::new_token(&mut rng),
             expires_at: 1_800_000_000,
             relay_addr: "ws://127.0.0.1:5103".into(),
-            relay_pk: [4; 32],
+            relay_pk: crate::crypto::KxKey::generate(&mut rng).public(),
         }
     }
 
@@ -187,6 +215,16 @@ mod tests {
             good.replacen("&exp=", "&exp=x", 1),
             good[..good.len() - 2].to_string(),
             good.replace("relay=ws", "relay=w&s"),
+            good.replace("&exp=1", "&exp=01"),
+            good.replace("&exp=1", "&exp=+1"),
+            good.replacen("&kx=", "&KX=", 1),
+            good.to_uppercase().replacen("ZFC:JOIN?V=1", "zfc:join?v=1", 1),
+            {
+                let i = good.find("&salt=").unwrap() + 6;
+                let mut g = good.clone();
+                g.replace_range(i..i + 2, if &good[i..i + 2] == "00" { "01" } else { "00" });
+                g
+            },
             String::new(),
         ];
         for c in cases {

@@ -95,23 +95,23 @@ pub(crate) fn open_intro(req: &JoinRequest, owner_kx: &KxKey, psk: &Secret32) ->
     String::from_utf8(name.to_vec()).map_err(|_| Error::Decode(crate::error::DecodeError::InvalidValue("name")))
 }
 
-/// `H("zfc v1 join request", request frame)`.
+/// `H("zfc v1 join request hash", request frame)`.
 pub(crate) fn request_hash(request_bytes: &[u8]) -> [u8; 32] {
-    crypto::hash("zfc v1 join request", &[request_bytes])
+    crypto::hash("zfc v1 join request hash", &[request_bytes])
 }
 
-/// `H("zfc v1 key grant", grant frame)`.
+/// `H("zfc v1 key grant hash", grant frame)`.
 pub(crate) fn grant_hash(grant_bytes: &[u8]) -> [u8; 32] {
-    crypto::hash("zfc v1 key grant", &[grant_bytes])
+    crypto::hash("zfc v1 key grant hash", &[grant_bytes])
 }
 
-/// What a key grant carries to the joiner.
+/// What a key grant carries to the joiner. No epoch key: that comes only with the owner-signed
+/// commit that adds the joiner, once the relay has accepted the membership, so a joiner that is
+/// granted but never added holds no key of the room.
 pub(crate) struct GrantPayload {
     pub policy: HistoryPolicy,
-    /// The owner's epoch when it granted.
+    /// The owner's epoch when it granted (for the joiner's information).
     pub epoch: u32,
-    /// That epoch's secret, under [`HistoryPolicy::SinceLastRotation`] only.
-    pub epoch_secret: Option<Secret32>,
 }
 
 fn grant_info(request_hash: &[u8; 32]) -> Vec<u8> {
@@ -135,23 +135,16 @@ pub(crate) fn seal_grant(
     owner: &SignKey,
     rng: &mut impl CryptoRng,
 ) -> Result<(Signed<KeyGrant>, Secret32), Error> {
-    let mut pt = zeroize::Zeroizing::new(Vec::with_capacity(40));
+    let mut pt = Vec::with_capacity(5);
     pt.push(payload.policy as u8);
     pt.extend_from_slice(&payload.epoch.to_be_bytes());
-    match &payload.epoch_secret {
-        Some(s) => {
-            pt.push(1);
-            pt.extend_from_slice(s.expose());
-        }
-        None => pt.push(0),
-    }
     let mut grant = KeyGrant {
         room_id: req.room_id,
         invite_pk: req.invite_pk,
         joiner_sign_pk: req.joiner_sign_pk,
         request_hash,
         enc: [0; 32],
-        welcome_ct: Vec::new(),
+        grant_ct: Vec::new(),
     };
     let sealed = crypto::hpke_seal(
         &req.joiner_eph_pk,
@@ -163,7 +156,7 @@ pub(crate) fn seal_grant(
     )
     .ok_or(Error::Unexpected("joiner ephemeral key is not a valid X25519 key"))?;
     grant.enc = sealed.enc;
-    grant.welcome_ct = sealed.ct;
+    grant.grant_ct = sealed.ct;
     Ok((Signed::sign(grant, owner), sealed.export))
 }
 
@@ -174,7 +167,7 @@ pub(crate) fn open_grant(g: &KeyGrant, eph: &KxKey, psk: &Secret32) -> Result<(G
         &g.enc,
         &grant_info(&g.request_hash),
         &grant_aad(g),
-        &g.welcome_ct,
+        &g.grant_ct,
         Some(Psk { key: psk, id: &g.invite_pk }),
     )
     .ok_or(Error::Forged)?;
@@ -185,25 +178,15 @@ pub(crate) fn open_grant(g: &KeyGrant, eph: &KxKey, psk: &Secret32) -> Result<(G
     };
     let mut r = Reader::new(pt.get(1..).unwrap_or_default());
     let epoch = r.u32()?;
-    let epoch_secret = match r.u8()? {
-        0 => None,
-        1 => Some(Secret32::from_bytes(r.array()?)),
-        _ => return Err(Error::Forged),
-    };
     r.finish()?;
-    Ok((GrantPayload { policy, epoch, epoch_secret }, export))
+    Ok((GrantPayload { policy, epoch }, export))
 }
 
-/// The confirmation tag: `HMAC(HKDF(salt = exporter secret, ikm = granted epoch secret or
-/// empty, info = "zfc v1 join confirm"), request hash || grant hash)`.
-pub(crate) fn confirm_tag(
-    export: &Secret32,
-    epoch_secret: Option<&Secret32>,
-    request_hash: &[u8; 32],
-    grant_hash: &[u8; 32],
-) -> [u8; 32] {
-    let ikm: &[u8] = epoch_secret.map(|s| s.expose().as_slice()).unwrap_or(&[]);
-    let key = crypto::kdf(export.expose(), ikm, b"zfc v1 join confirm");
+/// The confirmation tag: `HMAC(HKDF(salt = exporter secret, ikm = empty,
+/// info = "zfc v1 join confirm key"), request hash || grant hash)`. Only whoever opened the grant
+/// (the joiner's ephemeral key and the token's PSK) knows the exporter secret.
+pub(crate) fn confirm_tag(export: &Secret32, request_hash: &[u8; 32], grant_hash: &[u8; 32]) -> [u8; 32] {
+    let key = crypto::kdf(export.expose(), &[], b"zfc v1 join confirm key");
     crypto::mac(&key, &[request_hash, grant_hash])
 }
 

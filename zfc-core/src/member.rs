@@ -65,8 +65,13 @@ pub(crate) struct AwaitingAdd {
 #[derive(Debug)]
 pub(crate) struct Joined {
     pub view: RoomView,
-    /// Key-delivery keys, newest first (at most two: the current and one announced).
+    /// Key-delivery keys, newest first: the last one a share opened with, and the ones announced
+    /// since (at most [`MAX_KX_KEYS`] in all).
     pub kx_keys: Vec<KxKey>,
+    /// Generation of our newest key update (0: none yet).
+    pub kx_generation: u32,
+    /// Epochs entered since our last key update.
+    pub epochs_since_refresh: u32,
 }
 
 #[derive(Debug)]
@@ -85,7 +90,21 @@ pub struct Member {
     pub(crate) next_req: u32,
     pub(crate) padding: Padding,
     pub(crate) retained_epochs: u32,
+    /// Announce a fresh key-delivery key after this many epochs (0: only when asked).
+    pub(crate) key_refresh_every: u32,
+    /// The current connection's challenge, kept to authenticate again once a join request is in.
+    pub(crate) challenge: Option<[u8; 32]>,
+    /// Request id of our last authentication and whether the relay refused it.
+    pub(crate) auth: Option<(u32, bool)>,
+    /// Request id of our join request.
+    pub(crate) join_req: Option<u32>,
 }
+
+/// Most key-delivery keys a member holds at once (its current one and those announced since).
+pub const MAX_KX_KEYS: usize = 4;
+
+/// Default of [`Member::set_key_refresh_every`].
+pub const DEFAULT_KEY_REFRESH_EPOCHS: u32 = 8;
 
 impl Member {
     /// Starts joining with `invite`: fresh member keys and ephemeral key, and a join request
@@ -114,9 +133,34 @@ impl Member {
             next_req: 0,
             padding: Padding::default(),
             retained_epochs: 16,
+            key_refresh_every: DEFAULT_KEY_REFRESH_EPOCHS,
+            challenge: None,
+            auth: None,
+            join_req: None,
         };
         let out = Output::request(m.submit(bytes));
+        m.join_req = Some(m.next_req);
         Ok((m, out))
+    }
+
+    /// How many past epochs' keys to keep before erasing them (1..=1024; default 16). Takes
+    /// effect from the next epoch.
+    pub fn set_retained_epochs(&mut self, n: u32) -> Result<(), Error> {
+        if n == 0 || n > 1024 {
+            return Err(Error::InvalidArgument("retained epochs must be in 1..=1024"));
+        }
+        self.retained_epochs = n;
+        if let MemberState::Joined(j) = &mut self.state {
+            j.view.chain.retained = n;
+        }
+        Ok(())
+    }
+
+    /// Announce a fresh key-delivery key every `n` epochs (0: only on [`Self::update_key`];
+    /// default [`DEFAULT_KEY_REFRESH_EPOCHS`]). A leaked member state then opens no key share
+    /// older than the last refresh that the owner used.
+    pub fn set_key_refresh_every(&mut self, n: u32) {
+        self.key_refresh_every = n;
     }
 
     /// Sets the padding of outgoing messages (default: powers of two from 64 bytes).
@@ -222,15 +266,19 @@ impl Member {
     /// new one has opened.
     pub fn update_key(&mut self, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         let j = self.joined_mut()?;
+        // The owner may already have sealed a share to any announced key: keep them all until
+        // one opens, but no more than a few.
+        if j.kx_keys.len() >= MAX_KX_KEYS {
+            return Err(Error::InvalidArgument("key updates wait for a commit that uses one"));
+        }
         let key = KxKey::generate(rng);
+        let generation = j.kx_generation.checked_add(1).ok_or(Error::CounterExhausted)?;
         let f = Signed::sign(
-            KeyUpdate { room_id: j.view.room_id, member: j.view.me, kx_pk: key.public() },
+            KeyUpdate { room_id: j.view.room_id, member: j.view.me, generation, kx_pk: key.public() },
             &j.view.sign_key,
         );
-        // An announced key that never received a share is replaced, not kept.
-        if j.kx_keys.len() > 1 {
-            j.kx_keys.remove(0);
-        }
+        j.kx_generation = generation;
+        j.epochs_since_refresh = 0;
         j.kx_keys.insert(0, key);
         Ok(Output::request(j.view.submit(f.encode())))
     }
@@ -257,11 +305,44 @@ impl Member {
 
     /// Handles one message from the relay.
     pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        let _ = (now, &rng);
+        let _ = now;
+        let mut out = self.handle_message(bytes)?;
+        let due = match &self.state {
+            MemberState::Joined(j) => self.key_refresh_every > 0 && j.epochs_since_refresh >= self.key_refresh_every,
+            _ => false,
+        };
+        if due && let Ok(o) = self.update_key(rng) {
+            out.extend(o);
+        }
+        Ok(out)
+    }
+
+    fn handle_message(&mut self, bytes: &[u8]) -> Result<Output, Error> {
         match RelayMessage::decode(bytes)? {
-            RelayMessage::Challenge { nonce } => self.authenticate(&nonce),
-            RelayMessage::Accepted { req_id, seq } => Ok(Output::event(Event::Accepted { req_id, seq })),
-            RelayMessage::Rejected { req_id, code } => Ok(Output::event(Event::Rejected { req_id, code })),
+            RelayMessage::Challenge { nonce } => {
+                self.challenge = Some(nonce);
+                self.authenticate(&nonce)
+            }
+            RelayMessage::Accepted { req_id, seq } => {
+                let mut out = Output::event(Event::Accepted { req_id, seq });
+                // Authenticated before the relay knew of our join request: ask again now.
+                let refused = self.auth.is_some_and(|(_, refused)| refused);
+                if self.join_req == Some(req_id)
+                    && refused
+                    && let Some(nonce) = self.challenge
+                {
+                    out.extend(self.authenticate(&nonce)?);
+                }
+                Ok(out)
+            }
+            RelayMessage::Rejected { req_id, code } => {
+                if let Some((id, refused)) = &mut self.auth
+                    && *id == req_id
+                {
+                    *refused = true;
+                }
+                Ok(Output::event(Event::Rejected { req_id, code }))
+            }
             RelayMessage::FetchDone { next, .. } => Ok(Output::event(Event::HistoryDone { next })),
             RelayMessage::Direct { room_id, id, frame } => {
                 if room_id != self.room_id() {
@@ -285,15 +366,25 @@ impl Member {
 
     fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Output, Error> {
         let binding = self.channel_binding.ok_or(Error::Unexpected("challenge before on_connected"))?;
-        self.next_req = self.next_req.wrapping_add(1).max(1);
-        let req = self.next_req;
-        let (key, room) = match &mut self.state {
-            MemberState::AwaitingGrant(s) => (&s.sign_key, s.room_id),
-            MemberState::AwaitingAdd(s) => (&s.sign_key, s.room_id),
-            MemberState::Joined(j) => return Ok(Output::request(j.view.authenticate(nonce)?)),
+        let (bytes, req) = match &mut self.state {
+            MemberState::AwaitingGrant(s) => {
+                self.next_req = self.next_req.wrapping_add(1).max(1);
+                let req = self.next_req;
+                (proto::authenticate(req, &s.sign_key, nonce, &binding, s.room_id, 0).encode(), req)
+            }
+            MemberState::AwaitingAdd(s) => {
+                self.next_req = self.next_req.wrapping_add(1).max(1);
+                let req = self.next_req;
+                (proto::authenticate(req, &s.sign_key, nonce, &binding, s.room_id, 0).encode(), req)
+            }
+            MemberState::Joined(j) => {
+                let bytes = j.view.authenticate(nonce)?;
+                (bytes, j.view.next_req)
+            }
             MemberState::Gone(..) => return Ok(Output::default()),
         };
-        Ok(Output::request(proto::authenticate(req, key, nonce, &binding, room, 0).encode()))
+        self.auth = Some((req, false));
+        Ok(Output::request(bytes))
     }
 
     fn on_direct(&mut self, frame: &[u8]) -> Result<Output, Error> {
@@ -328,7 +419,7 @@ impl Member {
             return Err(Error::Unexpected("grant answers another request"));
         }
         let (payload, export) = join::open_grant(&g.body, &s.eph, &s.psk)?;
-        let tag = join::confirm_tag(&export, payload.epoch_secret.as_ref(), &s.request_hash, &join::grant_hash(bytes));
+        let tag = join::confirm_tag(&export, &s.request_hash, &join::grant_hash(bytes));
         let confirm = Signed::sign(
             JoinConfirm { room_id: s.room_id, invite_pk: g.body.invite_pk, joiner_sign_pk: s.sign_key.public(), tag },
             &s.sign_key,
@@ -453,7 +544,12 @@ impl Member {
         let epoch_no = c.epoch;
         let member_no = *member;
         let kx = s.kx_key.clone();
-        self.state = MemberState::Joined(Box::new(Joined { view, kx_keys: vec![kx] }));
+        self.state = MemberState::Joined(Box::new(Joined {
+            view,
+            kx_keys: vec![kx],
+            kx_generation: 0,
+            epochs_since_refresh: 0,
+        }));
         Ok(Output::event(Event::Joined { member: member_no, epoch: epoch_no }))
     }
 
@@ -490,7 +586,7 @@ impl Member {
             return Err(Error::BadSignature);
         }
         let cur = v.chain.current().ok_or(Error::NotJoined)?;
-        if c.epoch != cur.number.wrapping_add(1) {
+        if Some(c.epoch) != cur.number.checked_add(1) {
             return Err(if c.epoch > cur.number {
                 Error::UnknownEpoch { known: cur.number, got: c.epoch }
             } else {
@@ -504,6 +600,10 @@ impl Member {
         let reason = match &c.change {
             Change::Rotate => EpochReason::Rotation,
             Change::Add { member, sign_pk, kx_pk, .. } => {
+                // Member numbers are never reused: a former member's number is a fork.
+                if v.former.contains_key(member) {
+                    return Err(Error::ForkDetected);
+                }
                 roster
                     .insert(*member, RosterEntry { sign_pk: *sign_pk, kx_pk: *kx_pk })
                     .map_err(|_| Error::ForkDetected)?;
@@ -522,21 +622,32 @@ impl Member {
             self.state = MemberState::Gone(room, GoneReason::Removed);
             return Ok(Output::event(Event::RemovedFromRoom));
         }
-        let derived_ok = matches!(c.change, Change::Add { .. }) && v.policy == HistoryPolicy::SinceLastRotation;
-        let secret = match c.key_mode {
-            KeyMode::Fresh => {
+        let lenient_add = matches!(c.change, Change::Add { .. }) && v.policy == HistoryPolicy::SinceLastRotation;
+        let (secret, used_key) = match (c.key_mode, lenient_add) {
+            (KeyMode::Fresh, false) => {
                 let keys: Vec<&KxKey> = j.kx_keys.iter().collect();
-                let (s, _, used) = epoch::open_share(c, v.me, &keys)?;
-                // A share opened with key `used`: every older key can go.
-                j.kx_keys.truncate(used + 1);
-                s
+                let (s, prev, used) = epoch::open_share(c, v.me, &keys)?;
+                if prev.is_some() {
+                    return Err(Error::Forged);
+                }
+                (s, Some(used))
             }
-            KeyMode::Derived if derived_ok => {
+            (KeyMode::Derived, true) => {
                 let prev = cur.secret.as_ref().ok_or(Error::EpochExpired { epoch: cur.number })?;
-                epoch::derived_secret(prev, c)
+                (epoch::derived_secret(prev, c), None)
             }
-            KeyMode::Derived => return Err(Error::Unexpected("derived key for a change that needs a fresh one")),
+            (KeyMode::Fresh, true) => {
+                return Err(Error::Unexpected("fresh key for an addition under the lenient policy"));
+            }
+            (KeyMode::Derived, false) => {
+                return Err(Error::Unexpected("derived key for a change that needs a fresh one"));
+            }
         };
+        if let Some(used) = used_key {
+            // A share opened with key `used`: every older key can go.
+            j.kx_keys.truncate(used + 1);
+        }
+        j.epochs_since_refresh = j.epochs_since_refresh.saturating_add(1);
         if let Change::Remove { member } = &c.change
             && let Some(e) = v.roster.get(*member)
         {

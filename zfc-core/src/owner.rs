@@ -45,7 +45,7 @@ pub(crate) struct OwnerInvite {
 #[derive(Debug)]
 pub(crate) enum JoinStage {
     Requested,
-    Granted { export: Secret32, granted_secret: Option<Secret32>, grant_hash: [u8; 32] },
+    Granted { export: Secret32, grant_hash: [u8; 32] },
     Confirmed,
 }
 
@@ -206,10 +206,12 @@ impl Owner {
         let token = Invite::new_token(rng);
         let keys = invite_keys(&self.view.room_id, &token);
         let invite_pk = keys.sign.public();
+        let salt = Signed::<CreateRoom>::decode(&self.create_frame).map(|c| c.body.salt).unwrap_or_default();
         let invite = Invite {
             room_id: self.view.room_id,
             owner_sign_pk: self.sign_public(),
             owner_kx_pk: self.kx_key.public(),
+            salt,
             token,
             expires_at,
             relay_addr: relay_addr.to_string(),
@@ -248,27 +250,22 @@ impl Owner {
             return Err(Error::NoSuchJoin);
         }
         let invite = self.invites.get(&join.request.invite_pk).ok_or(Error::InviteUnknown)?;
-        let current = self.view.chain.current().ok_or(Error::NotJoined)?;
-        let granted_secret = match self.config.policy {
-            HistoryPolicy::SinceLastRotation => current.secret.clone(),
-            HistoryPolicy::SinceJoin => None,
-        };
-        let payload =
-            GrantPayload { policy: self.config.policy, epoch: current.number, epoch_secret: granted_secret.clone() };
+        let payload = GrantPayload { policy: self.config.policy, epoch: self.view.chain.current_number() };
         let (grant, export) =
             join::seal_grant(&join.request, join.request_hash, &invite.psk, &payload, &self.view.sign_key, rng)?;
         let bytes = grant.encode();
         let grant_hash = join::grant_hash(&bytes);
         if let Some(j) = self.joins.get_mut(&joiner) {
-            j.stage = JoinStage::Granted { export, granted_secret, grant_hash };
+            j.stage = JoinStage::Granted { export, grant_hash };
         }
         Ok(Output::request(self.view.submit(bytes)))
     }
 
     /// Refuses a pending join request and revokes the invite it used.
     pub fn reject_join(&mut self, joiner: [u8; 32]) -> Result<Output, Error> {
-        let join = self.joins.remove(&joiner).ok_or(Error::NoSuchJoin)?;
-        self.revoke_invite(join.request.invite_pk)
+        let invite_pk = self.joins.get(&joiner).ok_or(Error::NoSuchJoin)?.request.invite_pk;
+        // Revoking drops every pending join of that invite, this one included.
+        self.revoke_invite(invite_pk)
     }
 
     /// Removes a member: a fresh epoch key reaches every remaining member but it.
@@ -422,7 +419,10 @@ impl Owner {
             RelayMessage::Accepted { req_id, seq } => Ok(Output::event(Event::Accepted { req_id, seq })),
             RelayMessage::Rejected { req_id, code } => {
                 let mut out = Output::event(Event::Rejected { req_id, code });
-                if self.pending.as_ref().is_some_and(|p| p.req_id == req_id) {
+                // WrongEpoch answers a duplicate of a commit the relay already took (a resend
+                // after a lost answer): the commit itself will arrive in the log.
+                let duplicate = code == crate::relay::Reject::WrongEpoch.code();
+                if !duplicate && self.pending.as_ref().is_some_and(|p| p.req_id == req_id) {
                     self.pending = None;
                     out.extend(self.pump(rng));
                 }
@@ -521,10 +521,13 @@ impl Owner {
         if !f.verify(&c.joiner_sign_pk) {
             return Err(Error::BadSignature);
         }
-        let JoinStage::Granted { export, granted_secret, grant_hash } = &join.stage else {
+        if c.invite_pk != join.request.invite_pk {
+            return Err(Error::Unexpected("confirmation names another invite"));
+        }
+        let JoinStage::Granted { export, grant_hash } = &join.stage else {
             return Err(Error::Unexpected("confirmation without a grant"));
         };
-        let expected = join::confirm_tag(export, granted_secret.as_ref(), &join.request_hash, grant_hash);
+        let expected = join::confirm_tag(export, &join.request_hash, grant_hash);
         if !crypto::ct_eq(&expected, &c.tag) {
             return Err(Error::Forged);
         }
@@ -578,6 +581,10 @@ impl Owner {
                 self.view.roster.insert(*member, RosterEntry { sign_pk: *sign_pk, kx_pk: *kx_pk })?;
                 self.next_member = member.saturating_add(1);
                 self.joins.remove(sign_pk);
+                // The invite is spent: other requests that used it can never be added.
+                self.joins.retain(|_, j| &j.request.invite_pk != invite_pk);
+                let joins = &self.joins;
+                self.queue.retain(|op| !matches!(op, Op::Add(pk) if !joins.contains_key(pk)));
                 if let Some(inv) = self.invites.get_mut(invite_pk) {
                     inv.status = InviteStatus::Used;
                 }

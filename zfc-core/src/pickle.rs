@@ -221,17 +221,22 @@ fn get_padding(r: &mut Reader<'_>) -> Result<Padding, DecodeError> {
 fn put_roster(w: &mut Writer, roster: &Roster) {
     w.u32(roster.len() as u32);
     for (m, e) in roster.iter() {
-        w.u32(m).fixed(&e.sign_pk).fixed(&e.kx_pk);
+        w.u32(m).fixed(&e.sign_pk).fixed(&e.kx_pk).u32(roster.kx_generation(m));
     }
 }
 
 fn get_roster(r: &mut Reader<'_>) -> Result<Roster, DecodeError> {
-    let n = r.count(68, MAX_MEMBERS)?;
+    let n = r.count(72, MAX_MEMBERS)?;
     let mut roster = Roster::default();
     for _ in 0..n {
         let m = r.u32()?;
         let e = RosterEntry { sign_pk: r.array()?, kx_pk: r.array()? };
+        let generation = r.u32()?;
+        let kx = e.kx_pk;
         roster.insert(m, e).map_err(|_| DecodeError::InvalidValue("roster"))?;
+        if generation > 0 {
+            roster.set_kx(m, kx, generation);
+        }
     }
     Ok(roster)
 }
@@ -390,10 +395,8 @@ impl Owner {
                 JoinStage::Requested => {
                     w.u8(0);
                 }
-                JoinStage::Granted { export, granted_secret, grant_hash } => {
-                    w.u8(1).fixed(export.expose());
-                    put_opt_secret(&mut w, granted_secret.as_ref());
-                    w.fixed(grant_hash);
+                JoinStage::Granted { export, grant_hash } => {
+                    w.u8(1).fixed(export.expose()).fixed(grant_hash);
                 }
                 JoinStage::Confirmed => {
                     w.u8(2);
@@ -467,11 +470,7 @@ impl Owner {
                 .map_err(|_| DecodeError::InvalidValue("name"))?;
             let stage = match r.u8()? {
                 0 => JoinStage::Requested,
-                1 => JoinStage::Granted {
-                    export: get_secret(&mut r)?,
-                    granted_secret: get_opt_secret(&mut r)?,
-                    grant_hash: r.array()?,
-                },
+                1 => JoinStage::Granted { export: get_secret(&mut r)?, grant_hash: r.array()? },
                 2 => JoinStage::Confirmed,
                 _ => return Err(DecodeError::InvalidValue("join stage").into()),
             };
@@ -527,7 +526,11 @@ impl Member {
         let mut w = Writer::new();
         w.fixed(MEMBER_MAGIC).u16(PICKLE_VERSION);
         put_padding(&mut w, &self.padding);
-        w.u32(self.retained_epochs).u32(self.next_req);
+        w.u32(self.retained_epochs).u32(self.next_req).u32(self.key_refresh_every);
+        match self.join_req {
+            Some(r) => w.u8(1).u32(r),
+            None => w.u8(0).u32(0),
+        };
         match &self.state {
             MemberState::AwaitingGrant(s) => {
                 w.u8(0).fixed(&s.room_id).fixed(&s.owner_sign_pk).fixed(s.psk.expose());
@@ -554,6 +557,7 @@ impl Member {
                 for k in &j.kx_keys {
                     w.fixed(k.secret().expose());
                 }
+                w.u32(j.kx_generation).u32(j.epochs_since_refresh);
             }
             MemberState::Gone(room, reason) => {
                 w.u8(3).fixed(room).u8(*reason as u8);
@@ -575,6 +579,9 @@ impl Member {
             return Err(DecodeError::InvalidValue("retained epochs").into());
         }
         let next_req = r.u32()?;
+        let key_refresh_every = r.u32()?;
+        let has_join_req = r.u8()?;
+        let join_req_id = r.u32()?;
         let state = match r.u8()? {
             0 => MemberState::AwaitingGrant(Box::new(AwaitingGrant {
                 room_id: r.array()?,
@@ -607,7 +614,7 @@ impl Member {
             }
             2 => {
                 let view = get_view(&mut r)?;
-                let n = r.count(32, 2)?;
+                let n = r.count(32, crate::member::MAX_KX_KEYS)?;
                 let mut kx_keys = Vec::with_capacity(n);
                 for _ in 0..n {
                     kx_keys.push(KxKey::from_secret(get_secret(&mut r)?));
@@ -615,7 +622,9 @@ impl Member {
                 if kx_keys.is_empty() {
                     return Err(DecodeError::InvalidValue("no key-delivery key").into());
                 }
-                MemberState::Joined(Box::new(Joined { view, kx_keys }))
+                let kx_generation = r.u32()?;
+                let epochs_since_refresh = r.u32()?;
+                MemberState::Joined(Box::new(Joined { view, kx_keys, kx_generation, epochs_since_refresh }))
             }
             3 => {
                 let room = r.array()?;
@@ -630,7 +639,17 @@ impl Member {
             _ => return Err(DecodeError::InvalidValue("member state").into()),
         };
         r.finish()?;
-        Ok(Self { state, channel_binding: None, next_req, padding, retained_epochs })
+        Ok(Self {
+            state,
+            channel_binding: None,
+            next_req,
+            padding,
+            retained_epochs,
+            key_refresh_every,
+            challenge: None,
+            auth: None,
+            join_req: (has_join_req == 1).then_some(join_req_id),
+        })
     }
 
     /// The member state sealed under `password` (Argon2id with `params`, XChaCha20-Poly1305).

@@ -118,6 +118,8 @@ pub struct RosterEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Roster {
     members: BTreeMap<MemberNo, RosterEntry>,
+    /// Generation of each member's newest key update (absent: none yet).
+    kx_generations: BTreeMap<MemberNo, u32>,
 }
 
 impl Roster {
@@ -125,7 +127,7 @@ impl Roster {
     pub(crate) fn with_owner(sign_pk: [u8; 32], kx_pk: [u8; 32]) -> Self {
         let mut members = BTreeMap::new();
         members.insert(crate::frame::OWNER_MEMBER, RosterEntry { sign_pk, kx_pk });
-        Self { members }
+        Self { members, kx_generations: BTreeMap::new() }
     }
     /// The entry of a member.
     pub fn get(&self, m: MemberNo) -> Option<&RosterEntry> {
@@ -166,11 +168,17 @@ impl Roster {
         Ok(())
     }
     pub(crate) fn remove(&mut self, m: MemberNo) -> Option<RosterEntry> {
+        self.kx_generations.remove(&m);
         self.members.remove(&m)
     }
-    pub(crate) fn set_kx(&mut self, m: MemberNo, kx_pk: [u8; 32]) {
+    /// The generation of member `m`'s newest key update (0: none).
+    pub fn kx_generation(&self, m: MemberNo) -> u32 {
+        self.kx_generations.get(&m).copied().unwrap_or(0)
+    }
+    pub(crate) fn set_kx(&mut self, m: MemberNo, kx_pk: [u8; 32], generation: u32) {
         if let Some(e) = self.members.get_mut(&m) {
             e.kx_pk = kx_pk;
+            self.kx_generations.insert(m, generation);
         }
     }
     /// `H("zfc v1 roster", (u32 member || sign_pk) for each member ascending)`.
@@ -195,7 +203,7 @@ mod tests {
         a.insert(3, RosterEntry { sign_pk: [3; 32], kx_pk: [0; 32] }).unwrap();
         let d1 = a.digest();
         assert_ne!(d0, d1);
-        a.set_kx(3, [9; 32]);
+        a.set_kx(3, [9; 32], 1);
         assert_eq!(a.digest(), d1, "key-delivery keys are not part of the digest");
         a.remove(3);
         assert_eq!(a.digest(), d0);

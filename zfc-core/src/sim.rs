@@ -227,11 +227,12 @@ impl<R: CryptoRng> Scenario<R> {
     /// Creates a room with `config` and brings its owner online.
     pub fn new(config: crate::room::RoomConfig, relay: RelayConfig, mut rng: R, now: u64) -> Self {
         let (owner, out) = Owner::create(config, &mut rng);
+        let relay_pk = crate::link::RelayKey::generate(&mut rng).public();
         let mut sim = Sim::new(relay, rng, now);
         let id = sim.add("owner", Party::Owner(Box::new(owner)), out);
         sim.connect(id);
         sim.run();
-        Self { sim, owner: id, relay_addr: "ws://127.0.0.1:5103".into(), relay_pk: [0; 32] }
+        Self { sim, owner: id, relay_addr: "ws://127.0.0.1:5103".into(), relay_pk }
     }
 
     /// The owner.

@@ -133,7 +133,10 @@ impl RoomView {
 
     pub(crate) fn receive_key_update(&mut self, f: &Signed<KeyUpdate>) -> Result<Event, Error> {
         self.check_member_frame(&f.body.room_id, f.body.member, |pk| f.verify(pk))?;
-        self.roster.set_kx(f.body.member, f.body.kx_pk);
+        if f.body.generation <= self.roster.kx_generation(f.body.member) {
+            return Err(Error::Unexpected("replayed or reordered key update"));
+        }
+        self.roster.set_kx(f.body.member, f.body.kx_pk, f.body.generation);
         Ok(Event::KeyUpdated(f.body.member))
     }
 
@@ -191,16 +194,18 @@ impl RoomView {
         Ok(Output::request(self.submit(frame.encode())))
     }
 
-    /// A request for history below the live stream.
+    /// A request for the next page of history below the live stream (from where the last page
+    /// ended, or from the relay's floor for us the first time).
     pub(crate) fn fetch_history(&mut self, limit: u32) -> Output {
-        let until = self.history_lower_bound();
-        let req = ClientRequest::Fetch { req_id: self.next_req_id(), room_id: self.room_id, from: 0, until, limit };
+        let from = self.history_next.unwrap_or(0);
+        let req = ClientRequest::Fetch {
+            req_id: self.next_req_id(),
+            room_id: self.room_id,
+            from,
+            until: self.live_start,
+            limit,
+        };
         Output::request(req.encode())
-    }
-
-    /// The history still missing is everything below this position.
-    fn history_lower_bound(&self) -> u64 {
-        self.live_start
     }
 
     pub(crate) fn ack(&self) -> Option<Vec<u8>> {

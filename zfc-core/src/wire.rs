@@ -10,7 +10,10 @@ use crate::error::DecodeError;
 pub const PROTOCOL_VERSION: u8 = 1;
 
 /// Largest frame (of any kind) a party accepts, in bytes.
-pub const MAX_FRAME_LEN: usize = 512 * 1024;
+pub const MAX_FRAME_LEN: usize = 1024 * 1024;
+
+/// Largest client request or relay message: a frame plus its envelope.
+pub const MAX_ENVELOPE_LEN: usize = MAX_FRAME_LEN + 64;
 
 /// Appends encoded fields to a buffer (used by frame encoders).
 #[derive(Default)]
@@ -90,8 +93,13 @@ impl<'a> Reader<'a> {
 
     /// Checks the size bound and the version, leaving the kind byte unread.
     pub(crate) fn open_any(data: &'a [u8]) -> Result<Self, DecodeError> {
-        if data.len() > MAX_FRAME_LEN {
-            return Err(DecodeError::TooLong { len: data.len(), max: MAX_FRAME_LEN });
+        Self::open_bounded(data, MAX_FRAME_LEN)
+    }
+
+    /// Like [`Self::open_any`] with another size bound (envelopes are a little larger).
+    pub(crate) fn open_bounded(data: &'a [u8], max: usize) -> Result<Self, DecodeError> {
+        if data.len() > max {
+            return Err(DecodeError::TooLong { len: data.len(), max });
         }
         let mut r = Self::new(data);
         let version = r.u8()?;

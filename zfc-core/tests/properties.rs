@@ -60,6 +60,8 @@ struct Ledger {
     numbers: BTreeMap<u32, usize>,
     /// Removed party -> the epoch its removal opened.
     removal_epoch: BTreeMap<usize, u32>,
+    /// Party -> the epoch it joined in.
+    joined_epoch: BTreeMap<usize, u32>,
     /// Party -> (relay position, epoch, content) of every message it read, in order.
     log: BTreeMap<usize, Vec<(u64, u32, String)>>,
     counter: usize,
@@ -81,6 +83,9 @@ fn check_step(room: &mut common::Room, ledger: &mut Ledger) -> Result<(), TestCa
             {
                 ledger.removal_epoch.insert(*p, *epoch);
             }
+            if let Event::Joined { epoch, .. } = &e {
+                ledger.joined_epoch.insert(id, *epoch);
+            }
             if let Event::Message(m) = e {
                 let text = String::from_utf8(m.content.clone()).unwrap();
                 prop_assert!(ledger.sent.contains_key(&text), "party {id} accepted a message nobody sent: {text}");
@@ -91,7 +96,10 @@ fn check_step(room: &mut common::Room, ledger: &mut Ledger) -> Result<(), TestCa
                     m.epoch,
                     m.seq
                 );
-                prop_assert!(ledger.received.entry(id).or_default().insert(text.clone()), "party {id} read {text} twice");
+                prop_assert!(
+                    ledger.received.entry(id).or_default().insert(text.clone()),
+                    "party {id} read {text} twice"
+                );
                 if let Some(before) = ledger.left_at.get(&id) {
                     prop_assert!(before.contains(&text), "party {id} read {text}, sent after it left");
                 }
@@ -107,7 +115,17 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
     let mut room = common::room(seed, config);
     room.join("m1").unwrap();
     room.join("m2").unwrap();
-    let mut ledger = Ledger { sent: BTreeMap::new(), received: BTreeMap::new(), accepted: BTreeMap::new(), left_at: BTreeMap::new(), numbers: BTreeMap::new(), removal_epoch: BTreeMap::new(), log: BTreeMap::new(), counter: 0 };
+    let mut ledger = Ledger {
+        sent: BTreeMap::new(),
+        received: BTreeMap::new(),
+        accepted: BTreeMap::new(),
+        left_at: BTreeMap::new(),
+        numbers: BTreeMap::new(),
+        removal_epoch: BTreeMap::new(),
+        joined_epoch: BTreeMap::new(),
+        log: BTreeMap::new(),
+        counter: 0,
+    };
     for op in ops {
         let n = room.sim.slots.len();
         match op {
@@ -215,7 +233,10 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
         prop_assert_eq!(m.roster().unwrap().digest(), owner_digest);
         let start = m.log_start().unwrap();
         let got = ledger.received.get(&id).cloned().unwrap_or_default();
-        for (seq, _, text) in owner_log.iter().filter(|(seq, _, _)| *seq > start) {
+        // Keys it holds: from its join epoch on, and the one before under the lenient policy.
+        let joined = ledger.joined_epoch.get(&id).copied().unwrap_or(0);
+        let first_epoch = if policy == HistoryPolicy::SinceLastRotation { joined.saturating_sub(1) } else { joined };
+        for (seq, _, text) in owner_log.iter().filter(|(seq, epoch, _)| *seq > start && *epoch >= first_epoch) {
             prop_assert!(got.contains(text), "party {} never read {} (relay position {})", id, text, seq);
         }
     }

@@ -300,7 +300,10 @@ impl RuleBook {
         let seq = room.next_seq;
         room.next_seq += 1;
         room.log.push_back((seq, frame.to_vec()));
-        while room.log.len() > self.config.max_log_per_room {
+        // Retention never drops what an active member has not acknowledged: that would strand it
+        // behind a gap it cannot repair.
+        let unread = room.members.values().filter(|m| !m.left).map(|m| m.cursor).min().unwrap_or(seq);
+        while room.log.len() > self.config.max_log_per_room && room.log.front().is_some_and(|(s, _)| *s < unread) {
             room.log.pop_front();
         }
         let room = &*room;
@@ -419,10 +422,6 @@ impl RuleBook {
                     self.drop_subscriptions(&room_id, &pk);
                     self.direct.remove(&(room_id, pk));
                 }
-                if let Some((_, pk, _)) = effect.added {
-                    // What was queued for the joiner (grant, welcome) is spent once it is in.
-                    self.direct.remove(&(room_id, pk));
-                }
                 Ok(seq)
             }
             Frame::Message(f) => {
@@ -434,6 +433,12 @@ impl RuleBook {
                 let rec = room.active_member(f.body.member)?;
                 if !f.verify(&rec.sign_pk) {
                     return Err(Reject::BadSignature);
+                }
+                if f.body.generation <= rec.kx_generation {
+                    return Err(Reject::StaleKeyUpdate);
+                }
+                if let Some(rec) = self.room_mut(&room_id)?.members.get_mut(&f.body.member) {
+                    rec.kx_generation = f.body.generation;
                 }
                 Ok(self.append(room_id, bytes, out))
             }

@@ -9,7 +9,7 @@
 use crate::crypto::{self, SIG_LEN, SignKey};
 use crate::error::DecodeError;
 use crate::frame::RoomId;
-use crate::wire::{MAX_FRAME_LEN, Reader, Writer};
+use crate::wire::{MAX_ENVELOPE_LEN, MAX_FRAME_LEN, Reader, Writer};
 
 /// Kind bytes of client requests (0x20..) and relay messages (0x40..).
 pub mod kind {
@@ -154,7 +154,7 @@ impl ClientRequest {
 
     /// Parses wire bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::open_any(bytes)?;
+        let mut r = Reader::open_bounded(bytes, MAX_ENVELOPE_LEN)?;
         let req = match r.u8()? {
             kind::AUTHENTICATE => Self::Authenticate {
                 req_id: r.u32()?,
@@ -284,7 +284,7 @@ impl RelayMessage {
 
     /// Parses wire bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::open_any(bytes)?;
+        let mut r = Reader::open_bounded(bytes, MAX_ENVELOPE_LEN)?;
         let msg = match r.u8()? {
             kind::CHALLENGE => Self::Challenge { nonce: r.array()? },
             kind::ACCEPTED => Self::Accepted { req_id: r.u32()?, seq: r.u64()? },

@@ -16,6 +16,10 @@ use crate::frame::{
 use crate::relay::Reject;
 use crate::room::ROTATION_GRACE;
 
+/// How far past a sender's newest sequence number in an epoch (or past 0 for its first) a
+/// message may jump; bounds what one sender can make receivers skip.
+pub const MAX_SEQ_JUMP: u32 = 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum JoinStage {
     Requested,
@@ -46,6 +50,8 @@ pub(crate) struct InviteRecord {
 #[derive(Debug, Clone)]
 pub(crate) struct MemberRecord {
     pub sign_pk: [u8; 32],
+    /// Generation of the member's newest key update (0: none).
+    pub kx_generation: u32,
     pub left: bool,
     /// First log position this member may fetch.
     pub floor: u64,
@@ -85,7 +91,10 @@ pub(crate) struct CommitEffect {
 impl RoomRecord {
     pub(crate) fn new(owner_sign_pk: [u8; 32], policy: HistoryPolicy, genesis_hash: [u8; 32]) -> Self {
         let mut members = BTreeMap::new();
-        members.insert(OWNER_MEMBER, MemberRecord { sign_pk: owner_sign_pk, left: false, floor: 1, cursor: 1 });
+        members.insert(
+            OWNER_MEMBER,
+            MemberRecord { sign_pk: owner_sign_pk, kx_generation: 0, left: false, floor: 1, cursor: 1 },
+        );
         Self {
             owner_sign_pk,
             policy,
@@ -184,10 +193,21 @@ impl RoomRecord {
         if !f.verify(&self.owner_sign_pk) {
             return Err(Reject::BadSignature);
         }
-        match self.pending_join(&f.body.joiner_sign_pk) {
-            Some((_, p)) if p.stage == JoinStage::Confirmed => Ok(()),
-            _ => Err(Reject::NoPendingJoin),
+        let w = &f.body;
+        match self.pending_join(&w.joiner_sign_pk) {
+            Some((_, p)) if p.stage == JoinStage::Confirmed => {}
+            _ => return Err(Reject::NoPendingJoin),
         }
+        // The welcome must describe the roster the next commit will produce: today's plus the
+        // joiner, under a number never used before, in the next epoch.
+        let mut expected: Vec<(MemberNo, [u8; 32])> = self.members.iter().map(|(m, r)| (*m, r.sign_pk)).collect();
+        expected.push((w.member, w.joiner_sign_pk));
+        expected.sort_by_key(|(m, _)| *m);
+        let fresh_number = w.member >= self.next_member && w.member != MemberNo::MAX;
+        if Some(w.epoch) != self.epoch.checked_add(1) || !fresh_number || w.roster != expected {
+            return Err(Reject::BadChange);
+        }
+        Ok(())
     }
 
     pub(crate) fn set_stage(&mut self, invite_pk: &[u8; 32], joiner: &[u8; 32], stage: JoinStage) {
@@ -204,7 +224,7 @@ impl RoomRecord {
             return Err(Reject::BadSignature);
         }
         let c = &f.body;
-        if c.epoch != self.epoch.wrapping_add(1) {
+        if Some(c.epoch) != self.epoch.checked_add(1) {
             return Err(Reject::WrongEpoch);
         }
         if c.prev_epoch_hash != self.epoch_hash {
@@ -215,8 +235,16 @@ impl RoomRecord {
         match &c.change {
             Change::Rotate => {}
             Change::Add { member, sign_pk, invite_pk, .. } => {
-                if *member < self.next_member || roster.values().any(|pk| pk == sign_pk) {
+                // Numbers are never reused, and MAX is never handed out so the next can't wrap.
+                if *member < self.next_member || *member == MemberNo::MAX || roster.values().any(|pk| pk == sign_pk) {
                     return Err(Reject::BadChange);
+                }
+                let expected_mode = match self.policy {
+                    HistoryPolicy::SinceLastRotation => KeyMode::Derived,
+                    HistoryPolicy::SinceJoin => KeyMode::Fresh,
+                };
+                if c.key_mode != expected_mode {
+                    return Err(Reject::BadShares);
                 }
                 if roster.len() >= MAX_MEMBERS {
                     return Err(Reject::RoomFull);
@@ -287,8 +315,11 @@ impl RoomRecord {
                 return Err(Reject::EpochClosed);
             }
         }
-        if self.senders.get(&(m.epoch, m.sender)).is_some_and(|high| m.seq <= *high) {
-            return Err(Reject::Replay);
+        match self.senders.get(&(m.epoch, m.sender)) {
+            Some(high) if m.seq <= *high => return Err(Reject::Replay),
+            Some(high) if m.seq - *high > MAX_SEQ_JUMP => return Err(Reject::SeqJump),
+            None if m.seq > MAX_SEQ_JUMP => return Err(Reject::SeqJump),
+            _ => {}
         }
         Ok(())
     }
@@ -301,7 +332,7 @@ impl RoomRecord {
                 HistoryPolicy::SinceLastRotation => self.epoch_starts.get(&self.epoch).copied().unwrap_or(seq),
                 HistoryPolicy::SinceJoin => seq,
             };
-            self.members.insert(m, MemberRecord { sign_pk: pk, left: false, floor, cursor: seq });
+            self.members.insert(m, MemberRecord { sign_pk: pk, kx_generation: 0, left: false, floor, cursor: seq });
             self.next_member = m.saturating_add(1);
             if let Some(inv) = self.invites.get_mut(&invite_pk) {
                 inv.status = InviteStatus::Used;

@@ -84,6 +84,10 @@ rejects! {
     RoomFull = 47,
     /// The message names an epoch the room has not reached.
     UnknownEpoch = 48,
+    /// The message's sequence number jumps too far ahead of the sender's last one.
+    SeqJump = 49,
+    /// A key update repeats or precedes one already accepted.
+    StaleKeyUpdate = 51,
     /// A queue for an offline recipient is full.
     QueueFull = 50,
 }

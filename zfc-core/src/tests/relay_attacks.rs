@@ -189,7 +189,9 @@ fn commits_that_do_not_chain_or_lie_about_the_roster_are_refused() {
     let v = view(&mut r, OWNER);
     let mut roster = v.roster.clone();
     roster.insert(3, crate::room::RosterEntry { sign_pk: stranger, kx_pk: [0; 32] }).unwrap();
-    add.change = Change::Add { member: 3, sign_pk: stranger, kx_pk: [0; 32], invite_pk: [3; 32] };
+    let stranger_kx = KxKey::generate(&mut r.sim.rng).public();
+    let unknown_invite = SignKey::generate(&mut r.sim.rng).public();
+    add.change = Change::Add { member: 3, sign_pk: stranger, kx_pk: stranger_kx, invite_pk: unknown_invite };
     add.roster_digest = roster.digest();
     add.key_mode = KeyMode::Derived;
     add.shares = vec![Share { member: 3, enc: [9; 32], ct: vec![0; 80] }];
@@ -282,7 +284,7 @@ fn truncated_oversized_and_unversioned_frames_are_refused() {
     long.push(0);
     assert_eq!(submit(&mut r, bob, long), code(Reject::Malformed));
     let c = conn(&r, bob);
-    let huge = vec![1u8; crate::wire::MAX_FRAME_LEN + 1];
+    let huge = vec![1u8; crate::wire::MAX_ENVELOPE_LEN + 1];
     assert_eq!(r.sim.relay.handle(c, &huge, NOW).err(), Some(Reject::TooLarge));
     assert_eq!(r.sim.relay.handle(c, &[1, 0x7f], NOW).err(), Some(Reject::Malformed));
 }
@@ -340,19 +342,22 @@ fn grants_and_welcomes_need_the_owner_and_a_pending_join() {
     let (mut r, bob, _) = room_of_three(18);
     let rid = room_id(&mut r);
     let bob_key = sign_key(&mut r, bob);
+    let unknown_invite = SignKey::generate(&mut r.sim.rng).public();
+    let stranger = SignKey::generate(&mut r.sim.rng).public();
     let grant = KeyGrant {
         room_id: rid,
-        invite_pk: [1; 32],
-        joiner_sign_pk: [2; 32],
+        invite_pk: unknown_invite,
+        joiner_sign_pk: stranger,
         request_hash: [0; 32],
         enc: [0; 32],
-        welcome_ct: vec![],
+        grant_ct: vec![],
     };
     assert_eq!(submit(&mut r, bob, Signed::sign(grant.clone(), &bob_key).encode()), code(Reject::BadSignature));
     let owner_key = sign_key(&mut r, OWNER);
     assert_eq!(submit(&mut r, bob, Signed::sign(grant, &owner_key).encode()), code(Reject::InviteUnknown));
-    let welcome = Welcome { room_id: rid, joiner_sign_pk: [2; 32], member: 9, epoch: 9, roster: vec![] };
+    let welcome = Welcome { room_id: rid, joiner_sign_pk: stranger, member: 9, epoch: 9, roster: vec![] };
     assert_eq!(submit(&mut r, bob, Signed::sign(welcome, &owner_key).encode()), code(Reject::NoPendingJoin));
-    let confirm = JoinConfirm { room_id: rid, invite_pk: [1; 32], joiner_sign_pk: bob_key.public(), tag: [0; 32] };
+    let confirm =
+        JoinConfirm { room_id: rid, invite_pk: unknown_invite, joiner_sign_pk: bob_key.public(), tag: [0; 32] };
     assert_eq!(submit(&mut r, bob, Signed::sign(confirm, &bob_key).encode()), code(Reject::InviteUnknown));
 }

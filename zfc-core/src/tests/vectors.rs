@@ -9,14 +9,14 @@ use std::fmt::Write as _;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
-use crate::crypto::{self, to_hex, KxKey, Secret32, SignKey};
+use crate::crypto::{self, KxKey, Secret32, SignKey, to_hex};
 use crate::epoch;
 use crate::frame::*;
-use crate::invite::{invite_keys, Invite};
+use crate::invite::{Invite, invite_keys};
 use crate::join::{self, GrantPayload};
 use crate::message::{self, Padding, Sealer};
 use crate::relay::{ClientRequest, RelayMessage};
-use crate::room::{room_id_for, Roster, RosterEntry};
+use crate::room::{Roster, RosterEntry, room_id_for};
 
 /// A flat JSON object with string values, keys in insertion order.
 struct Obj(Vec<(String, String)>);
@@ -49,7 +49,8 @@ fn file(description: &str, format: &str, verify: &str, vectors: Vec<Obj>) -> Str
     let _ = writeln!(out, "  \"verify\": \"{}\",", escape(verify));
     let _ = writeln!(out, "  \"vectors\": [");
     for (i, v) in vectors.iter().enumerate() {
-        let fields: Vec<String> = v.0.iter().map(|(k, val)| format!("      \"{}\": \"{}\"", escape(k), escape(val))).collect();
+        let fields: Vec<String> =
+            v.0.iter().map(|(k, val)| format!("      \"{}\": \"{}\"", escape(k), escape(val))).collect();
         let comma = if i + 1 < vectors.len() { "," } else { "" };
         let _ = writeln!(out, "    {{\n{}\n    }}{comma}", fields.join(",\n"));
     }
@@ -91,8 +92,7 @@ fn derivations() -> String {
     };
     let derived = epoch::derived_secret(&secret, &commit);
     let export = Secret32::from_bytes([9; 32]);
-    let tag_lax = join::confirm_tag(&export, Some(&secret), &[10; 32], &[11; 32]);
-    let tag_strict = join::confirm_tag(&export, None, &[10; 32], &[11; 32]);
+    let tag = join::confirm_tag(&export, &[10; 32], &[11; 32]);
     let vectors = vec![
         Obj::new("hash")
             .s("rule", "SHA-256(u32be(len(label)) || label || for each part: u32be(len(part)) || part)")
@@ -117,24 +117,20 @@ fn derivations() -> String {
             .n("epoch", 7)
             .h("message_key", mkey.expose()),
         Obj::new("roster digest")
-            .s("roster", format!("0:{} 1:{} 4:{}", to_hex(&owner.public()), to_hex(&sk(6).public()), to_hex(&sk(7).public())))
+            .s(
+                "roster",
+                format!("0:{} 1:{} 4:{}", to_hex(&owner.public()), to_hex(&sk(6).public()), to_hex(&sk(7).public())),
+            )
             .h("digest", &roster.digest()),
         Obj::new("derived epoch secret")
             .h("previous_secret", secret.expose())
             .h("commit_header", &commit.header_bytes())
             .h("derived_secret", derived.expose()),
-        Obj::new("confirmation tag, lenient policy")
+        Obj::new("confirmation tag")
             .h("hpke_export", export.expose())
-            .h("epoch_secret", secret.expose())
             .h("request_hash", &[10; 32])
             .h("grant_hash", &[11; 32])
-            .h("tag", &tag_lax),
-        Obj::new("confirmation tag, strict policy")
-            .h("hpke_export", export.expose())
-            .s("epoch_secret", "")
-            .h("request_hash", &[10; 32])
-            .h("grant_hash", &[11; 32])
-            .h("tag", &tag_strict),
+            .h("tag", &tag),
         Obj::new("fingerprint")
             .h("room_id", &room_id)
             .h("sign_pk", &owner.public())
@@ -159,6 +155,7 @@ fn frames() -> String {
         room_id,
         owner_sign_pk: owner.public(),
         owner_kx_pk: owner_kx.public(),
+        salt: [3; 16],
         token: Secret32::from_bytes([4; 32]),
         expires_at: 1_800_003_600,
         relay_addr: "ws://127.0.0.1:5103".into(),
@@ -171,19 +168,42 @@ fn frames() -> String {
     let req = join::build_request(&invite, &ik, &joiner, joiner_kx.public(), eph.public(), "bob", &mut rng).unwrap();
     let req_bytes = req.encode();
     let req_hash = join::request_hash(&req_bytes);
-    let payload = GrantPayload { policy: HistoryPolicy::SinceLastRotation, epoch: 0, epoch_secret: Some(Secret32::from_bytes([5; 32])) };
+    let payload = GrantPayload { policy: HistoryPolicy::SinceLastRotation, epoch: 0 };
     let (grant, _) = join::seal_grant(&req.body, req_hash, &ik.psk, &payload, &owner, &mut rng).unwrap();
     let mut vectors = Vec::new();
     let mut push = |name: &str, signer: &[u8; 32], bytes: Vec<u8>| {
         vectors.push(Obj::new(name).h("signer_pk", signer).h("bytes", &bytes));
     };
-    let create = CreateRoom { room_id, salt, owner_sign_pk: owner.public(), owner_kx_pk: owner_kx.public(), policy: HistoryPolicy::SinceLastRotation };
+    let create = CreateRoom {
+        room_id,
+        salt,
+        owner_sign_pk: owner.public(),
+        owner_kx_pk: owner_kx.public(),
+        policy: HistoryPolicy::SinceLastRotation,
+    };
     push("CreateRoom 0x01", &owner.public(), Signed::sign(create, &owner).encode());
-    push("RegisterInvite 0x02", &owner.public(), Signed::sign(RegisterInvite { room_id, invite_pk: ik.sign.public(), expires_at: invite.expires_at }, &owner).encode());
-    push("RevokeInvite 0x03", &owner.public(), Signed::sign(RevokeInvite { room_id, invite_pk: ik.sign.public() }, &owner).encode());
+    push(
+        "RegisterInvite 0x02",
+        &owner.public(),
+        Signed::sign(RegisterInvite { room_id, invite_pk: ik.sign.public(), expires_at: invite.expires_at }, &owner)
+            .encode(),
+    );
+    push(
+        "RevokeInvite 0x03",
+        &owner.public(),
+        Signed::sign(RevokeInvite { room_id, invite_pk: ik.sign.public() }, &owner).encode(),
+    );
     push("JoinRequest 0x04 (outer signature by the invite key)", &ik.sign.public(), req_bytes.clone());
     push("KeyGrant 0x05", &owner.public(), grant.encode());
-    push("JoinConfirm 0x06", &joiner.public(), Signed::sign(JoinConfirm { room_id, invite_pk: ik.sign.public(), joiner_sign_pk: joiner.public(), tag: [13; 32] }, &joiner).encode());
+    push(
+        "JoinConfirm 0x06",
+        &joiner.public(),
+        Signed::sign(
+            JoinConfirm { room_id, invite_pk: ik.sign.public(), joiner_sign_pk: joiner.public(), tag: [13; 32] },
+            &joiner,
+        )
+        .encode(),
+    );
     let commit = Commit {
         room_id,
         epoch: 1,
@@ -191,7 +211,10 @@ fn frames() -> String {
         roster_digest: [15; 32],
         change: Change::Remove { member: 3 },
         key_mode: KeyMode::Fresh,
-        shares: vec![Share { member: 1, enc: [16; 32], ct: vec![17; 48] }, Share { member: 2, enc: [18; 32], ct: vec![19; 48] }],
+        shares: vec![
+            Share { member: 1, enc: [16; 32], ct: vec![17; 48] },
+            Share { member: 2, enc: [18; 32], ct: vec![19; 48] },
+        ],
     };
     push("Commit 0x07 (Remove, Fresh, two shares)", &owner.public(), Signed::sign(commit, &owner).encode());
     let add = Commit {
@@ -199,21 +222,46 @@ fn frames() -> String {
         epoch: 2,
         prev_epoch_hash: [14; 32],
         roster_digest: [15; 32],
-        change: Change::Add { member: 5, sign_pk: joiner.public(), kx_pk: joiner_kx.public(), invite_pk: ik.sign.public() },
+        change: Change::Add {
+            member: 5,
+            sign_pk: joiner.public(),
+            kx_pk: joiner_kx.public(),
+            invite_pk: ik.sign.public(),
+        },
         key_mode: KeyMode::Derived,
         shares: vec![Share { member: 5, enc: [16; 32], ct: vec![17; 80] }],
     };
     push("Commit 0x07 (Add, Derived)", &owner.public(), Signed::sign(add, &owner).encode());
-    let rotate = Commit { room_id, epoch: 3, prev_epoch_hash: [14; 32], roster_digest: [15; 32], change: Change::Rotate, key_mode: KeyMode::Fresh, shares: vec![] };
+    let rotate = Commit {
+        room_id,
+        epoch: 3,
+        prev_epoch_hash: [14; 32],
+        roster_digest: [15; 32],
+        change: Change::Rotate,
+        key_mode: KeyMode::Fresh,
+        shares: vec![],
+    };
     push("Commit 0x07 (Rotate, no shares)", &owner.public(), Signed::sign(rotate, &owner).encode());
     let key = Secret32::from_bytes([20; 32]);
     let pad = Padding::default();
-    let msg = Sealer { room_id, epoch: 3, sender: 5, seq: 0, key: &key, sign_key: &joiner, padding: &pad }.seal(b"hello", &mut rng).unwrap();
+    let msg = Sealer { room_id, epoch: 3, sender: 5, seq: 0, key: &key, sign_key: &joiner, padding: &pad }
+        .seal(b"hello", &mut rng)
+        .unwrap();
     push("Message 0x08", &joiner.public(), msg.encode());
-    push("KeyUpdate 0x09", &joiner.public(), Signed::sign(KeyUpdate { room_id, member: 5, kx_pk: kx(21).public() }, &joiner).encode());
+    push(
+        "KeyUpdate 0x09",
+        &joiner.public(),
+        Signed::sign(KeyUpdate { room_id, member: 5, generation: 1, kx_pk: kx(21).public() }, &joiner).encode(),
+    );
     push("Leave 0x0A", &joiner.public(), Signed::sign(Leave { room_id, member: 5 }, &joiner).encode());
     push("DeleteRoom 0x0B", &owner.public(), Signed::sign(DeleteRoom { room_id }, &owner).encode());
-    let welcome = Welcome { room_id, joiner_sign_pk: joiner.public(), member: 5, epoch: 2, roster: vec![(0, owner.public()), (5, joiner.public())] };
+    let welcome = Welcome {
+        room_id,
+        joiner_sign_pk: joiner.public(),
+        member: 5,
+        epoch: 2,
+        roster: vec![(0, owner.public()), (5, joiner.public())],
+    };
     push("Welcome 0x0C", &owner.public(), Signed::sign(welcome, &owner).encode());
     let auth = crate::relay::proto::authenticate(1, &joiner, &[22; 32], &[23; 32], room_id, 9);
     push("Authenticate 0x20 (challenge 1616.., channel binding 1717..)", &joiner.public(), auth.encode());
@@ -252,7 +300,9 @@ fn messages() -> String {
         (&[0x41u8; 256][..], Padding::none(), "none"),
         (&[0x42u8; 300][..], Padding::buckets(vec![100, 1000]).unwrap(), "100,1000"),
     ] {
-        let m = Sealer { room_id, epoch: 3, sender: 5, seq: 9, key: &key, sign_key: &sender, padding: &padding }.seal(content, &mut rng).unwrap();
+        let m = Sealer { room_id, epoch: 3, sender: 5, seq: 9, key: &key, sign_key: &sender, padding: &padding }
+            .seal(content, &mut rng)
+            .unwrap();
         vectors.push(
             Obj::new("seal")
                 .h("message_key", key.expose())
@@ -285,6 +335,7 @@ fn hpke() -> String {
         room_id,
         owner_sign_pk: owner.public(),
         owner_kx_pk: owner_kx.public(),
+        salt: [3; 16],
         token: Secret32::from_bytes([4; 32]),
         expires_at: 1_800_003_600,
         relay_addr: "ws://127.0.0.1:5103".into(),
@@ -296,11 +347,19 @@ fn hpke() -> String {
     let req = join::build_request(&invite, &ik, &joiner, kx(7).public(), eph.public(), "bob", &mut rng).unwrap();
     let req_bytes = req.encode();
     let req_hash = join::request_hash(&req_bytes);
-    let payload = GrantPayload { policy: HistoryPolicy::SinceLastRotation, epoch: 4, epoch_secret: Some(Secret32::from_bytes([5; 32])) };
+    let payload = GrantPayload { policy: HistoryPolicy::SinceLastRotation, epoch: 4 };
     let (grant, export) = join::seal_grant(&req.body, req_hash, &ik.psk, &payload, &owner, &mut rng).unwrap();
     let grant_bytes = grant.encode();
-    let tag = join::confirm_tag(&export, payload.epoch_secret.as_ref(), &req_hash, &join::grant_hash(&grant_bytes));
-    let commit = Commit { room_id, epoch: 5, prev_epoch_hash: [14; 32], roster_digest: [15; 32], change: Change::Rotate, key_mode: KeyMode::Fresh, shares: vec![] };
+    let tag = join::confirm_tag(&export, &req_hash, &join::grant_hash(&grant_bytes));
+    let commit = Commit {
+        room_id,
+        epoch: 5,
+        prev_epoch_hash: [14; 32],
+        roster_digest: [15; 32],
+        change: Change::Rotate,
+        key_mode: KeyMode::Fresh,
+        shares: vec![],
+    };
     let member_kx = kx(9);
     let new_secret = Secret32::from_bytes([24; 32]);
     let share = epoch::seal_share(&commit, 3, &member_kx.public(), &[&new_secret], &mut rng).unwrap();
@@ -316,7 +375,6 @@ fn hpke() -> String {
             .h("grant_hash", &join::grant_hash(&grant_bytes))
             .s("grant_policy", "0")
             .n("grant_epoch", 4)
-            .h("grant_epoch_secret", &[5; 32])
             .h("hpke_export", export.expose())
             .h("confirm_tag", &tag),
         Obj::new("epoch key share")
@@ -332,7 +390,7 @@ fn hpke() -> String {
     file(
         "zfc v1 HPKE uses (RFC 9180, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305): the join request's introduction (PSK mode), the key grant (PSK mode, to the joiner's ephemeral key), the confirmation tag, and an epoch key share (Base mode).",
         FORMAT,
-        "Open the introduction with owner_kx_secret and invite_psk (psk_id = invite_pk) and find the name; open the grant with joiner_eph_secret and invite_psk and find policy, epoch and secret; the exporter secret and confirm_tag must match; open the share with member_kx_secret (info and aad per spec) and find epoch_secret. HPKE sealing is randomized: check by opening, not by re-sealing.",
+        "Open the introduction with owner_kx_secret and invite_psk (psk_id = invite_pk) and find the name; open the grant with joiner_eph_secret and invite_psk and find policy and epoch; the exporter secret and confirm_tag must match; open the share with member_kx_secret (info and aad per spec) and find epoch_secret. HPKE sealing is randomized: check by opening, not by re-sealing.",
         vectors,
     )
 }
@@ -345,6 +403,7 @@ fn invites() -> String {
         room_id,
         owner_sign_pk: owner.public(),
         owner_kx_pk: owner_kx.public(),
+        salt: [3; 16],
         token: Secret32::from_bytes([4; 32]),
         expires_at: 1_800_003_600,
         relay_addr: "ws://127.0.0.1:5103".into(),
@@ -357,6 +416,7 @@ fn invites() -> String {
             .h("room_id", &room_id)
             .h("owner_sign_pk", &owner.public())
             .h("owner_kx_pk", &owner_kx.public())
+            .h("salt", &invite.salt)
             .h("token", invite.token.expose())
             .n("expires_at", invite.expires_at)
             .s("relay_addr", invite.relay_addr.clone())
@@ -366,10 +426,18 @@ fn invites() -> String {
         Obj::new("unsupported version").s("uri", uri.replace("v=1", "v=2")).s("error", "BadInvite"),
         Obj::new("unknown field").s("uri", format!("{uri}&x=1")).s("error", "BadInvite"),
         Obj::new("repeated field").s("uri", format!("{uri}&v=1")).s("error", "BadInvite"),
-        Obj::new("short token").s("uri", uri.replace(&format!("token={}", to_hex(invite.token.expose())), "token=0404")).s("error", "BadInvite"),
+        Obj::new("upper-case hex")
+            .s("uri", uri.replacen(&to_hex(&room_id), &to_hex(&room_id).to_uppercase(), 1))
+            .s("error", "BadInvite"),
+        Obj::new("room id not bound to the owner's keys")
+            .s("uri", uri.replacen(&format!("salt={}", to_hex(&[3; 16])), &format!("salt={}", to_hex(&[4; 16])), 1))
+            .s("error", "BadInvite"),
+        Obj::new("short token")
+            .s("uri", uri.replace(&format!("token={}", to_hex(invite.token.expose())), "token=0404"))
+            .s("error", "BadInvite"),
     ];
     file(
-        "zfc v1 invite strings: zfc:join?v=1&room=..&owner=..&kx=..&token=..&exp=..&relay=..&relay_key=.. and malformed variants.",
+        "zfc v1 invite strings: zfc:join?v=1&room=..&owner=..&kx=..&salt=..&token=..&exp=..&relay=..&relay_key=.. and malformed variants.",
         FORMAT,
         "Parse uri; for error \"\" the fields must equal the given ones and invite_pk must be the Ed25519 key derived from the token; otherwise parsing must fail.",
         vectors,
@@ -398,7 +466,10 @@ fn vectors_regenerate_byte_for_byte() {
             std::fs::write(&path, &text).unwrap();
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert!(committed == text, "{name} differs from what the code generates: run ZFC_WRITE_VECTORS=1 cargo test -p zfc-core vectors and review the diff");
+        assert!(
+            committed == text,
+            "{name} differs from what the code generates: run ZFC_WRITE_VECTORS=1 cargo test -p zfc-core vectors and review the diff"
+        );
     }
 }
 
@@ -431,7 +502,11 @@ fn frame_vectors_decode_verify_and_reencode() {
         }
         let pk: [u8; 32] = arr(&signer);
         if bytes[1] == 0x20 {
-            let ClientRequest::Authenticate { room_id, identity, resume_from, sig, .. } = ClientRequest::decode(&bytes).unwrap() else { panic!() };
+            let ClientRequest::Authenticate { room_id, identity, resume_from, sig, .. } =
+                ClientRequest::decode(&bytes).unwrap()
+            else {
+                panic!()
+            };
             assert!(crate::relay::proto::verify_auth(&[22; 32], &[23; 32], &room_id, &identity, resume_from, &sig));
             continue;
         }
@@ -480,7 +555,6 @@ fn hpke_vectors_open() {
     let eph = KxKey::from_secret(Secret32::from_bytes(arr(&hexf(v, "joiner_eph_secret"))));
     let (payload, export) = join::open_grant(&grant.body, &eph, &psk).unwrap();
     assert_eq!(payload.epoch, 4);
-    assert_eq!(payload.epoch_secret.unwrap().expose().to_vec(), hexf(v, "grant_epoch_secret"));
     assert_eq!(export.expose().to_vec(), hexf(v, "hpke_export"));
     let s = &load("hpke.json")[1];
     let header = hexf(s, "commit_header");
