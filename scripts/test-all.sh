@@ -21,11 +21,15 @@ cargo fmt --all -- --check
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "unit, integration, attack, property and vector tests"
-cargo test --workspace --locked
+step "unit, integration, attack, property, robustness, vector and fixture tests"
+log=$(mktemp)
+cargo test --workspace --locked 2>&1 | tee "$log"
+passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
+rm -f "$log"
 
 step "demo runs to the end"
 cargo run --locked -q -p zfc-demo -- --seed 7 >/dev/null
 
 echo
-echo "all tests passed"
+echo "tests: $passed passed, $failed failed"

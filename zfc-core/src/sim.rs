@@ -1,7 +1,7 @@
-//! An in-process network of parties and a relay rule book, for demos and tests: every byte still
-//! goes through the encoders, the rule book and the state machines; only the sockets and the
-//! encrypted link are left out. Parties may go offline; what they send waits in their outbox
-//! and what the relay holds for them waits at the relay (store and forward).
+//! An in-process network of parties and a relay rule book, for demos and tests: every byte goes
+//! through the encoders, the rule book, the state machines and (when the relay has a key) the
+//! encrypted link; only the sockets are left out. Parties may go offline; what they send waits
+//! in their outbox and what the relay holds for them waits at the relay (store and forward).
 
 use std::collections::VecDeque;
 
@@ -9,6 +9,7 @@ use rand_core::CryptoRng;
 
 use crate::error::Error;
 use crate::event::{Event, Output};
+use crate::link::{self, ClientHandshake, RelayKey, Transport};
 use crate::member::Member;
 use crate::owner::Owner;
 use crate::relay::{ConnId, RelayConfig, RuleBook};
@@ -49,6 +50,8 @@ pub struct Slot {
     pub party: Party,
     /// The connection, while online.
     pub conn: Option<ConnId>,
+    /// The link's two ends (client, relay) while online, when the relay has a key.
+    pub link: Option<(Transport, Transport)>,
     /// Requests not yet handed to the relay.
     pub outbox: VecDeque<Vec<u8>>,
     /// Relay messages not yet handled.
@@ -69,13 +72,39 @@ pub struct Sim<R: CryptoRng> {
     pub now: u64,
     /// The parties.
     pub slots: Vec<Slot>,
+    /// Every byte string that crossed the network, when [`Self::tracing`] is on (fuzz seeds,
+    /// test material).
+    pub trace: Vec<Traced>,
+    /// Whether to fill [`Self::trace`].
+    pub tracing: bool,
+    /// The relay's static link key: with one, every connection runs the Noise link and its
+    /// handshake hash is the channel binding; without, bindings are random.
+    pub relay_key: Option<RelayKey>,
     next_conn: ConnId,
+}
+
+/// One byte string seen on the simulated network.
+#[derive(Clone, Debug)]
+pub enum Traced {
+    /// A client request, from the party, to the relay.
+    ToRelay(PartyId, Vec<u8>),
+    /// A relay message, to the party.
+    ToParty(PartyId, Vec<u8>),
 }
 
 impl<R: CryptoRng> Sim<R> {
     /// An empty network with a relay of the given limits.
     pub fn new(config: RelayConfig, rng: R, now: u64) -> Self {
-        Self { relay: RuleBook::new(config), rng, now, slots: Vec::new(), next_conn: 1 }
+        Self {
+            relay: RuleBook::new(config),
+            rng,
+            now,
+            slots: Vec::new(),
+            trace: Vec::new(),
+            tracing: false,
+            relay_key: None,
+            next_conn: 1,
+        }
     }
 
     /// Adds a party, queueing what its creation output asks to send; it starts offline.
@@ -84,6 +113,7 @@ impl<R: CryptoRng> Sim<R> {
             name: name.to_string(),
             party,
             conn: None,
+            link: None,
             outbox: out.to_relay.into(),
             inbox: VecDeque::new(),
             events: out.events,
@@ -100,18 +130,48 @@ impl<R: CryptoRng> Sim<R> {
         }
     }
 
-    /// Brings a party online: a fresh connection, a fresh channel binding, the relay's challenge.
+    /// Brings a party online: a fresh connection (a Noise handshake when the relay has a key),
+    /// a fresh channel binding, the relay's challenge.
     pub fn connect(&mut self, id: PartyId) {
         let conn = self.next_conn;
         self.next_conn += 1;
-        let mut binding = [0u8; 32];
-        self.rng.fill_bytes(&mut binding);
+        let mut link = None;
+        let binding = match &self.relay_key {
+            Some(key) => {
+                let Ok((hs, first)) = ClientHandshake::start(&key.public(), &mut self.rng) else { return };
+                let Ok((relay_end, answer)) = link::respond(key, &first, &mut self.rng) else { return };
+                let Ok(client_end) = hs.finish(&answer) else { return };
+                let binding = client_end.channel_binding();
+                link = Some((client_end, relay_end));
+                binding
+            }
+            None => {
+                let mut binding = [0u8; 32];
+                self.rng.fill_bytes(&mut binding);
+                binding
+            }
+        };
         let Some(slot) = self.slots.get_mut(id) else { return };
         slot.party.on_connected(binding);
         slot.conn = Some(conn);
-        for o in self.relay.connect(conn, binding, &mut self.rng) {
-            slot.inbox.push_back(o.bytes);
+        slot.link = link;
+        let outgoing = self.relay.connect(conn, binding, &mut self.rng);
+        for o in outgoing {
+            self.to_party(id, o.bytes);
         }
+    }
+
+    /// A relay message on its way to party `id`, through the link if there is one.
+    fn to_party(&mut self, id: PartyId, bytes: Vec<u8>) {
+        let Some(slot) = self.slots.get_mut(id) else { return };
+        let bytes = match &mut slot.link {
+            Some((client, relay)) => match relay.seal(&bytes).and_then(|rec| client.open(&rec)) {
+                Ok(b) => b,
+                Err(_) => return,
+            },
+            None => bytes,
+        };
+        slot.inbox.push_back(bytes);
     }
 
     /// Takes a party offline; what the relay had sent but the party had not handled is lost
@@ -121,6 +181,7 @@ impl<R: CryptoRng> Sim<R> {
             if let Some(c) = slot.conn.take() {
                 self.relay.disconnect(c);
             }
+            slot.link = None;
             slot.inbox.clear();
         }
     }
@@ -146,10 +207,23 @@ impl<R: CryptoRng> Sim<R> {
         let Some(conn) = self.slots.get(id).and_then(|s| s.conn) else { return false };
         while let Some(req) = self.slots.get_mut(id).and_then(|s| s.outbox.pop_front()) {
             moved = true;
+            if self.tracing {
+                self.trace.push(Traced::ToRelay(id, req.clone()));
+            }
+            let req = match self.slots.get_mut(id).and_then(|s| s.link.as_mut()) {
+                Some((client, relay)) => match client.seal(&req).and_then(|rec| relay.open(&rec)) {
+                    Ok(b) => b,
+                    Err(_) => continue,
+                },
+                None => req,
+            };
             self.deliver_to_relay(conn, &req);
         }
         while let Some(msg) = self.slots.get_mut(id).and_then(|s| s.inbox.pop_front()) {
             moved = true;
+            if self.tracing {
+                self.trace.push(Traced::ToParty(id, msg.clone()));
+            }
             let now = self.now;
             let Some(slot) = self.slots.get_mut(id) else { break };
             match slot.party.handle(&msg, now, &mut self.rng) {
@@ -175,8 +249,8 @@ impl<R: CryptoRng> Sim<R> {
         match self.relay.handle(conn, req, self.now) {
             Ok(outgoing) => {
                 for o in outgoing {
-                    if let Some(s) = self.slots.iter_mut().find(|s| s.conn == Some(o.conn)) {
-                        s.inbox.push_back(o.bytes);
+                    if let Some(id) = self.slots.iter().position(|s| s.conn == Some(o.conn)) {
+                        self.to_party(id, o.bytes);
                     }
                 }
             }
@@ -227,8 +301,10 @@ impl<R: CryptoRng> Scenario<R> {
     /// Creates a room with `config` and brings its owner online.
     pub fn new(config: crate::room::RoomConfig, relay: RelayConfig, mut rng: R, now: u64) -> Self {
         let (owner, out) = Owner::create(config, &mut rng);
-        let relay_pk = crate::link::RelayKey::generate(&mut rng).public();
+        let relay_key = RelayKey::generate(&mut rng);
+        let relay_pk = relay_key.public();
         let mut sim = Sim::new(relay, rng, now);
+        sim.relay_key = Some(relay_key);
         let id = sim.add("owner", Party::Owner(Box::new(owner)), out);
         sim.connect(id);
         sim.run();
