@@ -157,12 +157,12 @@ impl<R: CryptoRng> Sim<R> {
         slot.link = link;
         let outgoing = self.relay.connect(conn, binding, &mut self.rng);
         for o in outgoing {
-            self.to_party(id, o.bytes);
+            self.route_to_party(id, o.bytes);
         }
     }
 
     /// A relay message on its way to party `id`, through the link if there is one.
-    fn to_party(&mut self, id: PartyId, bytes: Vec<u8>) {
+    fn route_to_party(&mut self, id: PartyId, bytes: Vec<u8>) {
         let Some(slot) = self.slots.get_mut(id) else { return };
         let bytes = match &mut slot.link {
             Some((client, relay)) => match relay.seal(&bytes).and_then(|rec| client.open(&rec)) {
@@ -250,7 +250,7 @@ impl<R: CryptoRng> Sim<R> {
             Ok(outgoing) => {
                 for o in outgoing {
                     if let Some(id) = self.slots.iter().position(|s| s.conn == Some(o.conn)) {
-                        self.to_party(id, o.bytes);
+                        self.route_to_party(id, o.bytes);
                     }
                 }
             }

@@ -14,8 +14,11 @@ use zfc_core::relay::{ClientRequest, RelayConfig, RelayMessage, RuleBook};
 use zfc_core::sim::Traced;
 use zfc_core::{Invite, Member, Owner};
 
-/// Genuine traffic of a room's life: (party, to relay?, bytes), and the final states.
-fn traffic() -> (Vec<(usize, bool, Vec<u8>)>, Vec<u8>, Vec<u8>) {
+/// Genuine traffic of a room's life: (party, to relay?, bytes), and an owner's and a member's
+/// pickled state at the end.
+type Traffic = (Vec<(usize, bool, Vec<u8>)>, Vec<u8>, Vec<u8>);
+
+fn traffic() -> Traffic {
     let mut room = common::lenient(77);
     room.sim.tracing = true;
     let bob = room.join("bob").unwrap();
@@ -97,7 +100,7 @@ proptest! {
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
-        thread_local!(static T: (Vec<(usize, bool, Vec<u8>)>, Vec<u8>, Vec<u8>) = traffic());
+        thread_local!(static T: Traffic = traffic());
         T.with(|(_, o, m)| feed_everywhere(&bytes, o, m));
     }
 
@@ -106,7 +109,7 @@ proptest! {
         pick in any::<u16>(),
         how in proptest::collection::vec((any::<u16>(), any::<u8>(), any::<u8>()), 1..4),
     ) {
-        thread_local!(static T: (Vec<(usize, bool, Vec<u8>)>, Vec<u8>, Vec<u8>) = traffic());
+        thread_local!(static T: Traffic = traffic());
         T.with(|(trace, o, m)| {
             let (_, _, bytes) = &trace[pick as usize % trace.len()];
             let mutated = mutate(bytes.clone(), &how);
