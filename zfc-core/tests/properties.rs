@@ -1,5 +1,6 @@
 //! Random schedules of room operations and network faults (connections dropped, deliveries
-//! withheld, requests duplicated, parties offline for a while, interleavings), checking after
+//! withheld or reordered by the relay, requests duplicated, parties offline for a while,
+//! interleavings), checking after
 //! every step that no member accepts a message twice or one no member sent, that removed members
 //! read nothing sent after their removal, and at the end, once the network has delivered
 //! everything, that all members are in the owner's epoch with its roster and have read every
@@ -27,6 +28,7 @@ enum Op {
     Step(usize),
     Duplicate(usize),
     Withhold(usize),
+    Reorder(usize),
     Run,
 }
 
@@ -43,6 +45,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..6usize).prop_map(Op::Step),
         1 => (0..6usize).prop_map(Op::Duplicate),
         1 => (0..6usize).prop_map(Op::Withhold),
+        1 => (0..6usize).prop_map(Op::Reorder),
         2 => Just(Op::Run),
     ]
 }
@@ -194,6 +197,12 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
             }
             Op::Withhold(p) => {
                 room.sim.slots[p % n].inbox.pop_front();
+            }
+            Op::Reorder(p) => {
+                let inbox = &mut room.sim.slots[p % n].inbox;
+                if inbox.len() >= 2 {
+                    inbox.swap(0, 1);
+                }
             }
             Op::Run => {
                 room.sim.run();
