@@ -17,6 +17,28 @@
 //! - [`relay::RuleBook`] is the relay's rule book: every check the relay makes, no I/O.
 //!
 //! The wire format, key schedule and rules are specified in `spec/PROTOCOL.md`.
+//!
+//! A whole room on the in-process network of [`sim`] (every byte through the link, the rule book
+//! and the state machines):
+//!
+//! ```
+//! use rand_chacha::ChaCha20Rng;
+//! use rand_core::SeedableRng;
+//! use zfc_core::relay::RelayConfig;
+//! use zfc_core::sim::Scenario;
+//! use zfc_core::RoomConfig;
+//!
+//! let config = RoomConfig::builder().auto_approve(true).build()?;
+//! let mut room = Scenario::new(config, RelayConfig::default(), ChaCha20Rng::seed_from_u64(1), 1_800_000_000);
+//! let bob = room.join("bob")?;
+//! let carol = room.join("carol")?;
+//! room.send(bob, "hi")?;
+//! assert_eq!(room.texts(carol), vec!["hi"]);
+//! room.by_owner(|owner, rng| owner.remove(1, rng))?; // bob is member 1
+//! room.send(carol, "bob cannot read this")?;
+//! assert!(room.texts(bob).is_empty());
+//! # Ok::<(), zfc_core::Error>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
