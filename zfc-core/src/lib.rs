@@ -34,6 +34,7 @@
 //! let carol = room.join("carol")?;
 //! room.send(bob, "hi")?;
 //! assert_eq!(room.texts(carol), vec!["hi"]);
+//! assert_eq!(room.texts(bob), vec!["hi"]); // senders see their own messages in the room's order
 //! room.by_owner(|owner, rng| owner.remove(1, rng))?; // bob is member 1
 //! room.send(carol, "bob cannot read this")?;
 //! assert!(room.texts(bob).is_empty());
