@@ -444,8 +444,61 @@ fn invites() -> String {
     )
 }
 
+/// The ephemeral secret the link hands snow for a handshake started with `rng`: the link draws a
+/// 32-byte seed from the caller's RNG, seeds ChaCha20 with it, and snow takes the first 32 bytes.
+fn link_ephemeral(rng: &ChaCha20Rng) -> [u8; 32] {
+    use rand_core::Rng;
+    let mut r = rng.clone();
+    let mut seed = [0u8; 32];
+    r.fill_bytes(&mut seed);
+    let mut inner = ChaCha20Rng::from_seed(seed);
+    let mut eph = [0u8; 32];
+    inner.fill_bytes(&mut eph);
+    eph
+}
+
+fn links() -> String {
+    use crate::link::{self, ClientHandshake, RelayKey};
+    let relay_key = RelayKey::from_bytes([12; 32]);
+    let mut client_rng = ChaCha20Rng::seed_from_u64(0x7a66_6304);
+    let mut relay_rng = ChaCha20Rng::seed_from_u64(0x7a66_6305);
+    let client_eph = link_ephemeral(&client_rng);
+    let relay_eph = link_ephemeral(&relay_rng);
+    let (hs, first) = ClientHandshake::start(&relay_key.public(), &mut client_rng).unwrap();
+    let (mut relay_end, second) = link::respond(&relay_key, &first, &mut relay_rng).unwrap();
+    let mut client_end = hs.finish(&second).unwrap();
+    let c2r = client_end.seal(b"hello relay").unwrap();
+    let r2c = relay_end.seal(b"hello client").unwrap();
+    let c2r_2 = client_end.seal(b"").unwrap();
+    let vectors = vec![
+        Obj::new("NK handshake and first records")
+            .s("protocol", link::NOISE_PARAMS)
+            .h("prologue", b"zfc link\x01")
+            .h("relay_static_secret", &[12; 32])
+            .h("relay_static_pk", &relay_key.public())
+            .h("client_ephemeral_secret", &client_eph)
+            .h("relay_ephemeral_secret", &relay_eph)
+            .h("handshake1", &first)
+            .h("handshake2", &second)
+            .h("channel_binding", &client_end.channel_binding())
+            .h("client_to_relay_0_plaintext", b"hello relay")
+            .h("client_to_relay_0", &c2r)
+            .h("client_to_relay_1_plaintext", b"")
+            .h("client_to_relay_1", &c2r_2)
+            .h("relay_to_client_0_plaintext", b"hello client")
+            .h("relay_to_client_0", &r2c),
+    ];
+    file(
+        "zfc v1 client-relay link: Noise_NK_25519_ChaChaPoly_SHA256 with prologue 'zfc link' 0x01, empty handshake payloads, then records (0x01 0x62, u64 first-chunk nonce, chunks of u16 length + ciphertext of flag || content).",
+        FORMAT,
+        "Run NK as initiator with the client ephemeral secret and relay_static_pk: handshake1 must match byte for byte; as responder with relay_static_secret and the relay ephemeral secret: handshake2 must match; the handshake hash is channel_binding; the records open with the split keys in order (nonce 0, 1, ...) to the given plaintexts.",
+        vectors,
+    )
+}
+
 fn all() -> Vec<(&'static str, String)> {
     vec![
+        ("link.json", links()),
         ("derivations.json", derivations()),
         ("frames.json", frames()),
         ("messages.json", messages()),
@@ -575,6 +628,25 @@ fn hpke_vectors_open() {
     let (secret, prev, _) = epoch::open_share(&commit, 3, &[&k]).unwrap();
     assert!(prev.is_none());
     assert_eq!(secret.expose().to_vec(), hexf(s, "epoch_secret"));
+}
+
+#[test]
+fn link_vectors_replay() {
+    use crate::link::{self, RelayKey};
+    let v = &load("link.json")[0];
+    let relay_key = RelayKey::from_bytes(arr(&hexf(v, "relay_static_secret")));
+    assert_eq!(relay_key.public().to_vec(), hexf(v, "relay_static_pk"));
+    let first = hexf(v, "handshake1");
+    let eph = KxKey::from_secret(Secret32::from_bytes(arr(&hexf(v, "client_ephemeral_secret"))));
+    assert_eq!(eph.public().to_vec(), first[2..34].to_vec(), "handshake 1 carries the client ephemeral");
+    let reph = KxKey::from_secret(Secret32::from_bytes(arr(&hexf(v, "relay_ephemeral_secret"))));
+    let second = hexf(v, "handshake2");
+    assert_eq!(reph.public().to_vec(), second[2..34].to_vec(), "handshake 2 carries the relay ephemeral");
+    // The relay side processes the recorded handshake 1 and opens the recorded records.
+    let (mut relay_end, _) = link::respond(&relay_key, &first, &mut ChaCha20Rng::seed_from_u64(0x7a66_6305)).unwrap();
+    assert_eq!(relay_end.channel_binding().to_vec(), hexf(v, "channel_binding"));
+    assert_eq!(relay_end.open(&hexf(v, "client_to_relay_0")).unwrap(), hexf(v, "client_to_relay_0_plaintext"));
+    assert_eq!(relay_end.open(&hexf(v, "client_to_relay_1")).unwrap(), hexf(v, "client_to_relay_1_plaintext"));
 }
 
 #[test]
