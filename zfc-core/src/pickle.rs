@@ -113,6 +113,11 @@ impl Argon2Params {
         }
     }
 
+    #[cfg(test)]
+    pub(crate) fn derive_for_vectors(self, password: &[u8], salt: &[u8; 16]) -> [u8; 32] {
+        self.derive(password, salt).map(|k| *k.expose()).unwrap_or_default()
+    }
+
     fn derive(self, password: &[u8], salt: &[u8; 16]) -> Result<Secret32, StateError> {
         self.check()?;
         let bad = StateError::Argon2Params { m_cost_kib: self.m_cost_kib, t_cost: self.t_cost, p_cost: self.p_cost };
@@ -126,7 +131,12 @@ impl Argon2Params {
 }
 
 /// Seals a pickle under a password.
-fn seal(pickle: &[u8], password: &[u8], params: Argon2Params, rng: &mut impl CryptoRng) -> Result<Vec<u8>, StateError> {
+pub(crate) fn seal(
+    pickle: &[u8],
+    password: &[u8],
+    params: Argon2Params,
+    rng: &mut impl CryptoRng,
+) -> Result<Vec<u8>, StateError> {
     let mut salt = [0u8; 16];
     rng.fill_bytes(&mut salt);
     let mut nonce = [0u8; NONCE_LEN];
@@ -141,7 +151,7 @@ fn seal(pickle: &[u8], password: &[u8], params: Argon2Params, rng: &mut impl Cry
 }
 
 /// Opens a sealed blob; returns the pickle.
-fn open(blob: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, StateError> {
+pub(crate) fn open(blob: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, StateError> {
     if blob.len() > MAX_PICKLE + 128 {
         return Err(DecodeError::TooLong { len: blob.len(), max: MAX_PICKLE + 128 }.into());
     }

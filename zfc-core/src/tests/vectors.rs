@@ -496,8 +496,37 @@ fn links() -> String {
     )
 }
 
+fn states() -> String {
+    use crate::pickle::{self, Argon2Params};
+    let mut rng = ChaCha20Rng::seed_from_u64(0x7a66_6306);
+    let params = Argon2Params { m_cost_kib: 64, t_cost: 2, p_cost: 1 };
+    let content = b"ZFCM\x00\x01 any pickle bytes";
+    let blob = pickle::seal(content, b"correct horse", params, &mut rng).unwrap();
+    let salt = &blob[17..33];
+    let key = params.derive_for_vectors(b"correct horse", &arr(salt));
+    let vectors = vec![
+        Obj::new("sealed state envelope")
+            .s("password", "correct horse")
+            .n("m_cost_kib", params.m_cost_kib)
+            .n("t_cost", params.t_cost)
+            .n("p_cost", params.p_cost)
+            .h("salt", salt)
+            .h("argon2id_key", &key)
+            .h("nonce", &blob[33..57])
+            .h("plaintext", content)
+            .h("sealed", &blob),
+    ];
+    file(
+        "zfc v1 sealed state envelope: 'ZFCS' || 0x01 || u32 m_cost_kib || u32 t_cost || u32 p_cost || salt (16) || nonce (24) || XChaCha20-Poly1305(key, nonce, aad = everything before the ciphertext, plaintext), key = Argon2id v1.3 (password, salt, m, t, p) to 32 bytes.",
+        FORMAT,
+        "Derive argon2id_key from password, salt and the costs; open the ciphertext (after byte 57) with it and the nonce, AAD = the first 57 bytes; the plaintext must match.",
+        vectors,
+    )
+}
+
 fn all() -> Vec<(&'static str, String)> {
     vec![
+        ("state.json", states()),
         ("link.json", links()),
         ("derivations.json", derivations()),
         ("frames.json", frames()),
@@ -647,6 +676,14 @@ fn link_vectors_replay() {
     assert_eq!(relay_end.channel_binding().to_vec(), hexf(v, "channel_binding"));
     assert_eq!(relay_end.open(&hexf(v, "client_to_relay_0")).unwrap(), hexf(v, "client_to_relay_0_plaintext"));
     assert_eq!(relay_end.open(&hexf(v, "client_to_relay_1")).unwrap(), hexf(v, "client_to_relay_1_plaintext"));
+}
+
+#[test]
+fn state_vectors_open() {
+    let v = &load("state.json")[0];
+    let pt = crate::pickle::open(&hexf(v, "sealed"), b"correct horse").unwrap();
+    assert_eq!(pt.to_vec(), hexf(v, "plaintext"));
+    assert!(crate::pickle::open(&hexf(v, "sealed"), b"wrong horse").is_err());
 }
 
 #[test]
