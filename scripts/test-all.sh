@@ -28,6 +28,9 @@ passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 rm -f "$log"
 
+step "C ABI: C tests under AddressSanitizer/UBSan and valgrind, example through pkg-config"
+./scripts/test-ffi.sh
+
 step "demo runs to the end"
 cargo run --locked -q -p zfc-demo -- --seed 7 >/dev/null
 

@@ -28,7 +28,7 @@ use crate::join;
 use crate::message::Padding;
 use crate::relay::proto::{self, ClientRequest, RelayMessage};
 use crate::room::{Roster, RosterEntry};
-use crate::view::{Position, RoomView};
+use crate::view::{AuthRetry, Position, RoomView};
 
 /// Why a member is no longer in its room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,12 +92,8 @@ pub struct Member {
     pub(crate) retained_epochs: u32,
     /// Announce a fresh key-delivery key after this many epochs (0: only when asked).
     pub(crate) key_refresh_every: u32,
-    /// The current connection's challenge, kept to authenticate again once a join request is in.
-    pub(crate) challenge: Option<[u8; 32]>,
-    /// Request id of our last authentication and whether the relay refused it.
-    pub(crate) auth: Option<(u32, bool)>,
-    /// Request id of our join request.
-    pub(crate) join_req: Option<u32>,
+    /// To authenticate again once the relay knows of our join request.
+    pub(crate) auth: AuthRetry,
 }
 
 /// Most key-delivery keys a member holds at once (its current one and those announced since).
@@ -134,12 +130,10 @@ impl Member {
             padding: Padding::default(),
             retained_epochs: 16,
             key_refresh_every: DEFAULT_KEY_REFRESH_EPOCHS,
-            challenge: None,
-            auth: None,
-            join_req: None,
+            auth: AuthRetry::default(),
         };
         let out = Output::request(m.submit(bytes));
-        m.join_req = Some(m.next_req);
+        m.auth.retry_after = Some(m.next_req);
         Ok((m, out))
     }
 
@@ -320,27 +314,19 @@ impl Member {
     fn handle_message(&mut self, bytes: &[u8]) -> Result<Output, Error> {
         match RelayMessage::decode(bytes)? {
             RelayMessage::Challenge { nonce } => {
-                self.challenge = Some(nonce);
+                self.auth.challenge = Some(nonce);
                 self.authenticate(&nonce)
             }
             RelayMessage::Accepted { req_id, seq } => {
                 let mut out = Output::event(Event::Accepted { req_id, seq });
                 // Authenticated before the relay knew of our join request: ask again now.
-                let refused = self.auth.is_some_and(|(_, refused)| refused);
-                if self.join_req == Some(req_id)
-                    && refused
-                    && let Some(nonce) = self.challenge
-                {
+                if let Some(nonce) = self.auth.retry(req_id) {
                     out.extend(self.authenticate(&nonce)?);
                 }
                 Ok(out)
             }
             RelayMessage::Rejected { req_id, code } => {
-                if let Some((id, refused)) = &mut self.auth
-                    && *id == req_id
-                {
-                    *refused = true;
-                }
+                self.auth.on_rejected(req_id);
                 Ok(Output::event(Event::Rejected { req_id, code }))
             }
             RelayMessage::FetchDone { next, .. } => Ok(Output::event(Event::HistoryDone { next })),
@@ -383,7 +369,7 @@ impl Member {
             }
             MemberState::Gone(..) => return Ok(Output::default()),
         };
-        self.auth = Some((req, false));
+        self.auth.auth = Some((req, false));
         Ok(Output::request(bytes))
     }
 

@@ -23,7 +23,7 @@ use crate::invite::{Invite, invite_keys};
 use crate::join::{self, GrantPayload};
 use crate::relay::proto::{ClientRequest, RelayMessage};
 use crate::room::{RoomConfig, Roster, RosterEntry, room_id_for};
-use crate::view::{Position, RoomView};
+use crate::view::{AuthRetry, Position, RoomView};
 
 /// Most join requests the owner holds unanswered at once.
 pub const MAX_PENDING_JOINS: usize = 256;
@@ -85,6 +85,8 @@ pub struct Owner {
     pub(crate) pending: Option<PendingCommit>,
     pub(crate) queue: VecDeque<Op>,
     pub(crate) deleted: bool,
+    /// To authenticate again once the relay has created the room.
+    pub(crate) auth: AuthRetry,
 }
 
 impl Owner {
@@ -136,8 +138,10 @@ impl Owner {
             pending: None,
             queue: VecDeque::new(),
             deleted: false,
+            auth: AuthRetry::default(),
         };
         let out = Output::request(owner.view.submit(create_frame));
+        owner.auth.retry_after = Some(owner.view.next_req);
         (owner, out)
     }
 
@@ -181,7 +185,9 @@ impl Owner {
     /// again if the relay lost it.
     pub fn create_request(&mut self) -> Vec<u8> {
         let f = self.create_frame.clone();
-        self.view.submit(f)
+        let req = self.view.submit(f);
+        self.auth.retry_after = Some(self.view.next_req);
+        req
     }
 
     fn live(&self) -> Result<(), Error> {
@@ -415,9 +421,23 @@ impl Owner {
     /// feeds commits the owner makes in response (joins confirmed, members leaving, rotation).
     pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         match RelayMessage::decode(bytes)? {
-            RelayMessage::Challenge { nonce } => Ok(Output::request(self.view.authenticate(&nonce)?)),
-            RelayMessage::Accepted { req_id, seq } => Ok(Output::event(Event::Accepted { req_id, seq })),
+            RelayMessage::Challenge { nonce } => {
+                self.auth.challenge = Some(nonce);
+                let req = self.view.authenticate(&nonce)?;
+                self.auth.auth = Some((self.view.next_req, false));
+                Ok(Output::request(req))
+            }
+            RelayMessage::Accepted { req_id, seq } => {
+                let mut out = Output::event(Event::Accepted { req_id, seq });
+                // Authenticated before the relay had the room: ask again now that it has.
+                if let Some(nonce) = self.auth.retry(req_id) {
+                    out.to_relay.push(self.view.authenticate(&nonce)?);
+                    self.auth.auth = Some((self.view.next_req, false));
+                }
+                Ok(out)
+            }
             RelayMessage::Rejected { req_id, code } => {
+                self.auth.on_rejected(req_id);
                 let mut out = Output::event(Event::Rejected { req_id, code });
                 // WrongEpoch answers a duplicate of a commit the relay already took (a resend
                 // after a lost answer): the commit itself will arrive in the log.

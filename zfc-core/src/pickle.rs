@@ -508,7 +508,19 @@ impl Owner {
         }
         let deleted = r.u8()? != 0;
         r.finish()?;
-        Ok(Self { view, kx_key, config, create_frame, invites, joins, next_member, pending, queue, deleted })
+        Ok(Self {
+            view,
+            kx_key,
+            config,
+            create_frame,
+            invites,
+            joins,
+            next_member,
+            pending,
+            queue,
+            deleted,
+            auth: crate::view::AuthRetry::default(),
+        })
     }
 
     /// The owner state sealed under `password` (Argon2id with `params`, XChaCha20-Poly1305).
@@ -537,7 +549,7 @@ impl Member {
         w.fixed(MEMBER_MAGIC).u16(PICKLE_VERSION);
         put_padding(&mut w, &self.padding);
         w.u32(self.retained_epochs).u32(self.next_req).u32(self.key_refresh_every);
-        match self.join_req {
+        match self.auth.retry_after {
             Some(r) => w.u8(1).u32(r),
             None => w.u8(0).u32(0),
         };
@@ -656,9 +668,10 @@ impl Member {
             padding,
             retained_epochs,
             key_refresh_every,
-            challenge: None,
-            auth: None,
-            join_req: (has_join_req == 1).then_some(join_req_id),
+            auth: crate::view::AuthRetry {
+                retry_after: (has_join_req == 1).then_some(join_req_id),
+                ..Default::default()
+            },
         })
     }
 

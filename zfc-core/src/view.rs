@@ -19,6 +19,35 @@ use crate::message::{self, Padding, Sealer};
 use crate::relay::proto::{self, ClientRequest};
 use crate::room::Roster;
 
+/// What a party remembers of its authentication on the current connection, so that it can
+/// authenticate again once the relay knows it: a joiner whose request was not in yet, an owner
+/// whose room was not created yet. Not saved: it belongs to one connection.
+#[derive(Debug, Default)]
+pub(crate) struct AuthRetry {
+    /// The connection's challenge.
+    pub challenge: Option<[u8; 32]>,
+    /// Request id of the last authentication, and whether the relay refused it.
+    pub auth: Option<(u32, bool)>,
+    /// Request id of the submission after whose acceptance a refused authentication is retried.
+    pub retry_after: Option<u32>,
+}
+
+impl AuthRetry {
+    pub(crate) fn on_rejected(&mut self, req_id: u32) {
+        if let Some((id, refused)) = &mut self.auth
+            && *id == req_id
+        {
+            *refused = true;
+        }
+    }
+    /// The challenge to answer again, when `req_id` is the awaited submission and the last
+    /// authentication was refused.
+    pub(crate) fn retry(&self, req_id: u32) -> Option<[u8; 32]> {
+        let refused = self.auth.is_some_and(|(_, refused)| refused);
+        if self.retry_after == Some(req_id) && refused { self.challenge } else { None }
+    }
+}
+
 /// Where a log entry sits relative to what the view has processed.
 pub(crate) enum Position {
     Live,

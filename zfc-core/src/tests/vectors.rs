@@ -460,8 +460,8 @@ fn link_ephemeral(rng: &ChaCha20Rng) -> [u8; 32] {
 fn links() -> String {
     use crate::link::{self, ClientHandshake, RelayKey};
     let relay_key = RelayKey::from_bytes([12; 32]);
-    let mut client_rng = ChaCha20Rng::seed_from_u64(0x7a66_6304);
-    let mut relay_rng = ChaCha20Rng::seed_from_u64(0x7a66_6305);
+    let mut client_rng = ChaCha20Rng::from_seed([4; 32]);
+    let mut relay_rng = ChaCha20Rng::from_seed([5; 32]);
     let client_eph = link_ephemeral(&client_rng);
     let relay_eph = link_ephemeral(&relay_rng);
     let (hs, first) = ClientHandshake::start(&relay_key.public(), &mut client_rng).unwrap();
@@ -476,6 +476,8 @@ fn links() -> String {
             .h("prologue", b"zfc link\x01")
             .h("relay_static_secret", &[12; 32])
             .h("relay_static_pk", &relay_key.public())
+            .h("client_rng_seed", &[4; 32])
+            .h("relay_rng_seed", &[5; 32])
             .h("client_ephemeral_secret", &client_eph)
             .h("relay_ephemeral_secret", &relay_eph)
             .h("handshake1", &first)
@@ -491,7 +493,7 @@ fn links() -> String {
     file(
         "zfc v1 client-relay link: Noise_NK_25519_ChaChaPoly_SHA256 with prologue 'zfc link' 0x01, empty handshake payloads, then records (0x01 0x62, u64 first-chunk nonce, chunks of u16 length + ciphertext of flag || content).",
         FORMAT,
-        "Run NK as initiator with the client ephemeral secret and relay_static_pk: handshake1 must match byte for byte; as responder with relay_static_secret and the relay ephemeral secret: handshake2 must match; the handshake hash is channel_binding; the records open with the split keys in order (nonce 0, 1, ...) to the given plaintexts.",
+        "The rng seeds are ChaCha20 keys (rand_chacha from_seed); the link draws 32 bytes from that stream and seeds a second ChaCha20 with them, whose first 32 bytes are the ephemeral secret. Run NK as initiator with the client ephemeral secret and relay_static_pk: handshake1 must match byte for byte; as responder with relay_static_secret and the relay ephemeral secret: handshake2 must match; the handshake hash is channel_binding; the records open with the split keys in order (nonce 0, 1, ...) to the given plaintexts.",
         vectors,
     )
 }
@@ -672,7 +674,8 @@ fn link_vectors_replay() {
     let second = hexf(v, "handshake2");
     assert_eq!(reph.public().to_vec(), second[2..34].to_vec(), "handshake 2 carries the relay ephemeral");
     // The relay side processes the recorded handshake 1 and opens the recorded records.
-    let (mut relay_end, _) = link::respond(&relay_key, &first, &mut ChaCha20Rng::seed_from_u64(0x7a66_6305)).unwrap();
+    let (mut relay_end, _) =
+        link::respond(&relay_key, &first, &mut ChaCha20Rng::from_seed(arr(&hexf(v, "relay_rng_seed")))).unwrap();
     assert_eq!(relay_end.channel_binding().to_vec(), hexf(v, "channel_binding"));
     assert_eq!(relay_end.open(&hexf(v, "client_to_relay_0")).unwrap(), hexf(v, "client_to_relay_0_plaintext"));
     assert_eq!(relay_end.open(&hexf(v, "client_to_relay_1")).unwrap(), hexf(v, "client_to_relay_1_plaintext"));
