@@ -45,6 +45,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+mod commit;
 pub mod crypto;
 mod epoch;
 pub mod error;

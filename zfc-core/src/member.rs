@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 
 use rand_core::CryptoRng;
 
+use crate::commit::Followed;
 use crate::crypto::{self, KxKey, Secret32, SignKey};
 use crate::epoch::{self, Epoch, EpochChain};
 use crate::error::Error;
-use crate::event::{EpochReason, Event, Output};
+use crate::event::{Event, Output};
 use crate::fingerprint;
 use crate::frame::{
     Change, Commit, Frame, HistoryPolicy, JoinConfirm, KeyGrant, KeyMode, KeyUpdate, Leave, MemberNo, RoomId, Signed,
@@ -47,7 +48,8 @@ pub(crate) struct AwaitingGrant {
     pub owner_sign_pk: [u8; 32],
     pub psk: Secret32,
     pub sign_key: SignKey,
-    pub kx_key: KxKey,
+    /// Key-delivery chain at generation 0 (its key is the one in the join request).
+    pub kx_chain: Secret32,
     pub eph: KxKey,
     pub request_hash: [u8; 32],
 }
@@ -58,7 +60,7 @@ pub(crate) struct AwaitingAdd {
     pub owner_sign_pk: [u8; 32],
     pub policy: HistoryPolicy,
     pub sign_key: SignKey,
-    pub kx_key: KxKey,
+    pub kx_chain: Secret32,
     pub welcome: Option<Welcome>,
 }
 
@@ -70,6 +72,10 @@ pub(crate) struct Joined {
     pub kx_keys: Vec<KxKey>,
     /// Generation of our newest key update (0: none yet).
     pub kx_generation: u32,
+    /// The key-delivery chain at `kx_generation`: each generation's key comes from it, and the
+    /// next chain from it one-way, so a restored older state can still reach the keys it
+    /// announced after the backup while a leaked state cannot reach back.
+    pub kx_chain: Secret32,
     /// Epochs entered since our last key update.
     pub epochs_since_refresh: u32,
 }
@@ -99,6 +105,42 @@ pub struct Member {
 /// Most key-delivery keys a member holds at once (its current one and those announced since).
 pub const MAX_KX_KEYS: usize = 4;
 
+/// The key-delivery key of a chain position: `X25519 secret = KDF(salt = "", ikm = chain,
+/// info = "zfc v1 kx key")`.
+pub(crate) fn kx_key_of(chain: &Secret32) -> KxKey {
+    KxKey::from_secret(crate::crypto::kdf(&[], chain.expose(), b"zfc v1 kx key"))
+}
+
+/// The next chain position: `KDF(salt = "", ikm = chain, info = "zfc v1 kx chain")`.
+pub(crate) fn next_kx_chain(chain: &Secret32) -> Secret32 {
+    crate::crypto::kdf(&[], chain.expose(), b"zfc v1 kx chain")
+}
+
+/// Our own key update, seen in the log, is ahead of our state (we were restored from an older
+/// backup): walk the chain forward to it, so that shares sealed to the keys announced since still
+/// open. Bounded; a key that does not match what we derive is ignored.
+fn catch_up_own_key_update(j: &mut Joined, generation: u32, kx_pk: &[u8; 32]) {
+    const MAX_CATCH_UP: u32 = 64;
+    if generation <= j.kx_generation || generation - j.kx_generation > MAX_CATCH_UP {
+        return;
+    }
+    let mut chain = j.kx_chain.clone();
+    let mut keys = Vec::new();
+    for _ in j.kx_generation..generation {
+        chain = next_kx_chain(&chain);
+        keys.push(kx_key_of(&chain));
+    }
+    if keys.last().map(|k| k.public()) != Some(*kx_pk) {
+        return;
+    }
+    for k in keys.into_iter().rev().take(MAX_KX_KEYS) {
+        j.kx_keys.insert(0, k);
+    }
+    j.kx_keys.truncate(MAX_KX_KEYS);
+    j.kx_generation = generation;
+    j.kx_chain = chain;
+}
+
 /// Default of [`Member::set_key_refresh_every`].
 pub const DEFAULT_KEY_REFRESH_EPOCHS: u32 = 8;
 
@@ -111,7 +153,8 @@ impl Member {
         }
         let keys = invite_keys(&invite.room_id, &invite.token);
         let sign_key = SignKey::generate(rng);
-        let kx_key = KxKey::generate(rng);
+        let kx_chain = Secret32::random(rng);
+        let kx_key = kx_key_of(&kx_chain);
         let eph = join::ephemeral(rng);
         let req = join::build_request(invite, &keys, &sign_key, kx_key.public(), eph.public(), name, rng)?;
         let bytes = req.encode();
@@ -121,7 +164,7 @@ impl Member {
                 owner_sign_pk: invite.owner_sign_pk,
                 psk: keys.psk,
                 sign_key,
-                kx_key,
+                kx_chain,
                 eph,
                 request_hash: join::request_hash(&bytes),
             })),
@@ -259,19 +302,22 @@ impl Member {
     /// Announces a fresh key-delivery key; the old one is erased once a share sealed to the
     /// new one has opened.
     pub fn update_key(&mut self, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let _ = rng;
         let j = self.joined_mut()?;
         // The owner may already have sealed a share to any announced key: keep them all until
         // one opens, but no more than a few.
         if j.kx_keys.len() >= MAX_KX_KEYS {
             return Err(Error::InvalidArgument("key updates wait for a commit that uses one"));
         }
-        let key = KxKey::generate(rng);
         let generation = j.kx_generation.checked_add(1).ok_or(Error::CounterExhausted)?;
+        let chain = next_kx_chain(&j.kx_chain);
+        let key = kx_key_of(&chain);
         let f = Signed::sign(
             KeyUpdate { room_id: j.view.room_id, member: j.view.me, generation, kx_pk: key.public() },
             &j.view.sign_key,
         );
         j.kx_generation = generation;
+        j.kx_chain = chain;
         j.epochs_since_refresh = 0;
         j.kx_keys.insert(0, key);
         Ok(Output::request(j.view.submit(f.encode())))
@@ -415,7 +461,7 @@ impl Member {
             owner_sign_pk: s.owner_sign_pk,
             policy: payload.policy,
             sign_key: s.sign_key.clone(),
-            kx_key: s.kx_key.clone(),
+            kx_chain: s.kx_chain.clone(),
             welcome: None,
         };
         // Dropping the AwaitingGrant state zeroizes the ephemeral key and the PSK.
@@ -488,7 +534,8 @@ impl Member {
         if c.key_mode != expected_mode {
             return Err(Error::Unexpected("commit key mode does not match the room policy"));
         }
-        let (secret, prev, _) = epoch::open_share(c, *member, &[&s.kx_key])?;
+        let kx_key = kx_key_of(&s.kx_chain);
+        let (secret, prev, _) = epoch::open_share(c, *member, &[&kx_key])?;
         let mut chain;
         match (c.key_mode, prev) {
             (KeyMode::Derived, Some(prev)) => {
@@ -529,11 +576,12 @@ impl Member {
         };
         let epoch_no = c.epoch;
         let member_no = *member;
-        let kx = s.kx_key.clone();
+        let kx_chain = s.kx_chain.clone();
         self.state = MemberState::Joined(Box::new(Joined {
             view,
-            kx_keys: vec![kx],
+            kx_keys: vec![kx_key],
             kx_generation: 0,
+            kx_chain,
             epochs_since_refresh: 0,
         }));
         Ok(Output::event(Event::Joined { member: member_no, epoch: epoch_no }))
@@ -549,7 +597,13 @@ impl Member {
             Frame::Commit(_) if history => Ok(Output::default()),
             Frame::Commit(f) => self.on_commit(f, frame, seq),
             Frame::KeyUpdate(_) | Frame::Leave(_) if history => Ok(Output::default()),
-            Frame::KeyUpdate(f) => Ok(Output::event(j.view.receive_key_update(&f)?)),
+            Frame::KeyUpdate(f) => {
+                let ev = j.view.receive_key_update(&f)?;
+                if f.body.member == j.view.me {
+                    catch_up_own_key_update(j, f.body.generation, &f.body.kx_pk);
+                }
+                Ok(Output::event(ev))
+            }
             Frame::Leave(f) => Ok(Output::event(j.view.receive_leave(&f)?)),
             Frame::DeleteRoom(f) => {
                 j.view.check_delete(&f)?;
@@ -563,85 +617,22 @@ impl Member {
 
     fn on_commit(&mut self, f: Signed<Commit>, bytes: &[u8], seq: u64) -> Result<Output, Error> {
         let j = self.joined_mut()?;
-        let v = &mut j.view;
-        let c = &f.body;
-        if c.room_id != v.room_id {
-            return Err(Error::WrongRoom);
-        }
-        if !f.verify(&v.owner_sign_pk) {
-            return Err(Error::BadSignature);
-        }
-        let cur = v.chain.current().ok_or(Error::NotJoined)?;
-        if Some(c.epoch) != cur.number.checked_add(1) {
-            return Err(if c.epoch > cur.number {
-                Error::UnknownEpoch { known: cur.number, got: c.epoch }
-            } else {
-                Error::ForkDetected
-            });
-        }
-        if c.prev_epoch_hash != cur.hash {
-            return Err(Error::ForkDetected);
-        }
-        let mut roster = v.roster.clone();
-        let reason = match &c.change {
-            Change::Rotate => EpochReason::Rotation,
-            Change::Add { member, sign_pk, kx_pk, .. } => {
-                // Member numbers are never reused: a former member's number is a fork.
-                if v.former.contains_key(member) {
-                    return Err(Error::ForkDetected);
+        let keys: Vec<KxKey> = j.kx_keys.clone();
+        let key_refs: Vec<&KxKey> = keys.iter().collect();
+        match j.view.follow_commit(&f, bytes, seq, &key_refs)? {
+            Followed::RemovedUs => {
+                let room = j.view.room_id;
+                self.state = MemberState::Gone(room, GoneReason::Removed);
+                Ok(Output::event(Event::RemovedFromRoom))
+            }
+            Followed::Entered { reason, used_key } => {
+                if let Some(used) = used_key {
+                    // A share opened with key `used`: every older key can go.
+                    j.kx_keys.truncate(used + 1);
                 }
-                roster
-                    .insert(*member, RosterEntry { sign_pk: *sign_pk, kx_pk: *kx_pk })
-                    .map_err(|_| Error::ForkDetected)?;
-                EpochReason::MemberAdded(*member)
+                j.epochs_since_refresh = j.epochs_since_refresh.saturating_add(1);
+                Ok(Output::event(Event::EpochChanged { epoch: f.body.epoch, reason }))
             }
-            Change::Remove { member } => {
-                roster.remove(*member).ok_or(Error::ForkDetected)?;
-                EpochReason::MemberRemoved(*member)
-            }
-        };
-        if roster.digest() != c.roster_digest {
-            return Err(Error::ForkDetected);
         }
-        if reason == EpochReason::MemberRemoved(v.me) {
-            let room = v.room_id;
-            self.state = MemberState::Gone(room, GoneReason::Removed);
-            return Ok(Output::event(Event::RemovedFromRoom));
-        }
-        let lenient_add = matches!(c.change, Change::Add { .. }) && v.policy == HistoryPolicy::SinceLastRotation;
-        let (secret, used_key) = match (c.key_mode, lenient_add) {
-            (KeyMode::Fresh, false) => {
-                let keys: Vec<&KxKey> = j.kx_keys.iter().collect();
-                let (s, prev, used) = epoch::open_share(c, v.me, &keys)?;
-                if prev.is_some() {
-                    return Err(Error::Forged);
-                }
-                (s, Some(used))
-            }
-            (KeyMode::Derived, true) => {
-                let prev = cur.secret.as_ref().ok_or(Error::EpochExpired { epoch: cur.number })?;
-                (epoch::derived_secret(prev, c), None)
-            }
-            (KeyMode::Fresh, true) => {
-                return Err(Error::Unexpected("fresh key for an addition under the lenient policy"));
-            }
-            (KeyMode::Derived, false) => {
-                return Err(Error::Unexpected("derived key for a change that needs a fresh one"));
-            }
-        };
-        if let Some(used) = used_key {
-            // A share opened with key `used`: every older key can go.
-            j.kx_keys.truncate(used + 1);
-        }
-        j.epochs_since_refresh = j.epochs_since_refresh.saturating_add(1);
-        if let Change::Remove { member } = &c.change
-            && let Some(e) = v.roster.get(*member)
-        {
-            v.former.insert(*member, (e.sign_pk, c.epoch));
-        }
-        v.roster = roster;
-        let closes = epoch::closes_previous(&c.change);
-        v.chain.push(Epoch::new(&v.room_id, c.epoch, epoch::epoch_hash(bytes), seq, closes, secret));
-        Ok(Output::event(Event::EpochChanged { epoch: c.epoch, reason }))
     }
 }

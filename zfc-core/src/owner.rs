@@ -10,10 +10,11 @@ use std::collections::{BTreeMap, VecDeque};
 
 use rand_core::CryptoRng;
 
+use crate::commit::Followed;
 use crate::crypto::{self, KxKey, Secret32, SignKey};
 use crate::epoch::{self, Epoch, EpochChain};
 use crate::error::Error;
-use crate::event::{EpochReason, Event, Output};
+use crate::event::{Event, Output};
 use crate::fingerprint;
 use crate::frame::{
     Change, Commit, CreateRoom, DeleteRoom, Frame, HistoryPolicy, JoinConfirm, JoinRequest, KeyMode, MemberNo,
@@ -381,7 +382,9 @@ impl Owner {
             }
             KeyMode::Fresh => {
                 let secret = Secret32::random(rng);
-                for (m, e) in roster.iter().filter(|(m, _)| *m != OWNER_MEMBER) {
+                // The owner seals a share to itself too, so that an owner restored from an older
+                // backup can still follow the commits it made since.
+                for (m, e) in roster.iter() {
                     commit.shares.push(epoch::seal_share(&commit, m, &e.kx_pk, &[&secret], rng)?);
                 }
                 self.finish_commit(commit, secret, roster, welcome_for)
@@ -587,19 +590,21 @@ impl Owner {
         }
     }
 
+    /// A commit in the log: ours, made now or before a restore from an older backup. The owner
+    /// follows it with the checks every member makes (its own share opens with its room key).
     fn on_own_commit(&mut self, bytes: &[u8], seq: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        let matches = self.pending.as_ref().is_some_and(|p| crypto::ct_eq(&p.bytes, bytes));
-        if !matches {
-            return Err(Error::ForkDetected);
-        }
-        let Some(p) = self.pending.take() else { return Err(Error::ForkDetected) };
-        let Frame::Commit(c) = Frame::decode(bytes)? else { return Err(Error::ForkDetected) };
-        let c = c.body;
-        let reason = match &c.change {
-            Change::Rotate => EpochReason::Rotation,
-            Change::Add { member, sign_pk, kx_pk, invite_pk } => {
-                self.view.roster.insert(*member, RosterEntry { sign_pk: *sign_pk, kx_pk: *kx_pk })?;
-                self.next_member = member.saturating_add(1);
+        let Frame::Commit(f) = Frame::decode(bytes)? else { return Err(Error::ForkDetected) };
+        let reason = match self.view.follow_commit(&f, bytes, seq, &[&self.kx_key])? {
+            Followed::Entered { reason, .. } => reason,
+            Followed::RemovedUs => return Err(Error::ForkDetected),
+        };
+        // Whether it was the one in flight or one we had forgotten, the commit in flight (if any)
+        // was made for this epoch number and can no longer land.
+        self.pending = None;
+        match &f.body.change {
+            Change::Rotate => {}
+            Change::Add { member, sign_pk, invite_pk, .. } => {
+                self.next_member = self.next_member.max(member.saturating_add(1));
                 self.joins.remove(sign_pk);
                 // The invite is spent: other requests that used it can never be added.
                 self.joins.retain(|_, j| &j.request.invite_pk != invite_pk);
@@ -608,19 +613,12 @@ impl Owner {
                 if let Some(inv) = self.invites.get_mut(invite_pk) {
                     inv.status = InviteStatus::Used;
                 }
-                EpochReason::MemberAdded(*member)
             }
             Change::Remove { member } => {
-                if let Some(e) = self.view.roster.remove(*member) {
-                    self.view.former.insert(*member, (e.sign_pk, c.epoch));
-                }
                 self.queue.retain(|op| op != &Op::Remove(*member));
-                EpochReason::MemberRemoved(*member)
             }
-        };
-        let closes = epoch::closes_previous(&c.change);
-        self.view.chain.push(Epoch::new(&self.view.room_id, c.epoch, epoch::epoch_hash(bytes), seq, closes, p.secret));
-        let mut out = Output::event(Event::EpochChanged { epoch: c.epoch, reason });
+        }
+        let mut out = Output::event(Event::EpochChanged { epoch: f.body.epoch, reason });
         out.extend(self.pump(rng));
         Ok(out)
     }

@@ -165,3 +165,49 @@ fn version_1_fixtures_load() {
     assert_eq!(owner_sealed, fixture("owner-v1.sealed.hex"));
     assert_eq!(member_sealed, fixture("member-v1.sealed.hex"));
 }
+
+#[test]
+fn an_owner_restored_from_an_older_backup_follows_the_commits_it_made_since() {
+    let mut room = lenient(8);
+    let bob = room.join("bob").unwrap();
+    let carol = room.join("carol").unwrap();
+    let backup = room.owner().pickle();
+    room.by_owner(|o, rng| o.rotate(rng)).unwrap();
+    room.by_owner(|o, rng| o.remove(1, rng)).unwrap();
+    room.send(carol, "while the owner's disk was old").unwrap();
+    let epoch = room.owner().epoch();
+    room.sim.disconnect(room.owner);
+    room.sim.slots[room.owner].party = Party::Owner(Box::new(Owner::unpickle(&backup).unwrap()));
+    room.sim.connect(room.owner);
+    room.sim.run();
+    assert_eq!(room.owner().epoch(), epoch, "caught up through its own commits");
+    assert_eq!(room.owner().roster().len(), 2);
+    room.texts(carol);
+    room.by_owner(|o, rng| o.rotate(rng)).unwrap();
+    room.send(room.owner, "back in charge").unwrap();
+    assert_eq!(room.texts(carol), vec!["back in charge"]);
+    assert!(room.member(bob).unwrap().gone().is_some());
+}
+
+#[test]
+fn a_member_restored_from_an_older_backup_reaches_the_keys_it_announced_since() {
+    let mut room = lenient(9);
+    let bob = room.join("bob").unwrap();
+    let carol = room.join("carol").unwrap();
+    let backup = room.member(bob).unwrap().pickle();
+    room.by_member(bob, |m, rng| m.update_key(rng)).unwrap();
+    room.by_member(bob, |m, rng| m.update_key(rng)).unwrap();
+    // The owner seals the next epoch to bob's newest key, which the backup never held.
+    room.by_owner(|o, rng| o.rotate(rng)).unwrap();
+    room.sim.disconnect(bob);
+    room.sim.slots[bob].party = Party::Member(Box::new(Member::unpickle(&backup).unwrap()));
+    room.sim.connect(bob);
+    room.sim.run();
+    assert_eq!(room.member(bob).unwrap().epoch(), Some(room.owner().epoch()));
+    room.texts(carol);
+    room.send(bob, "restored and reading").unwrap();
+    assert_eq!(room.texts(carol), vec!["restored and reading"]);
+    // And its next key update is not refused as stale.
+    room.by_member(bob, |m, rng| m.update_key(rng)).unwrap();
+    assert!(room.relay_rejections(bob).is_empty());
+}

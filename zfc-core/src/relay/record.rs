@@ -282,7 +282,8 @@ impl RoomRecord {
         }
         let share_members: Vec<MemberNo> = c.shares.iter().map(|s| s.member).collect();
         let expected: Vec<MemberNo> = match c.key_mode {
-            KeyMode::Fresh => roster.keys().copied().filter(|m| *m != OWNER_MEMBER).collect(),
+            // Every member, the owner included (its share lets a restored owner follow).
+            KeyMode::Fresh => roster.keys().copied().collect(),
             KeyMode::Derived => {
                 let lenient = self.policy == HistoryPolicy::SinceLastRotation;
                 match (&effect.added, lenient) {
