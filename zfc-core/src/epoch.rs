@@ -89,6 +89,40 @@ pub(crate) fn open_share(
     Err(Error::Forged)
 }
 
+/// The owner's own share key for each epoch comes from a one-way chain indexed by epoch number:
+/// `next = KDF(salt = "", ikm = chain, info = "zfc v1 owner share chain")`, and the key of a
+/// position is the X25519 secret `KDF(salt = "", ikm = chain, info = "zfc v1 owner share key")`.
+/// A restored owner walks forward to the commits it made since its backup; a leaked owner state
+/// cannot walk back to the shares of earlier epochs.
+#[derive(Clone, Debug)]
+pub(crate) struct ShareChain {
+    /// The epoch whose share key `chain` gives.
+    pub epoch: u32,
+    pub chain: Secret32,
+}
+
+/// How far forward a restored owner walks its share chain.
+pub(crate) const MAX_SHARE_CHAIN_WALK: u32 = 4096;
+
+impl ShareChain {
+    /// The chain position for `epoch`, walking forward; `None` for an epoch behind the chain or
+    /// too far ahead.
+    pub(crate) fn at(&self, epoch: u32) -> Option<ShareChain> {
+        if epoch < self.epoch || epoch - self.epoch > MAX_SHARE_CHAIN_WALK {
+            return None;
+        }
+        let mut chain = self.chain.clone();
+        for _ in self.epoch..epoch {
+            chain = crypto::kdf(&[], chain.expose(), b"zfc v1 owner share chain");
+        }
+        Some(ShareChain { epoch, chain })
+    }
+    /// The share key of this position.
+    pub(crate) fn key(&self) -> KxKey {
+        KxKey::from_secret(crypto::kdf(&[], self.chain.expose(), b"zfc v1 owner share key"))
+    }
+}
+
 /// What a party holds of one epoch.
 #[derive(Debug)]
 pub(crate) struct Epoch {

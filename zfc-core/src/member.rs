@@ -48,8 +48,7 @@ pub(crate) struct AwaitingGrant {
     pub owner_sign_pk: [u8; 32],
     pub psk: Secret32,
     pub sign_key: SignKey,
-    /// Key-delivery chain at generation 0 (its key is the one in the join request).
-    pub kx_chain: Secret32,
+    pub kx_key: KxKey,
     pub eph: KxKey,
     pub request_hash: [u8; 32],
 }
@@ -60,7 +59,7 @@ pub(crate) struct AwaitingAdd {
     pub owner_sign_pk: [u8; 32],
     pub policy: HistoryPolicy,
     pub sign_key: SignKey,
-    pub kx_chain: Secret32,
+    pub kx_key: KxKey,
     pub welcome: Option<Welcome>,
 }
 
@@ -72,10 +71,6 @@ pub(crate) struct Joined {
     pub kx_keys: Vec<KxKey>,
     /// Generation of our newest key update (0: none yet).
     pub kx_generation: u32,
-    /// The key-delivery chain at `kx_generation`: each generation's key comes from it, and the
-    /// next chain from it one-way, so a restored older state can still reach the keys it
-    /// announced after the backup while a leaked state cannot reach back.
-    pub kx_chain: Secret32,
     /// Epochs entered since our last key update.
     pub epochs_since_refresh: u32,
 }
@@ -105,40 +100,13 @@ pub struct Member {
 /// Most key-delivery keys a member holds at once (its current one and those announced since).
 pub const MAX_KX_KEYS: usize = 4;
 
-/// The key-delivery key of a chain position: `X25519 secret = KDF(salt = "", ikm = chain,
-/// info = "zfc v1 kx key")`.
-pub(crate) fn kx_key_of(chain: &Secret32) -> KxKey {
-    KxKey::from_secret(crate::crypto::kdf(&[], chain.expose(), b"zfc v1 kx key"))
-}
-
-/// The next chain position: `KDF(salt = "", ikm = chain, info = "zfc v1 kx chain")`.
-pub(crate) fn next_kx_chain(chain: &Secret32) -> Secret32 {
-    crate::crypto::kdf(&[], chain.expose(), b"zfc v1 kx chain")
-}
-
 /// Our own key update, seen in the log, is ahead of our state (we were restored from an older
-/// backup): walk the chain forward to it, so that shares sealed to the keys announced since still
-/// open. Bounded; a key that does not match what we derive is ignored.
-fn catch_up_own_key_update(j: &mut Joined, generation: u32, kx_pk: &[u8; 32]) {
-    const MAX_CATCH_UP: u32 = 64;
-    if generation <= j.kx_generation || generation - j.kx_generation > MAX_CATCH_UP {
-        return;
-    }
-    let mut chain = j.kx_chain.clone();
-    let mut keys = Vec::new();
-    for _ in j.kx_generation..generation {
-        chain = next_kx_chain(&chain);
-        keys.push(kx_key_of(&chain));
-    }
-    if keys.last().map(|k| k.public()) != Some(*kx_pk) {
-        return;
-    }
-    for k in keys.into_iter().rev().take(MAX_KX_KEYS) {
-        j.kx_keys.insert(0, k);
-    }
-    j.kx_keys.truncate(MAX_KX_KEYS);
-    j.kx_generation = generation;
-    j.kx_chain = chain;
+/// backup): adopt its generation, so that our next update is not refused as stale. The keys
+/// announced since the backup are lost: shares sealed to them do not open, and the member must
+/// rejoin (key-delivery keys are random so that a leaked state stops opening shares once the
+/// member refreshes its key).
+fn catch_up_own_key_update(j: &mut Joined, generation: u32) {
+    j.kx_generation = j.kx_generation.max(generation);
 }
 
 /// Default of [`Member::set_key_refresh_every`].
@@ -153,8 +121,7 @@ impl Member {
         }
         let keys = invite_keys(&invite.room_id, &invite.token);
         let sign_key = SignKey::generate(rng);
-        let kx_chain = Secret32::random(rng);
-        let kx_key = kx_key_of(&kx_chain);
+        let kx_key = KxKey::generate(rng);
         let eph = join::ephemeral(rng);
         let req = join::build_request(invite, &keys, &sign_key, kx_key.public(), eph.public(), name, rng)?;
         let bytes = req.encode();
@@ -164,7 +131,7 @@ impl Member {
                 owner_sign_pk: invite.owner_sign_pk,
                 psk: keys.psk,
                 sign_key,
-                kx_chain,
+                kx_key,
                 eph,
                 request_hash: join::request_hash(&bytes),
             })),
@@ -302,7 +269,6 @@ impl Member {
     /// Announces a fresh key-delivery key; the old one is erased once a share sealed to the
     /// new one has opened.
     pub fn update_key(&mut self, rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        let _ = rng;
         let j = self.joined_mut()?;
         // The owner may already have sealed a share to any announced key: keep them all until
         // one opens, but no more than a few.
@@ -310,14 +276,12 @@ impl Member {
             return Err(Error::InvalidArgument("key updates wait for a commit that uses one"));
         }
         let generation = j.kx_generation.checked_add(1).ok_or(Error::CounterExhausted)?;
-        let chain = next_kx_chain(&j.kx_chain);
-        let key = kx_key_of(&chain);
+        let key = KxKey::generate(rng);
         let f = Signed::sign(
             KeyUpdate { room_id: j.view.room_id, member: j.view.me, generation, kx_pk: key.public() },
             &j.view.sign_key,
         );
         j.kx_generation = generation;
-        j.kx_chain = chain;
         j.epochs_since_refresh = 0;
         j.kx_keys.insert(0, key);
         Ok(Output::request(j.view.submit(f.encode())))
@@ -461,7 +425,7 @@ impl Member {
             owner_sign_pk: s.owner_sign_pk,
             policy: payload.policy,
             sign_key: s.sign_key.clone(),
-            kx_chain: s.kx_chain.clone(),
+            kx_key: s.kx_key.clone(),
             welcome: None,
         };
         // Dropping the AwaitingGrant state zeroizes the ephemeral key and the PSK.
@@ -534,8 +498,7 @@ impl Member {
         if c.key_mode != expected_mode {
             return Err(Error::Unexpected("commit key mode does not match the room policy"));
         }
-        let kx_key = kx_key_of(&s.kx_chain);
-        let (secret, prev, _) = epoch::open_share(c, *member, &[&kx_key])?;
+        let (secret, prev, _) = epoch::open_share(c, *member, &[&s.kx_key])?;
         let mut chain;
         match (c.key_mode, prev) {
             (KeyMode::Derived, Some(prev)) => {
@@ -576,12 +539,11 @@ impl Member {
         };
         let epoch_no = c.epoch;
         let member_no = *member;
-        let kx_chain = s.kx_chain.clone();
+        let kx_key = s.kx_key.clone();
         self.state = MemberState::Joined(Box::new(Joined {
             view,
             kx_keys: vec![kx_key],
             kx_generation: 0,
-            kx_chain,
             epochs_since_refresh: 0,
         }));
         Ok(Output::event(Event::Joined { member: member_no, epoch: epoch_no }))
@@ -600,7 +562,7 @@ impl Member {
             Frame::KeyUpdate(f) => {
                 let ev = j.view.receive_key_update(&f)?;
                 if f.body.member == j.view.me {
-                    catch_up_own_key_update(j, f.body.generation, &f.body.kx_pk);
+                    catch_up_own_key_update(j, f.body.generation);
                 }
                 Ok(Output::event(ev))
             }

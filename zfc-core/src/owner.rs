@@ -12,7 +12,7 @@ use rand_core::CryptoRng;
 
 use crate::commit::Followed;
 use crate::crypto::{self, KxKey, Secret32, SignKey};
-use crate::epoch::{self, Epoch, EpochChain};
+use crate::epoch::{self, Epoch, EpochChain, ShareChain};
 use crate::error::Error;
 use crate::event::{Event, Output};
 use crate::fingerprint;
@@ -88,6 +88,8 @@ pub struct Owner {
     pub(crate) deleted: bool,
     /// To authenticate again once the relay has created the room.
     pub(crate) auth: AuthRetry,
+    /// Where the owner's own share keys come from (see [`ShareChain`]).
+    pub(crate) share_chain: ShareChain,
 }
 
 impl Owner {
@@ -140,6 +142,7 @@ impl Owner {
             queue: VecDeque::new(),
             deleted: false,
             auth: AuthRetry::default(),
+            share_chain: ShareChain { epoch: 0, chain: Secret32::random(rng) },
         };
         let out = Output::request(owner.view.submit(create_frame));
         owner.auth.retry_after = Some(owner.view.next_req);
@@ -382,10 +385,12 @@ impl Owner {
             }
             KeyMode::Fresh => {
                 let secret = Secret32::random(rng);
-                // The owner seals a share to itself too, so that an owner restored from an older
-                // backup can still follow the commits it made since.
+                // The owner seals a share to itself too, to a key of its share chain, so that an
+                // owner restored from an older backup can still follow the commits it made since.
+                let own = self.share_chain.at(epoch).ok_or(Error::CounterExhausted)?.key().public();
                 for (m, e) in roster.iter() {
-                    commit.shares.push(epoch::seal_share(&commit, m, &e.kx_pk, &[&secret], rng)?);
+                    let kx = if m == OWNER_MEMBER { own } else { e.kx_pk };
+                    commit.shares.push(epoch::seal_share(&commit, m, &kx, &[&secret], rng)?);
                 }
                 self.finish_commit(commit, secret, roster, welcome_for)
             }
@@ -594,10 +599,13 @@ impl Owner {
     /// follows it with the checks every member makes (its own share opens with its room key).
     fn on_own_commit(&mut self, bytes: &[u8], seq: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         let Frame::Commit(f) = Frame::decode(bytes)? else { return Err(Error::ForkDetected) };
-        let reason = match self.view.follow_commit(&f, bytes, seq, &[&self.kx_key])? {
+        let position = self.share_chain.at(f.body.epoch).ok_or(Error::ForkDetected)?;
+        let reason = match self.view.follow_commit(&f, bytes, seq, &[&position.key()])? {
             Followed::Entered { reason, .. } => reason,
             Followed::RemovedUs => return Err(Error::ForkDetected),
         };
+        // Earlier positions of the chain are erased: a later leak cannot reopen those shares.
+        self.share_chain = position;
         // Whether it was the one in flight or one we had forgotten, the commit in flight (if any)
         // was made for this epoch number and can no longer land.
         self.pending = None;

@@ -431,6 +431,7 @@ impl Owner {
             };
         }
         w.u8(u8::from(self.deleted));
+        w.u32(self.share_chain.epoch).fixed(self.share_chain.chain.expose());
         Zeroizing::new(w.finish())
     }
 
@@ -507,6 +508,7 @@ impl Owner {
             });
         }
         let deleted = r.u8()? != 0;
+        let share_chain = crate::epoch::ShareChain { epoch: r.u32()?, chain: get_secret(&mut r)? };
         r.finish()?;
         Ok(Self {
             view,
@@ -520,6 +522,7 @@ impl Owner {
             queue,
             deleted,
             auth: crate::view::AuthRetry::default(),
+            share_chain,
         })
     }
 
@@ -556,13 +559,13 @@ impl Member {
         match &self.state {
             MemberState::AwaitingGrant(s) => {
                 w.u8(0).fixed(&s.room_id).fixed(&s.owner_sign_pk).fixed(s.psk.expose());
-                w.fixed(s.sign_key.seed().expose()).fixed(s.kx_chain.expose()).fixed(s.eph.secret().expose());
+                w.fixed(s.sign_key.seed().expose()).fixed(s.kx_key.secret().expose()).fixed(s.eph.secret().expose());
                 w.fixed(&s.request_hash);
             }
             MemberState::AwaitingAdd(s) => {
                 w.u8(1).fixed(&s.room_id).fixed(&s.owner_sign_pk);
                 put_policy(&mut w, s.policy);
-                w.fixed(s.sign_key.seed().expose()).fixed(s.kx_chain.expose());
+                w.fixed(s.sign_key.seed().expose()).fixed(s.kx_key.secret().expose());
                 match &s.welcome {
                     Some(wel) => {
                         w.u8(1).bytes(&Signed { body: wel.clone(), sig: [0; 64] }.encode());
@@ -579,7 +582,7 @@ impl Member {
                 for k in &j.kx_keys {
                     w.fixed(k.secret().expose());
                 }
-                w.u32(j.kx_generation).u32(j.epochs_since_refresh).fixed(j.kx_chain.expose());
+                w.u32(j.kx_generation).u32(j.epochs_since_refresh);
             }
             MemberState::Gone(room, reason) => {
                 w.u8(3).fixed(room).u8(*reason as u8);
@@ -610,7 +613,7 @@ impl Member {
                 owner_sign_pk: r.array()?,
                 psk: get_secret(&mut r)?,
                 sign_key: SignKey::from_seed(&get_secret(&mut r)?),
-                kx_chain: get_secret(&mut r)?,
+                kx_key: KxKey::from_secret(get_secret(&mut r)?),
                 eph: KxKey::from_secret(get_secret(&mut r)?),
                 request_hash: r.array()?,
             })),
@@ -619,7 +622,7 @@ impl Member {
                 let owner_sign_pk = r.array()?;
                 let policy = get_policy(&mut r)?;
                 let sign_key = SignKey::from_seed(&get_secret(&mut r)?);
-                let kx_chain = get_secret(&mut r)?;
+                let kx_key = KxKey::from_secret(get_secret(&mut r)?);
                 let welcome = match r.u8()? {
                     0 => None,
                     1 => Some(Signed::<Welcome>::decode(r.bytes(MAX_FRAME_LEN)?)?.body),
@@ -630,7 +633,7 @@ impl Member {
                     owner_sign_pk,
                     policy,
                     sign_key,
-                    kx_chain,
+                    kx_key,
                     welcome,
                 }))
             }
@@ -646,8 +649,7 @@ impl Member {
                 }
                 let kx_generation = r.u32()?;
                 let epochs_since_refresh = r.u32()?;
-                let kx_chain = get_secret(&mut r)?;
-                MemberState::Joined(Box::new(Joined { view, kx_keys, kx_generation, kx_chain, epochs_since_refresh }))
+                MemberState::Joined(Box::new(Joined { view, kx_keys, kx_generation, epochs_since_refresh }))
             }
             3 => {
                 let room = r.array()?;

@@ -190,24 +190,23 @@ fn an_owner_restored_from_an_older_backup_follows_the_commits_it_made_since() {
 }
 
 #[test]
-fn a_member_restored_from_an_older_backup_reaches_the_keys_it_announced_since() {
+fn a_member_restored_from_before_its_key_updates_reports_the_lost_keys() {
+    // Key-delivery keys are random, so that a leaked state stops opening shares once the member
+    // refreshes. The price: a backup older than the member's last key update cannot open shares
+    // sealed to the keys announced since; it reports that, and the member rejoins.
     let mut room = lenient(9);
     let bob = room.join("bob").unwrap();
-    let carol = room.join("carol").unwrap();
     let backup = room.member(bob).unwrap().pickle();
     room.by_member(bob, |m, rng| m.update_key(rng)).unwrap();
-    room.by_member(bob, |m, rng| m.update_key(rng)).unwrap();
-    // The owner seals the next epoch to bob's newest key, which the backup never held.
     room.by_owner(|o, rng| o.rotate(rng)).unwrap();
     room.sim.disconnect(bob);
     room.sim.slots[bob].party = Party::Member(Box::new(Member::unpickle(&backup).unwrap()));
+    room.sim.take_events(bob);
     room.sim.connect(bob);
     room.sim.run();
-    assert_eq!(room.member(bob).unwrap().epoch(), Some(room.owner().epoch()));
-    room.texts(carol);
-    room.send(bob, "restored and reading").unwrap();
-    assert_eq!(room.texts(carol), vec!["restored and reading"]);
-    // And its next key update is not refused as stale.
+    assert!(room.rejections(bob).contains(&zfc_core::Error::Forged), "{:?}", room.rejections(bob));
+    assert!(room.member(bob).unwrap().epoch() < Some(room.owner().epoch()));
+    // Its generation caught up from its own update in the log: a new update is not stale.
     room.by_member(bob, |m, rng| m.update_key(rng)).unwrap();
-    assert!(room.relay_rejections(bob).is_empty());
+    assert!(room.relay_rejections(bob).is_empty(), "{:?}", room.relay_rejections(bob));
 }
