@@ -31,6 +31,9 @@ rm -f "$log"
 step "C ABI: C tests under AddressSanitizer/UBSan and valgrind, example through pkg-config"
 ./scripts/test-ffi.sh
 
+step "fuzz: a smoke run of every cargo-fuzz target (corpora are replayed above by cargo test)"
+./scripts/test-fuzz.sh
+
 step "demo runs to the end"
 cargo run --locked -q -p zfc-demo -- --seed 7 >/dev/null
 

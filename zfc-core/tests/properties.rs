@@ -29,6 +29,12 @@ enum Op {
     Duplicate(usize),
     Withhold(usize),
     Reorder(usize),
+    /// The attacker replays a request seen on the network, on any connection.
+    Replay(usize, usize),
+    /// The attacker copies a member's whole state (it may later be removed).
+    Steal(usize),
+    /// The attacker sends with a stolen state, on any connection.
+    AttackerSend(usize, usize),
     Run,
 }
 
@@ -46,6 +52,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..6usize).prop_map(Op::Duplicate),
         1 => (0..6usize).prop_map(Op::Withhold),
         1 => (0..6usize).prop_map(Op::Reorder),
+        1 => (any::<usize>(), 0..6usize).prop_map(|(k, p)| Op::Replay(k, p)),
+        1 => (1..6usize).prop_map(Op::Steal),
+        1 => (any::<usize>(), 0..6usize).prop_map(|(k, p)| Op::AttackerSend(k, p)),
         2 => Just(Op::Run),
     ]
 }
@@ -91,6 +100,18 @@ fn check_step(room: &mut common::Room, ledger: &mut Ledger) -> Result<(), TestCa
             }
             if let Event::Message(m) = e {
                 let text = String::from_utf8(m.content.clone()).unwrap();
+                // What a stolen state sends is sent by that member (its key signed it), as long
+                // as it is still a member; removed members' sends must never be accepted.
+                if text == "forged by the attacker" {
+                    let sender_party = ledger.numbers.get(&m.sender).copied();
+                    prop_assert!(
+                        sender_party.is_none_or(|p| !ledger.removal_epoch.get(&p).is_some_and(|e| m.epoch >= *e)),
+                        "party {id} accepted a message from removed member {} in epoch {}",
+                        m.sender,
+                        m.epoch
+                    );
+                    continue;
+                }
                 prop_assert!(ledger.sent.contains_key(&text), "party {id} accepted a message nobody sent: {text}");
                 prop_assert!(
                     ledger.accepted.entry(id).or_default().insert((m.sender, m.epoch, m.seq)),
@@ -118,6 +139,8 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
     let mut room = common::room(seed, config);
     room.join("m1").unwrap();
     room.join("m2").unwrap();
+    room.sim.tracing = true;
+    let mut stolen: Vec<Vec<u8>> = Vec::new();
     let mut ledger = Ledger {
         sent: BTreeMap::new(),
         received: BTreeMap::new(),
@@ -204,11 +227,48 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
                     inbox.swap(0, 1);
                 }
             }
+            Op::Replay(k, p) => {
+                let seen: Vec<Vec<u8>> = room
+                    .sim
+                    .trace
+                    .iter()
+                    .filter_map(|t| match t {
+                        zfc_core::sim::Traced::ToRelay(_, b) => Some(b.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                if let (Some(conn), false) = (room.sim.slots[p % n].conn, seen.is_empty()) {
+                    room.sim.deliver_to_relay(conn, &seen[k % seen.len()]);
+                }
+            }
+            Op::Steal(p) => {
+                if let Some(m) = room.member(p % n) {
+                    stolen.push(m.pickle().to_vec());
+                }
+            }
+            Op::AttackerSend(k, p) => {
+                if !stolen.is_empty()
+                    && let Some(conn) = room.sim.slots[p % n].conn
+                {
+                    let mut m = zfc_core::Member::unpickle(&stolen[k % stolen.len()]).unwrap();
+                    if let Ok(out) = m.send(b"forged by the attacker", &mut room.sim.rng) {
+                        for req in out.to_relay {
+                            room.sim.deliver_to_relay(conn, &req);
+                        }
+                    }
+                }
+            }
             Op::Run => {
                 room.sim.run();
             }
         }
         check_step(&mut room, &mut ledger)?;
+        // The relay never holds a member the owner did not sign in (one commit may be in flight).
+        let rid = room.owner().room_id();
+        let owner_count = room.owner().roster().len();
+        if let Some(relay_count) = room.sim.relay.member_count(&rid) {
+            prop_assert!(relay_count <= owner_count + 1, "relay holds {} members, owner {}", relay_count, owner_count);
+        }
     }
     // The network now delivers everything: fresh connections for everyone, run to quiescence.
     for id in 0..room.sim.slots.len() {
