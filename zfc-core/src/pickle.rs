@@ -175,6 +175,56 @@ pub(crate) fn open(blob: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, S
 }
 
 // ---------------------------------------------------------------- field encoders
+//
+// Decoding is canonical: every blob that loads re-pickles to the same bytes (a fuzzer found
+// blobs that did not), so flags are 0 or 1, absent options carry zeros, and every map is written
+// and read in strictly ascending key order.
+
+/// A frame body saved with a zero signature (the signature is not kept).
+fn unsigned_body<T: crate::frame::Body>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let f = Signed::<T>::decode(bytes)?;
+    if f.sig != [0; 64] {
+        return Err(DecodeError::InvalidValue("saved frame signature"));
+    }
+    Ok(f.body)
+}
+
+fn get_flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(DecodeError::InvalidValue("flag")),
+    }
+}
+
+fn get_opt_u32(r: &mut Reader<'_>) -> Result<Option<u32>, DecodeError> {
+    let has = get_flag(r)?;
+    let v = r.u32()?;
+    match (has, v) {
+        (true, v) => Ok(Some(v)),
+        (false, 0) => Ok(None),
+        (false, _) => Err(DecodeError::InvalidValue("absent value not zero")),
+    }
+}
+
+fn get_opt_u64(r: &mut Reader<'_>) -> Result<Option<u64>, DecodeError> {
+    let has = get_flag(r)?;
+    let v = r.u64()?;
+    match (has, v) {
+        (true, v) => Ok(Some(v)),
+        (false, 0) => Ok(None),
+        (false, _) => Err(DecodeError::InvalidValue("absent value not zero")),
+    }
+}
+
+/// Fails unless `key` is above the previous one.
+fn ascending<K: Ord + Copy>(last: &mut Option<K>, key: K) -> Result<(), DecodeError> {
+    if last.is_some_and(|l| l >= key) {
+        return Err(DecodeError::InvalidValue("keys out of order"));
+    }
+    *last = Some(key);
+    Ok(())
+}
 
 fn put_opt_secret(w: &mut Writer, s: Option<&Secret32>) {
     match s {
@@ -238,8 +288,10 @@ fn put_roster(w: &mut Writer, roster: &Roster) {
 fn get_roster(r: &mut Reader<'_>) -> Result<Roster, DecodeError> {
     let n = r.count(72, MAX_MEMBERS)?;
     let mut roster = Roster::default();
+    let mut last = None;
     for _ in 0..n {
         let m = r.u32()?;
+        ascending(&mut last, m)?;
         let e = RosterEntry { sign_pk: r.array()?, kx_pk: r.array()? };
         let generation = r.u32()?;
         let kx = e.kx_pk;
@@ -277,22 +329,25 @@ fn get_chain(r: &mut Reader<'_>) -> Result<EpochChain, DecodeError> {
     }
     let n = r.count(50, 1025)?;
     let mut epochs = BTreeMap::new();
+    let mut last_epoch = None;
     for _ in 0..n {
         let number = r.u32()?;
+        ascending(&mut last_epoch, number)?;
         let hash = r.array()?;
         let start_seq = r.u64()?;
-        let closes_previous = r.u8()? != 0;
+        let closes_previous = get_flag(r)?;
         let secret = get_opt_secret(r)?;
         let key = get_opt_secret(r)?;
         let messages = r.u32()?;
         let nw = r.count(17, MAX_MEMBERS)?;
         let mut windows = BTreeMap::new();
+        let mut last = None;
         for _ in 0..nw {
             let m = r.u32()?;
-            let has = r.u8()?;
-            let newest = r.u32()?;
+            ascending(&mut last, m)?;
+            let newest = get_opt_u32(r)?;
             let seen = r.u64()?;
-            windows.insert(m, ReplayWindow::from_parts((has == 1).then_some(newest), seen));
+            windows.insert(m, ReplayWindow::from_parts(newest, seen));
         }
         epochs.insert(number, Epoch { number, hash, start_seq, closes_previous, secret, key, windows, messages });
     }
@@ -331,15 +386,16 @@ fn get_view(r: &mut Reader<'_>) -> Result<RoomView, DecodeError> {
     let roster = get_roster(r)?;
     let nf = r.count(40, MAX_MEMBERS * 16)?;
     let mut former = BTreeMap::new();
+    let mut last = None;
     for _ in 0..nf {
         let m = r.u32()?;
+        ascending(&mut last, m)?;
         former.insert(m, (r.array()?, r.u32()?));
     }
     let chain = get_chain(r)?;
     let live_start = r.u64()?;
     let live_next = r.u64()?;
-    let has_history = r.u8()?;
-    let h = r.u64()?;
+    let history_next = get_opt_u64(r)?;
     let send_seq = (r.u32()?, r.u32()?);
     let padding = get_padding(r)?;
     let next_req = r.u32()?;
@@ -354,7 +410,7 @@ fn get_view(r: &mut Reader<'_>) -> Result<RoomView, DecodeError> {
         chain,
         live_start,
         live_next,
-        history_next: (has_history == 1).then_some(h),
+        history_next,
         send_seq,
         padding,
         channel_binding: None,
@@ -448,7 +504,7 @@ impl Owner {
         let rotate_every = r.u32()?;
         let retained_epochs = r.u32()?;
         let padding = get_padding(&mut r)?;
-        let auto_approve = r.u8()? != 0;
+        let auto_approve = get_flag(&mut r)?;
         let config = RoomConfig::builder()
             .history_policy(policy)
             .rotate_every(rotate_every)
@@ -460,8 +516,10 @@ impl Owner {
         let create_frame = r.bytes(MAX_FRAME_LEN)?.to_vec();
         let ni = r.count(73, 1 << 20)?;
         let mut invites = BTreeMap::new();
+        let mut last = None;
         for _ in 0..ni {
             let pk: [u8; 32] = r.array()?;
+            ascending(&mut last, pk)?;
             let psk = get_secret(&mut r)?;
             let expires_at = r.u64()?;
             let status = match r.u8()? {
@@ -474,8 +532,10 @@ impl Owner {
         }
         let nj = r.count(41, crate::owner::MAX_PENDING_JOINS)?;
         let mut joins = BTreeMap::new();
+        let mut last = None;
         for _ in 0..nj {
-            let request = Signed::<JoinRequest>::decode(r.bytes(MAX_FRAME_LEN)?)?.body;
+            let request = unsigned_body::<JoinRequest>(r.bytes(MAX_FRAME_LEN)?)?;
+            ascending(&mut last, request.joiner_sign_pk)?;
             let request_hash = r.array()?;
             let name = String::from_utf8(r.bytes(crate::join::MAX_NAME_LEN)?.to_vec())
                 .map_err(|_| DecodeError::InvalidValue("name"))?;
@@ -507,7 +567,7 @@ impl Owner {
                 _ => return Err(DecodeError::InvalidValue("queued operation").into()),
             });
         }
-        let deleted = r.u8()? != 0;
+        let deleted = get_flag(&mut r)?;
         let share_chain = crate::epoch::ShareChain { epoch: r.u32()?, chain: get_secret(&mut r)? };
         r.finish()?;
         Ok(Self {
@@ -605,8 +665,7 @@ impl Member {
         }
         let next_req = r.u32()?;
         let key_refresh_every = r.u32()?;
-        let has_join_req = r.u8()?;
-        let join_req_id = r.u32()?;
+        let join_req = get_opt_u32(&mut r)?;
         let state = match r.u8()? {
             0 => MemberState::AwaitingGrant(Box::new(AwaitingGrant {
                 room_id: r.array()?,
@@ -625,7 +684,7 @@ impl Member {
                 let kx_key = KxKey::from_secret(get_secret(&mut r)?);
                 let welcome = match r.u8()? {
                     0 => None,
-                    1 => Some(Signed::<Welcome>::decode(r.bytes(MAX_FRAME_LEN)?)?.body),
+                    1 => Some(unsigned_body::<Welcome>(r.bytes(MAX_FRAME_LEN)?)?),
                     _ => return Err(DecodeError::InvalidValue("welcome").into()),
                 };
                 MemberState::AwaitingAdd(Box::new(AwaitingAdd {
@@ -671,10 +730,7 @@ impl Member {
             padding,
             retained_epochs,
             key_refresh_every,
-            auth: crate::view::AuthRetry {
-                retry_after: (has_join_req == 1).then_some(join_req_id),
-                ..Default::default()
-            },
+            auth: crate::view::AuthRetry { retry_after: join_req, ..Default::default() },
         })
     }
 
