@@ -13,7 +13,11 @@ fn code(r: Reject) -> Result<u64, u16> {
 }
 
 /// A join request built with `keys` but claiming `claimed_invite_pk`.
-fn join_request(invite: &Invite, keys: &InviteKeys, rng: &mut ChaCha20Rng) -> (Signed<JoinRequest>, SignKey) {
+pub(super) fn join_request(
+    invite: &Invite,
+    keys: &InviteKeys,
+    rng: &mut ChaCha20Rng,
+) -> (Signed<JoinRequest>, SignKey) {
     let joiner = SignKey::generate(rng);
     let kx = KxKey::generate(rng);
     let eph = KxKey::generate(rng);
@@ -201,7 +205,7 @@ fn commits_that_do_not_chain_or_lie_about_the_roster_are_refused() {
     let _ = bob;
 }
 
-fn craft_message(r: &mut Room, id: PartyId, epoch_delta: i64, seq: u32) -> Signed<Message> {
+pub(super) fn craft_message(r: &mut Room, id: PartyId, epoch_delta: i64, seq: u32) -> Signed<Message> {
     let v = view(r, id);
     let cur = v.chain.current().unwrap();
     let epoch = (i64::from(cur.number) + epoch_delta) as u32;
