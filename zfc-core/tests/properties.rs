@@ -105,7 +105,7 @@ fn check_step(room: &mut common::Room, ledger: &mut Ledger) -> Result<(), TestCa
                 if text == "forged by the attacker" {
                     let sender_party = ledger.numbers.get(&m.sender).copied();
                     prop_assert!(
-                        sender_party.is_none_or(|p| !ledger.removal_epoch.get(&p).is_some_and(|e| m.epoch >= *e)),
+                        sender_party.is_none_or(|p| ledger.removal_epoch.get(&p).is_none_or(|e| m.epoch < *e)),
                         "party {id} accepted a message from removed member {} in epoch {}",
                         m.sender,
                         m.epoch
