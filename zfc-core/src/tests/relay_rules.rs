@@ -98,6 +98,8 @@ fn a_grant_answers_a_request_once() {
     let inv = r.invite().unwrap();
     let joiner = r.start_join("j", &inv).unwrap();
     let jpk = r.member(joiner).unwrap().sign_public().unwrap();
+    // The joiner is offline: its join stays granted, not confirmed, while the grant is resent.
+    r.sim.disconnect(joiner);
     let out = r.owner().approve_join(jpk, &mut ChaCha20Rng::seed_from_u64(2)).unwrap();
     let ClientRequest::Submit { frame, .. } = ClientRequest::decode(&out.to_relay[0]).unwrap() else { panic!() };
     assert_eq!(submit(&mut r, OWNER, frame.clone()), Ok(0));
@@ -247,4 +249,25 @@ fn members_tell_a_commit_from_the_future_from_a_fork() {
     assert_eq!(deliver(&mut r, &c), Some(crate::error::Error::UnknownEpoch { known, got: known + 2 }));
     c.epoch = known;
     assert_eq!(deliver(&mut r, &c), Some(crate::error::Error::ForkDetected));
+}
+
+#[test]
+fn an_add_naming_a_revoked_invite_says_so() {
+    let (mut r, jpk, invite_pk) = confirmed_join(53);
+    let key = sign_key(&mut r, OWNER);
+    let rid = room_id(&mut r);
+    let revoke = Signed::sign(RevokeInvite { room_id: rid, invite_pk }, &key).encode();
+    // The relay drops the confirmed join with the invite; the Add names a revoked invite.
+    assert_eq!(submit(&mut r, OWNER, revoke), Ok(0));
+    let kx = crate::crypto::KxKey::generate(&mut r.sim.rng).public();
+    let mut roster = view(&mut r, OWNER).roster.clone();
+    roster.insert(1, RosterEntry { sign_pk: jpk, kx_pk: kx }).unwrap();
+    let c = owner_commit(
+        &mut r,
+        Change::Add { member: 1, sign_pk: jpk, kx_pk: kx, invite_pk },
+        &roster,
+        KeyMode::Derived,
+        &[1],
+    );
+    assert_eq!(submit(&mut r, OWNER, c), code(Reject::InviteRevoked));
 }
