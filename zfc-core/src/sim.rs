@@ -38,6 +38,9 @@ impl Party {
     }
 }
 
+/// Most rounds [`Sim::run`] makes before giving up.
+pub const MAX_ROUNDS: usize = 10_000;
+
 /// Index of a party in the simulation.
 pub type PartyId = usize;
 
@@ -186,10 +189,11 @@ impl<R: CryptoRng> Sim<R> {
         }
     }
 
-    /// Moves traffic until nothing is left to move. Returns the number of steps taken.
+    /// Moves traffic until nothing is left to move, or [`MAX_ROUNDS`] rounds have passed (a party
+    /// stuck in a reconnect loop must not hang a test). Returns the number of rounds taken.
     pub fn run(&mut self) -> usize {
         let mut steps = 0;
-        loop {
+        while steps < MAX_ROUNDS {
             let mut moved = false;
             for id in 0..self.slots.len() {
                 moved |= self.step(id);
@@ -199,6 +203,7 @@ impl<R: CryptoRng> Sim<R> {
             }
             steps += 1;
         }
+        steps
     }
 
     /// One party sends its outbox and handles its inbox. Returns whether anything moved.
