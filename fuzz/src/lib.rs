@@ -171,45 +171,45 @@ fn mutate(bytes: &[u8], how: &[u8]) -> Vec<u8> {
     b
 }
 
-/// Relay messages for a joined member: genuine deliveries (picked by selector) mutated by the
-/// piece's bytes, or the bytes as they are. An error leaves the member unchanged.
-pub fn member_handle(data: &[u8]) {
+/// The relay message a piece stands for: a genuine delivery (picked by an odd selector) mutated
+/// by the piece's bytes, or the bytes as they are.
+fn relay_message(m: &Material, sel: u8, piece: &[u8]) -> Vec<u8> {
+    match m.deliveries.get(usize::from(sel >> 1) % m.deliveries.len().max(1)) {
+        Some((_, genuine)) if sel & 1 == 1 => mutate(genuine, piece),
+        _ => piece.to_vec(),
+    }
+}
+
+/// Feeds the pieces to a party; an error must leave its state (seen through `pickle`) unchanged.
+fn feed<P>(
+    data: &[u8],
+    party: &mut P,
+    pickle: impl Fn(&P) -> Vec<u8>,
+    handle: impl Fn(&mut P, &[u8], &mut ChaCha20Rng) -> bool,
+) {
     let m = material();
-    let Ok(mut member) = Member::unpickle(&m.member) else { return };
-    member.on_connected([7; 32]);
     let mut rng = ChaCha20Rng::seed_from_u64(4);
     for (sel, piece) in pieces(data) {
-        let msg = if sel & 1 == 1 && !m.deliveries.is_empty() {
-            let (_, genuine) = &m.deliveries[usize::from(sel >> 1) % m.deliveries.len()];
-            mutate(genuine, piece)
-        } else {
-            piece.to_vec()
-        };
-        let before = member.pickle();
-        if member.handle(&msg, NOW, &mut rng).is_err() {
-            assert_eq!(*before, *member.pickle(), "member state changed on error");
+        let msg = relay_message(m, sel, piece);
+        let before = pickle(party);
+        if !handle(party, &msg, &mut rng) {
+            assert_eq!(before, pickle(party), "state changed on error");
         }
     }
 }
 
-/// Relay messages for the owner, the same way.
+/// Relay messages for a joined member, genuine or mutated.
+pub fn member_handle(data: &[u8]) {
+    let Ok(mut member) = Member::unpickle(&material().member) else { return };
+    member.on_connected([7; 32]);
+    feed(data, &mut member, |m| m.pickle().to_vec(), |m, msg, rng| m.handle(msg, NOW, rng).is_ok());
+}
+
+/// Relay messages for the owner, genuine or mutated.
 pub fn owner_handle(data: &[u8]) {
-    let m = material();
-    let Ok(mut owner) = Owner::unpickle(&m.owner) else { return };
+    let Ok(mut owner) = Owner::unpickle(&material().owner) else { return };
     owner.on_connected([7; 32]);
-    let mut rng = ChaCha20Rng::seed_from_u64(5);
-    for (sel, piece) in pieces(data) {
-        let msg = if sel & 1 == 1 && !m.deliveries.is_empty() {
-            let (_, genuine) = &m.deliveries[usize::from(sel >> 1) % m.deliveries.len()];
-            mutate(genuine, piece)
-        } else {
-            piece.to_vec()
-        };
-        let before = owner.pickle();
-        if owner.handle(&msg, NOW, &mut rng).is_err() {
-            assert_eq!(*before, *owner.pickle(), "owner state changed on error");
-        }
-    }
+    feed(data, &mut owner, |o| o.pickle().to_vec(), |o, msg, rng| o.handle(msg, NOW, rng).is_ok());
 }
 
 /// Requests from several connections into the relay's rule book, replaying the genuine traffic

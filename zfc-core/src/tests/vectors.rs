@@ -68,6 +68,20 @@ fn kx(n: u8) -> KxKey {
     KxKey::from_secret(Secret32::from_bytes([n; 32]))
 }
 
+/// The invite of every vector file: owner 01../02.., salt 03.., token 04.., relay 0c...
+fn sample_invite(room_id: RoomId) -> Invite {
+    Invite {
+        room_id,
+        owner_sign_pk: sk(1).public(),
+        owner_kx_pk: kx(2).public(),
+        salt: [3; 16],
+        token: Secret32::from_bytes([4; 32]),
+        expires_at: 1_800_003_600,
+        relay_addr: "ws://127.0.0.1:5103".into(),
+        relay_pk: kx(12).public(),
+    }
+}
+
 fn derivations() -> String {
     let owner = sk(1);
     let owner_kx = kx(2);
@@ -151,16 +165,7 @@ fn frames() -> String {
     let owner_kx = kx(2);
     let salt = [3u8; 16];
     let room_id = room_id_for(&owner.public(), &owner_kx.public(), &salt);
-    let invite = Invite {
-        room_id,
-        owner_sign_pk: owner.public(),
-        owner_kx_pk: owner_kx.public(),
-        salt: [3; 16],
-        token: Secret32::from_bytes([4; 32]),
-        expires_at: 1_800_003_600,
-        relay_addr: "ws://127.0.0.1:5103".into(),
-        relay_pk: kx(12).public(),
-    };
+    let invite = sample_invite(room_id);
     let ik = invite_keys(&room_id, &invite.token);
     let joiner = sk(6);
     let joiner_kx = kx(7);
@@ -331,16 +336,7 @@ fn hpke() -> String {
     let owner = sk(1);
     let owner_kx = kx(2);
     let room_id = room_id_for(&owner.public(), &owner_kx.public(), &[3; 16]);
-    let invite = Invite {
-        room_id,
-        owner_sign_pk: owner.public(),
-        owner_kx_pk: owner_kx.public(),
-        salt: [3; 16],
-        token: Secret32::from_bytes([4; 32]),
-        expires_at: 1_800_003_600,
-        relay_addr: "ws://127.0.0.1:5103".into(),
-        relay_pk: kx(12).public(),
-    };
+    let invite = sample_invite(room_id);
     let ik = invite_keys(&room_id, &invite.token);
     let joiner = sk(6);
     let eph = kx(8);
@@ -399,16 +395,7 @@ fn invites() -> String {
     let owner = sk(1);
     let owner_kx = kx(2);
     let room_id = room_id_for(&owner.public(), &owner_kx.public(), &[3; 16]);
-    let invite = Invite {
-        room_id,
-        owner_sign_pk: owner.public(),
-        owner_kx_pk: owner_kx.public(),
-        salt: [3; 16],
-        token: Secret32::from_bytes([4; 32]),
-        expires_at: 1_800_003_600,
-        relay_addr: "ws://127.0.0.1:5103".into(),
-        relay_pk: kx(12).public(),
-    };
+    let invite = sample_invite(room_id);
     let uri = invite.to_uri();
     let vectors = vec![
         Obj::new("valid invite")
