@@ -147,6 +147,7 @@ fn removed_member_reads_nothing_sent_afterwards() {
         crate::member::MemberState::Joined(j) => j.kx_keys[0].clone(),
         _ => unreachable!(),
     };
+    r.sim.tracing = true;
     r.by_owner(|o, rng| o.remove(1, rng)).unwrap();
     assert_eq!(r.member(bob).unwrap().gone(), Some(crate::member::GoneReason::Removed));
     assert_eq!(r.member(bob).unwrap().send(b"x", &mut ChaCha20Rng::seed_from_u64(0)).err(), Some(Error::Removed));
@@ -160,27 +161,39 @@ fn removed_member_reads_nothing_sent_afterwards() {
     let owner_view = view(&mut r, OWNER);
     let last = owner_view.chain.current().unwrap();
     assert!(last.closes_previous);
-    // The removal commit carries no share for it, so its key-delivery key opens nothing.
-    let commit_shares_for_bob = r.sim.slots.iter().any(|_| false);
-    assert!(!commit_shares_for_bob);
-    let _ = bob_kx;
+    // The removal commit carries no share for it, and its key-delivery key opens no share there.
+    let removal = r
+        .sim
+        .trace
+        .iter()
+        .find_map(|t| match t {
+            crate::sim::Traced::ToParty(_, b) => match RelayMessage::decode(b) {
+                Ok(RelayMessage::Deliver { frame, .. }) => match Frame::decode(&frame) {
+                    Ok(Frame::Commit(c)) if c.body.change == Change::Remove { member: 1 } => Some(c.body),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("the removal commit went out");
+    assert!(removal.shares.iter().all(|s| s.member != 1));
+    for member in [0, 2] {
+        assert_eq!(crate::epoch::open_share(&removal, member, &[&bob_kx]).err(), Some(Error::Forged));
+    }
+    // (Carol's share does open with carol's key: the check above is about the key, not the share.)
+    let carol_kx = match &r.member(carol).unwrap().state {
+        crate::member::MemberState::Joined(j) => j.kx_keys.clone(),
+        _ => unreachable!(),
+    };
+    assert!(crate::epoch::open_share(&removal, 2, &carol_kx.iter().collect::<Vec<_>>()).is_ok());
 }
 
 #[test]
 fn forks_by_the_owner_or_relay_are_detected() {
     let (mut r, _bob, carol) = room_of_three(31);
     let owner_key = sign_key(&mut r, OWNER);
-    let v = view(&mut r, OWNER);
-    let cur = v.chain.current().unwrap();
-    let good = Commit {
-        room_id: v.room_id,
-        epoch: cur.number + 1,
-        prev_epoch_hash: cur.hash,
-        roster_digest: v.roster.digest(),
-        change: Change::Rotate,
-        key_mode: KeyMode::Fresh,
-        shares: vec![],
-    };
+    let good = next_commit(&mut r);
     let before = snapshot(&mut r, carol);
     let mut fork = good.clone();
     fork.prev_epoch_hash = [0; 32];

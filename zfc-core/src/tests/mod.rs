@@ -81,6 +81,21 @@ pub(crate) fn submit(r: &mut Room, id: PartyId, frame: Vec<u8>) -> Result<u64, u
     verdict.expect("the relay answers every submit")
 }
 
+/// An unsigned Rotate commit for the owner's next epoch (Fresh, no shares): tests change fields.
+pub(crate) fn next_commit(r: &mut Room) -> crate::frame::Commit {
+    let v = view(r, OWNER);
+    let cur = v.chain.current().unwrap();
+    crate::frame::Commit {
+        room_id: v.room_id,
+        epoch: cur.number + 1,
+        prev_epoch_hash: cur.hash,
+        roster_digest: v.roster.digest(),
+        change: crate::frame::Change::Rotate,
+        key_mode: crate::frame::KeyMode::Fresh,
+        shares: Vec::new(),
+    }
+}
+
 /// Hands a relay message straight to a party, as a malicious relay could.
 pub(crate) fn inject(
     r: &mut Room,

@@ -117,17 +117,7 @@ fn joiner_key_claimed_without_proof_is_refused() {
 #[test]
 fn rotation_by_a_non_owner_is_refused() {
     let (mut r, bob, _) = room_of_three(7);
-    let owner_view = view(&mut r, OWNER);
-    let cur = owner_view.chain.current().unwrap();
-    let commit = Commit {
-        room_id: owner_view.room_id,
-        epoch: cur.number + 1,
-        prev_epoch_hash: cur.hash,
-        roster_digest: owner_view.roster.digest(),
-        change: Change::Rotate,
-        key_mode: KeyMode::Fresh,
-        shares: Vec::new(),
-    };
+    let commit = next_commit(&mut r);
     let bob_key = sign_key(&mut r, bob);
     let rid = room_id(&mut r);
     let before = r.sim.relay.next_seq(&rid);
@@ -152,19 +142,9 @@ fn forged_owner_signatures_are_refused_on_every_owner_frame() {
 fn commits_that_do_not_chain_or_lie_about_the_roster_are_refused() {
     let (mut r, bob, _) = room_of_three(9);
     let owner_key = sign_key(&mut r, OWNER);
-    let v = view(&mut r, OWNER);
-    let cur = v.chain.current().unwrap();
-    let base = Commit {
-        room_id: v.room_id,
-        epoch: cur.number + 1,
-        prev_epoch_hash: cur.hash,
-        roster_digest: v.roster.digest(),
-        change: Change::Rotate,
-        key_mode: KeyMode::Fresh,
-        shares: Vec::new(),
-    };
+    let base = next_commit(&mut r);
     let mut stale = base.clone();
-    stale.epoch = cur.number;
+    stale.epoch = base.epoch - 1;
     assert_eq!(submit(&mut r, OWNER, Signed::sign(stale, &owner_key).encode()), code(Reject::WrongEpoch));
     let mut fork = base.clone();
     fork.prev_epoch_hash = [0; 32];

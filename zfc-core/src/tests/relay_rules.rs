@@ -15,16 +15,12 @@ fn code(r: Reject) -> Result<u64, u16> {
 /// An owner-signed commit for the next epoch on the owner's current view.
 fn owner_commit(r: &mut Room, change: Change, roster: &Roster, mode: KeyMode, shares: &[MemberNo]) -> Vec<u8> {
     let key = sign_key(r, OWNER);
-    let v = view(r, OWNER);
-    let cur = v.chain.current().unwrap();
     let commit = Commit {
-        room_id: v.room_id,
-        epoch: cur.number + 1,
-        prev_epoch_hash: cur.hash,
         roster_digest: roster.digest(),
         change,
         key_mode: mode,
         shares: shares.iter().map(|m| Share { member: *m, enc: [9; 32], ct: vec![0; 48] }).collect(),
+        ..next_commit(r)
     };
     Signed::sign(commit, &key).encode()
 }
@@ -228,18 +224,9 @@ fn replay_state_survives_a_rotation() {
 fn members_tell_a_commit_from_the_future_from_a_fork() {
     let (mut r, _, carol) = room_of_three(52);
     let key = sign_key(&mut r, OWNER);
-    let v = view(&mut r, OWNER);
-    let cur = v.chain.current().unwrap();
-    let mut c = Commit {
-        room_id: v.room_id,
-        epoch: cur.number + 2,
-        prev_epoch_hash: cur.hash,
-        roster_digest: v.roster.digest(),
-        change: Change::Rotate,
-        key_mode: KeyMode::Fresh,
-        shares: vec![],
-    };
-    let known = cur.number;
+    let mut c = next_commit(&mut r);
+    let known = c.epoch - 1;
+    c.epoch = known + 2;
     let deliver = |r: &mut Room, c: &Commit| {
         let frame = Signed::sign(c.clone(), &key).encode();
         let v = view(r, carol);
