@@ -197,6 +197,9 @@ mod tests {
         assert_eq!(p.padded_len(65536), 131072);
         assert_eq!(Padding::none().padded_len(10), 14);
         assert!(Padding::buckets(vec![128, 64]).is_err());
+        assert!(Padding::buckets(vec![0, 64]).is_err());
+        assert!(Padding::buckets(vec![64, 70_000]).is_err());
+        assert!(Padding::buckets(vec![64, 65_536]).is_ok());
     }
 
     #[test]

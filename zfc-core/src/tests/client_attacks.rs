@@ -278,3 +278,34 @@ fn owner_refuses_join_requests_without_token_or_key_proof() {
     let out = inject(&mut r, OWNER, RelayMessage::Direct { room_id: rid, id: 4, frame: req.encode() }).unwrap();
     assert!(matches!(out.rejection(), Some(Error::Unexpected(_))), "a second request for one key");
 }
+
+/// A relay that delivers what it should have refused meets the member's own epoch rules: the
+/// previous epoch stays open for 256 positions after a rotation, and closes at once on a removal.
+#[test]
+fn members_close_old_epochs_even_when_the_relay_does_not() {
+    let config = RoomConfig::builder().auto_approve(true).rotate_every(10_000).build().unwrap();
+    let mut r = Scenario::new(config, RelayConfig::default(), ChaCha20Rng::seed_from_u64(60), NOW);
+    let bob = r.join("bob").unwrap();
+    let carol = r.join("carol").unwrap();
+    let dave = r.join("dave").unwrap();
+    let e0 = view(&mut r, carol).chain.current_number();
+    let in_grace = craft(&mut r, bob, 0, 50, b"in grace").encode();
+    let too_late = craft(&mut r, bob, 0, 51, b"too late").encode();
+    r.by_owner(|o, rng| o.rotate(rng)).unwrap();
+    let start = view(&mut r, carol).live_next - 1;
+    let out = deliver(&mut r, carol, in_grace).unwrap();
+    assert_eq!(out.messages().count(), 1, "{:?}", out.rejection());
+    while view(&mut r, carol).live_next <= start + 256 {
+        r.send(dave, "filler").unwrap();
+    }
+    assert_eq!(rejected(deliver(&mut r, carol, too_late)), Error::EpochClosed { epoch: e0 });
+    // A removal closes the previous epoch at once (a fresh room: injecting consumed a position
+    // the relay also used, which would leave carol behind a gap of our own making).
+    let (mut r, _bob, carol) = room_of_three(61);
+    let e1 = view(&mut r, carol).chain.current_number();
+    let before_removal = craft(&mut r, OWNER, 0, 999, b"before removal").encode();
+    r.by_owner(|o, rng| o.remove(1, rng)).unwrap();
+    assert_eq!(view(&mut r, carol).chain.current_number(), e1 + 1);
+    let out = deliver(&mut r, carol, before_removal).unwrap();
+    assert_eq!(out.rejection(), Some(&Error::EpochClosed { epoch: e1 }), "{:?}", out.events);
+}
