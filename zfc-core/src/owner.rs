@@ -630,9 +630,4 @@ impl Owner {
         out.extend(self.pump(rng));
         Ok(out)
     }
-
-    /// Requests history below the live stream (the owner has none; kept for symmetry).
-    pub fn fetch_history(&mut self, limit: u32) -> Output {
-        self.view.fetch_history(limit)
-    }
 }

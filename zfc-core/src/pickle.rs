@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 use crate::crypto::{self, KxKey, NONCE_LEN, Secret32, SignKey};
 use crate::epoch::{Epoch, EpochChain};
 use crate::error::DecodeError;
-use crate::frame::{HistoryPolicy, JoinRequest, MAX_MEMBERS, MemberNo, Signed, Welcome};
+use crate::frame::{HistoryPolicy, JoinRequest, MAX_MEMBERS, Signed, Welcome};
 use crate::member::{AwaitingAdd, AwaitingGrant, GoneReason, Joined, Member, MemberState};
 use crate::message::{Padding, ReplayWindow};
 use crate::owner::{InviteStatus, JoinStage, Op, Owner, OwnerInvite, PendingCommit, PendingJoin};
@@ -748,9 +748,4 @@ impl Member {
     pub fn open_state(blob: &[u8], password: &[u8]) -> Result<Self, StateError> {
         Self::unpickle(&open(blob, password)?)
     }
-}
-
-#[allow(dead_code)]
-fn _member_no_is_u32(m: MemberNo) -> u32 {
-    m
 }

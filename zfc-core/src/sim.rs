@@ -403,38 +403,25 @@ impl<R: CryptoRng> Scenario<R> {
             .collect()
     }
 
+    /// What `pick` finds in party `id`'s events, without draining them.
+    fn find_events<T>(&self, id: PartyId, pick: impl Fn(&Event) -> Option<T>) -> Vec<T> {
+        self.sim.slots.get(id).map(|s| s.events.iter().filter_map(&pick).collect()).unwrap_or_default()
+    }
+
     /// The frame rejections party `id` saw, without draining its events.
     pub fn rejections(&self, id: PartyId) -> Vec<Error> {
-        self.sim
-            .slots
-            .get(id)
-            .map(|s| {
-                s.events
-                    .iter()
-                    .filter_map(|e| match e {
-                        Event::FrameRejected { error, .. } => Some(error.clone()),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.find_events(id, |e| match e {
+            Event::FrameRejected { error, .. } => Some(error.clone()),
+            _ => None,
+        })
     }
 
     /// The relay refusal codes party `id` saw, without draining its events.
     pub fn relay_rejections(&self, id: PartyId) -> Vec<u16> {
-        self.sim
-            .slots
-            .get(id)
-            .map(|s| {
-                s.events
-                    .iter()
-                    .filter_map(|e| match e {
-                        Event::Rejected { code, .. } => Some(*code),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.find_events(id, |e| match e {
+            Event::Rejected { code, .. } => Some(*code),
+            _ => None,
+        })
     }
 }
 
