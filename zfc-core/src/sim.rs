@@ -12,7 +12,7 @@ use crate::event::{Event, Output};
 use crate::link::{self, ClientHandshake, RelayKey, Transport};
 use crate::member::Member;
 use crate::owner::Owner;
-use crate::relay::{ConnId, RelayConfig, RuleBook};
+use crate::relay::{ConnId, JournalEntry, RelayConfig, RuleBook};
 
 /// A party of the simulation.
 #[derive(Debug)]
@@ -83,6 +83,8 @@ pub struct Sim<R: CryptoRng> {
     /// The relay's static link key: with one, every connection runs the Noise link and its
     /// handshake hash is the channel binding; without, bindings are random.
     pub relay_key: Option<RelayKey>,
+    /// The rule book's durable changes so far, as a persisting relay would write them.
+    pub journal: Vec<JournalEntry>,
     next_conn: ConnId,
 }
 
@@ -106,6 +108,7 @@ impl<R: CryptoRng> Sim<R> {
             trace: Vec::new(),
             tracing: false,
             relay_key: None,
+            journal: Vec::new(),
             next_conn: 1,
         }
     }
@@ -175,6 +178,20 @@ impl<R: CryptoRng> Sim<R> {
             None => bytes,
         };
         slot.inbox.push_back(bytes);
+    }
+
+    /// Replaces the relay by one rebuilt from its journal, as after a crash: every connection
+    /// drops. Returns the replay's refusal if the journal does not replay.
+    pub fn restart_relay(&mut self, config: RelayConfig) -> Result<(), crate::relay::Reject> {
+        let mut relay = RuleBook::new(config);
+        for entry in &self.journal {
+            relay.replay(entry)?;
+        }
+        for id in 0..self.slots.len() {
+            self.disconnect(id);
+        }
+        self.relay = relay;
+        Ok(())
     }
 
     /// Takes a party offline; what the relay had sent but the party had not handled is lost
@@ -251,8 +268,9 @@ impl<R: CryptoRng> Sim<R> {
 
     /// Hands one request to the relay and routes its answers.
     pub fn deliver_to_relay(&mut self, conn: ConnId, req: &[u8]) {
-        match self.relay.handle(conn, req, self.now) {
-            Ok(outgoing) => {
+        match self.relay.handle_durable(conn, req, self.now) {
+            Ok((outgoing, entry)) => {
+                self.journal.extend(entry);
                 for o in outgoing {
                     if let Some(id) = self.slots.iter().position(|s| s.conn == Some(o.conn)) {
                         self.route_to_party(id, o.bytes);

@@ -9,10 +9,12 @@ use std::collections::{BTreeMap, VecDeque};
 
 use rand_core::CryptoRng;
 
+use crate::crypto;
 use crate::epoch;
 use crate::error::DecodeError;
 use crate::frame::{Frame, MemberNo, OWNER_MEMBER, RoomId, Signed};
 use crate::relay::Reject;
+use crate::relay::journal::JournalEntry;
 use crate::relay::proto::{ClientRequest, RelayMessage, verify_auth};
 use crate::relay::record::{InviteRecord, InviteStatus, JoinStage, PendingJoin, RoomRecord};
 use crate::room::room_id_for;
@@ -43,8 +45,17 @@ pub struct RelayConfig {
     pub max_direct_queue: usize,
     /// Largest history fetch answered at once.
     pub max_fetch: u32,
-    /// Whether anyone may create rooms.
+    /// Whether anyone may create rooms; when not, only connections that presented one of
+    /// [`Self::admission_tokens`].
     pub open_room_creation: bool,
+    /// SHA-256 hashes of the operator's admission tokens (see [`admission_hash`]).
+    pub admission_tokens: Vec<[u8; 32]>,
+}
+
+/// What the relay keeps of an operator-issued admission token: its hash, so that the relay's
+/// configuration does not hold the tokens themselves.
+pub fn admission_hash(token: &[u8; 32]) -> [u8; 32] {
+    crypto::hash("zfc v1 admission", &[token.as_slice()])
 }
 
 impl Default for RelayConfig {
@@ -55,6 +66,7 @@ impl Default for RelayConfig {
             max_direct_queue: 1024,
             max_fetch: 1000,
             open_room_creation: true,
+            admission_tokens: Vec::new(),
         }
     }
 }
@@ -71,6 +83,7 @@ struct Conn {
     challenge: [u8; 32],
     channel_binding: [u8; 32],
     subs: Vec<(RoomId, [u8; 32], Role)>,
+    admitted: bool,
 }
 
 /// The relay's state machine: rooms, rosters, invites, logs, queues and connections.
@@ -94,7 +107,7 @@ impl RuleBook {
     pub fn connect(&mut self, conn: ConnId, channel_binding: [u8; 32], rng: &mut impl CryptoRng) -> Vec<Outgoing> {
         let mut challenge = [0u8; 32];
         rng.fill_bytes(&mut challenge);
-        self.conns.insert(conn, Conn { challenge, channel_binding, subs: Vec::new() });
+        self.conns.insert(conn, Conn { challenge, channel_binding, subs: Vec::new(), admitted: false });
         vec![Outgoing { conn, bytes: RelayMessage::Challenge { nonce: challenge }.encode() }]
     }
 
@@ -117,14 +130,28 @@ impl RuleBook {
     /// I/O layer should close that connection. Refusals of well-formed requests are answered
     /// with `Rejected` in the returned messages.
     pub fn handle(&mut self, conn: ConnId, bytes: &[u8], now: u64) -> Result<Vec<Outgoing>, Reject> {
-        if !self.conns.contains_key(&conn) {
+        self.handle_durable(conn, bytes, now).map(|(out, _)| out)
+    }
+
+    /// [`Self::handle`], also returning the change to durable state the request made, if any.
+    /// A relay that persists writes the entry durably before it sends any of the messages: an
+    /// acknowledged frame then survives a crash, and [`Self::replay`] rebuilds the state.
+    pub fn handle_durable(
+        &mut self,
+        conn: ConnId,
+        bytes: &[u8],
+        now: u64,
+    ) -> Result<(Vec<Outgoing>, Option<JournalEntry>), Reject> {
+        let Some(c) = self.conns.get(&conn) else {
             return Err(Reject::NotAuthenticated);
-        }
+        };
+        let admitted = self.config.open_room_creation || c.admitted;
         let req = ClientRequest::decode(bytes).map_err(|e| match e {
             DecodeError::TooLong { .. } => Reject::TooLarge,
             _ => Reject::Malformed,
         })?;
         let mut out = Vec::new();
+        let mut journal = None;
         match req {
             ClientRequest::Authenticate { req_id, room_id, identity, resume_from, sig } => {
                 match self.authenticate(conn, room_id, identity, resume_from, &sig, &mut out) {
@@ -132,19 +159,54 @@ impl RuleBook {
                     Err(r) => out.push(reply(conn, RelayMessage::Rejected { req_id, code: r.code() })),
                 }
             }
-            ClientRequest::Submit { req_id, frame } => match self.submit(&frame, now, &mut out) {
-                Ok(seq) => out.insert(0, reply(conn, RelayMessage::Accepted { req_id, seq })),
+            ClientRequest::Submit { req_id, frame } => match self.submit(&frame, now, admitted, &mut out) {
+                Ok(seq) => {
+                    out.insert(0, reply(conn, RelayMessage::Accepted { req_id, seq }));
+                    journal = Some(JournalEntry::Submitted { now, frame });
+                }
                 Err(r) => out.push(reply(conn, RelayMessage::Rejected { req_id, code: r.code() })),
             },
+            ClientRequest::Admit { req_id, token } => {
+                let hash = admission_hash(&token);
+                let known = self.config.admission_tokens.iter().fold(false, |k, t| k | crypto::ct_eq(t, &hash));
+                if let (true, Some(c)) = (known, self.conns.get_mut(&conn)) {
+                    c.admitted = true;
+                    out.push(reply(conn, RelayMessage::Accepted { req_id, seq: 0 }));
+                } else {
+                    out.push(reply(conn, RelayMessage::Rejected { req_id, code: Reject::CreationRestricted.code() }));
+                }
+            }
             ClientRequest::Fetch { req_id, room_id, from, until, limit } => {
                 if let Err(r) = self.fetch(conn, req_id, room_id, from, until, limit, &mut out) {
                     out.push(reply(conn, RelayMessage::Rejected { req_id, code: r.code() }));
                 }
             }
-            ClientRequest::Ack { room_id, seq } => self.ack(conn, room_id, seq),
-            ClientRequest::AckDirect { room_id, id } => self.ack_direct(conn, room_id, id),
+            ClientRequest::Ack { room_id, seq } => journal = self.ack(conn, room_id, seq),
+            ClientRequest::AckDirect { room_id, id } => journal = self.ack_direct(conn, room_id, id),
         }
-        Ok(out)
+        Ok((out, journal))
+    }
+
+    /// Applies one entry of a journal that [`Self::handle_durable`] returned, on a rule book
+    /// built with the same configuration, entries in their order. Frames are checked again (with
+    /// the clock they were accepted with); an `Err` means the journal does not belong to this
+    /// rule book's history and nothing changed.
+    pub fn replay(&mut self, entry: &JournalEntry) -> Result<(), Reject> {
+        match entry {
+            JournalEntry::Submitted { now, frame } => self.submit(frame, *now, true, &mut Vec::new()).map(|_| ()),
+            JournalEntry::Acked { room_id, member, seq } => {
+                let rec = self.room_mut(room_id)?.members.get_mut(member).ok_or(Reject::NotMember)?;
+                rec.cursor = rec.cursor.max(seq.saturating_add(1));
+                Ok(())
+            }
+            JournalEntry::AckedDirect { room_id, id } => {
+                for ((_, _), q) in self.direct.iter_mut().filter(|((r, _), _)| r == room_id) {
+                    q.retain(|(i, _)| i != id);
+                }
+                self.direct.retain(|_, q| !q.is_empty());
+                Ok(())
+            }
+        }
     }
 
     fn role_of(room: &RoomRecord, room_id: &RoomId, identity: &[u8; 32], direct: &DirectQueues) -> Option<Role> {
@@ -253,22 +315,32 @@ impl RuleBook {
         })
     }
 
-    fn ack(&mut self, conn: ConnId, room_id: RoomId, seq: u64) {
-        let Some(room) = self.rooms.get(&room_id) else { return };
-        let Some(m) = self.subscribed_member(conn, &room_id, room) else { return };
-        if let Some(rec) = self.rooms.get_mut(&room_id).and_then(|r| r.members.get_mut(&m)) {
-            rec.cursor = rec.cursor.max(seq.saturating_add(1));
+    fn ack(&mut self, conn: ConnId, room_id: RoomId, seq: u64) -> Option<JournalEntry> {
+        let room = self.rooms.get(&room_id)?;
+        let member = self.subscribed_member(conn, &room_id, room)?;
+        let next_seq = room.next_seq;
+        let rec = self.rooms.get_mut(&room_id).and_then(|r| r.members.get_mut(&member))?;
+        // A cursor past the log's end would hide frames appended later.
+        let cursor = rec.cursor.max(seq.saturating_add(1)).min(next_seq);
+        if cursor == rec.cursor {
+            return None;
         }
+        rec.cursor = cursor;
+        Some(JournalEntry::Acked { room_id, member, seq: cursor - 1 })
     }
 
-    fn ack_direct(&mut self, conn: ConnId, room_id: RoomId, id: u64) {
-        let Some(c) = self.conns.get(&conn) else { return };
+    fn ack_direct(&mut self, conn: ConnId, room_id: RoomId, id: u64) -> Option<JournalEntry> {
+        let c = self.conns.get(&conn)?;
+        let mut dropped = false;
         for (_, identity, _) in c.subs.iter().filter(|(r, _, _)| r == &room_id) {
             if let Some(q) = self.direct.get_mut(&(room_id, *identity)) {
+                let before = q.len();
                 q.retain(|(i, _)| *i != id);
+                dropped |= q.len() != before;
             }
         }
         self.direct.retain(|_, q| !q.is_empty());
+        dropped.then_some(JournalEntry::AckedDirect { room_id, id })
     }
 
     /// Queues a directed frame for `recipient` and sends it to its connections now.
@@ -332,10 +404,13 @@ impl RuleBook {
     }
 
     /// Checks a signed frame and applies it; returns its log position (0 if not logged).
-    fn submit(&mut self, bytes: &[u8], now: u64, out: &mut Vec<Outgoing>) -> Result<u64, Reject> {
+    fn submit(&mut self, bytes: &[u8], now: u64, admitted: bool, out: &mut Vec<Outgoing>) -> Result<u64, Reject> {
         let frame = Frame::decode(bytes).map_err(|_| Reject::Malformed)?;
         let room_id = *frame.room_id();
         if let Frame::CreateRoom(f) = &frame {
+            if !admitted {
+                return Err(Reject::CreationRestricted);
+            }
             return self.create_room(f, bytes);
         }
         let room = self.rooms.get(&room_id).ok_or(Reject::NoSuchRoom)?;
@@ -480,9 +555,6 @@ impl RuleBook {
     }
 
     fn create_room(&mut self, f: &Signed<crate::frame::CreateRoom>, bytes: &[u8]) -> Result<u64, Reject> {
-        if !self.config.open_room_creation {
-            return Err(Reject::CreationRestricted);
-        }
         let b = &f.body;
         if room_id_for(&b.owner_sign_pk, &b.owner_kx_pk, &b.salt) != b.room_id {
             return Err(Reject::BadRoomId);

@@ -3,10 +3,12 @@
 //! sockets and storage.
 
 mod book;
+pub mod journal;
 pub mod proto;
 mod record;
 mod reject;
 
-pub use book::{ConnId, Outgoing, RelayConfig, RuleBook};
+pub use book::{ConnId, Outgoing, RelayConfig, RuleBook, admission_hash};
+pub use journal::JournalEntry;
 pub use proto::{ClientRequest, RelayMessage};
 pub use reject::Reject;

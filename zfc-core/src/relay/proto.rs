@@ -23,6 +23,8 @@ pub mod kind {
     pub const ACK: u8 = 0x23;
     /// [`super::ClientRequest::AckDirect`]
     pub const ACK_DIRECT: u8 = 0x24;
+    /// [`super::ClientRequest::Admit`]
+    pub const ADMIT: u8 = 0x25;
     /// [`super::RelayMessage::Challenge`]
     pub const CHALLENGE: u8 = 0x40;
     /// [`super::RelayMessage::Accepted`]
@@ -118,6 +120,14 @@ pub enum ClientRequest {
         /// Its id.
         id: u64,
     },
+    /// Present an operator-issued admission token: on a relay where room creation is
+    /// restricted, this connection may then create rooms.
+    Admit {
+        /// Echoed in the answer.
+        req_id: u32,
+        /// The token.
+        token: [u8; 32],
+    },
 }
 
 impl ClientRequest {
@@ -149,6 +159,11 @@ impl ClientRequest {
                 w.fixed(room_id).u64(*id);
                 w.finish()
             }
+            Self::Admit { req_id, token } => {
+                let mut w = Writer::frame(kind::ADMIT);
+                w.u32(*req_id).fixed(token);
+                w.finish()
+            }
         }
     }
 
@@ -169,6 +184,7 @@ impl ClientRequest {
             }
             kind::ACK => Self::Ack { room_id: r.array()?, seq: r.u64()? },
             kind::ACK_DIRECT => Self::AckDirect { room_id: r.array()?, id: r.u64()? },
+            kind::ADMIT => Self::Admit { req_id: r.u32()?, token: r.array()? },
             other => return Err(DecodeError::UnknownKind(other)),
         };
         r.finish()?;
