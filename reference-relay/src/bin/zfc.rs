@@ -1,0 +1,412 @@
+//! `zfc`: a command-line chat client for people and scripts. State lives in a directory, sealed
+//! with a passphrase (prompted, or `ZFC_PASSPHRASE` for scripts).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{SeedableRng, UnwrapErr};
+use zeroize::Zeroizing;
+use zfc_core::pickle::Argon2Params;
+use zfc_core::relay::ClientRequest;
+use zfc_core::{Event, HistoryPolicy, Invite, Member, Owner, RoomConfig};
+use zfc_relay::client::session::now;
+use zfc_relay::client::{Party, Session};
+
+/// A zfc chat client.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Directory holding this identity's sealed state.
+    #[arg(long, default_value = "zfc-state")]
+    dir: PathBuf,
+    /// Reach the relay through a SOCKS5 proxy (e.g. Tor: socks5://127.0.0.1:9050).
+    #[arg(long)]
+    proxy: Option<String>,
+    /// Seconds to wait for the relay.
+    #[arg(long, default_value_t = 20)]
+    timeout: u64,
+    /// Argon2id memory (KiB) for sealing the state.
+    #[arg(long, default_value_t = Argon2Params::DEFAULT.m_cost_kib)]
+    kdf_memory_kib: u32,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a room at a relay; this directory becomes its owner.
+    Create {
+        /// The relay, ws://HOST:PORT.
+        #[arg(long, default_value = "ws://127.0.0.1:5103")]
+        relay: String,
+        /// The relay's key (64 hex digits, as zfc-relay prints it).
+        #[arg(long)]
+        relay_key: String,
+        /// Newcomers read only what is sent after they join (default: since the last rotation).
+        #[arg(long)]
+        strict: bool,
+        /// Approve join requests without asking (while the owner runs `listen`).
+        #[arg(long)]
+        auto_approve: bool,
+        /// An operator-issued admission token, for relays that restrict room creation.
+        #[arg(long, env = "ZFC_ADMISSION_TOKEN")]
+        admission_token: Option<String>,
+    },
+    /// Print a single-use invite.
+    Invite {
+        /// Seconds the invite stays valid.
+        #[arg(long, default_value_t = 86_400)]
+        ttl: u64,
+    },
+    /// Join a room with an invite; waits until the owner adds us.
+    Join {
+        /// The invite (zfc:join?...).
+        invite: String,
+        /// The name shown to the owner.
+        #[arg(long)]
+        name: String,
+    },
+    /// (Owner) Approve a pending join request (the joiner's key in hex, as `listen` prints it).
+    Approve {
+        /// The joiner's key.
+        joiner: String,
+    },
+    /// Send a message.
+    Send {
+        /// The text.
+        text: Vec<String>,
+    },
+    /// Print messages as they arrive.
+    Listen {
+        /// Stop after this many messages.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
+    /// List the members with their fingerprints.
+    Members,
+    /// (Owner) Remove a member by number.
+    Remove {
+        /// The member number.
+        member: u32,
+    },
+    /// (Owner) Rotate the room key now.
+    Rotate,
+    /// Fetch and print the history the relay holds for us.
+    History {
+        /// Most entries.
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("zfc: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zfc: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+struct Ctx {
+    dir: PathBuf,
+    proxy: Option<String>,
+    wait: Duration,
+    params: Argon2Params,
+    passphrase: Zeroizing<String>,
+}
+
+fn passphrase() -> Res<Zeroizing<String>> {
+    if let Ok(p) = std::env::var("ZFC_PASSPHRASE") {
+        return Ok(Zeroizing::new(p));
+    }
+    Ok(Zeroizing::new(rpassword::prompt_password("passphrase: ")?))
+}
+
+fn parse_key(hex_key: &str) -> Res<[u8; 32]> {
+    hex::decode(hex_key.trim()).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| "a key is 64 hex digits".into())
+}
+
+impl Ctx {
+    fn relay(&self) -> Res<(String, [u8; 32])> {
+        let text = std::fs::read_to_string(self.dir.join("relay"))
+            .map_err(|e| format!("{}: {e} (create or join a room first)", self.dir.display()))?;
+        let mut lines = text.lines();
+        let url = lines.next().ok_or("relay file is empty")?.to_string();
+        let key = parse_key(lines.next().ok_or("relay file has no key")?)?;
+        Ok((url, key))
+    }
+
+    fn save_relay(&self, url: &str, key: &[u8; 32]) -> Res<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        write_atomic(&self.dir.join("relay"), format!("{url}\n{}\n", hex::encode(key)).as_bytes())
+    }
+
+    fn load(&self) -> Res<Party> {
+        let blob = std::fs::read(self.dir.join("state.sealed"))
+            .map_err(|e| format!("{}: {e} (create or join a room first)", self.dir.display()))?;
+        let pw = self.passphrase.as_bytes();
+        match blob.first() {
+            Some(b'O') => Ok(Party::Owner(Box::new(Owner::open_state(blob.get(1..).unwrap_or_default(), pw)?))),
+            Some(b'M') => Ok(Party::Member(Box::new(Member::open_state(blob.get(1..).unwrap_or_default(), pw)?))),
+            _ => Err("state.sealed is damaged".into()),
+        }
+    }
+
+    fn save(&self, party: &Party) -> Res<()> {
+        let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
+        let pw = self.passphrase.as_bytes();
+        let mut blob = match party {
+            Party::Owner(o) => [b"O".to_vec(), o.seal_state(pw, self.params, &mut rng)?].concat(),
+            Party::Member(m) => [b"M".to_vec(), m.seal_state(pw, self.params, &mut rng)?].concat(),
+        };
+        std::fs::create_dir_all(&self.dir)?;
+        let r = write_atomic(&self.dir.join("state.sealed"), &blob);
+        blob.clear();
+        r
+    }
+
+    async fn connect(&self, party: Party) -> Res<Session> {
+        let (url, key) = self.relay()?;
+        Ok(Session::connect(party, &url, &key, self.proxy.as_deref(), self.wait).await?)
+    }
+}
+
+/// Writes through a temporary file and a rename, so that a crash leaves the old or the new state.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Res<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+fn print_events(s: &mut Session, printed: &mut usize) {
+    for e in s.take_events() {
+        match e {
+            Event::Message(m) => {
+                *printed += 1;
+                println!("{}: {}", m.sender, String::from_utf8_lossy(&m.content));
+            }
+            Event::JoinRequested { joiner, name, fingerprint } => {
+                println!("join request from {name:?} key {} fingerprint {fingerprint}", hex::encode(joiner));
+            }
+            Event::Joined { member, epoch } => println!("joined as member {member} in epoch {epoch}"),
+            Event::EpochChanged { epoch, reason } => println!("epoch {epoch} ({reason:?})"),
+            Event::MemberLeft(m) => println!("member {m} left"),
+            Event::RemovedFromRoom => println!("we were removed from the room"),
+            Event::RoomDeleted => println!("the room was deleted"),
+            Event::Rejected { code, .. } => eprintln!("the relay refused a request (code {code})"),
+            Event::FrameRejected { position, error } => eprintln!("dropped frame at {position}: {error}"),
+            _ => {}
+        }
+    }
+}
+
+async fn run(args: Args) -> Res<()> {
+    let params = Argon2Params { m_cost_kib: args.kdf_memory_kib, ..Argon2Params::DEFAULT };
+    let ctx = Ctx {
+        dir: args.dir,
+        proxy: args.proxy,
+        wait: Duration::from_secs(args.timeout),
+        params,
+        passphrase: passphrase()?,
+    };
+    let mut printed = 0usize;
+    match args.command {
+        Command::Create { relay, relay_key, strict, auto_approve, admission_token } => {
+            if ctx.dir.join("state.sealed").exists() {
+                return Err(format!("{} already holds a state", ctx.dir.display()).into());
+            }
+            let key = parse_key(&relay_key)?;
+            let policy = if strict { HistoryPolicy::SinceJoin } else { HistoryPolicy::SinceLastRotation };
+            let config = RoomConfig::builder().history_policy(policy).auto_approve(auto_approve).build()?;
+            let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
+            let (owner, out) = Owner::create(config, &mut rng);
+            ctx.save_relay(&relay, &key)?;
+            let mut s =
+                Session::connect(Party::Owner(Box::new(owner)), &relay, &key, ctx.proxy.as_deref(), ctx.wait).await?;
+            // The room does not exist yet: the first authentication is refused, and retried by
+            // the owner once the creation is accepted.
+            s.take_events();
+            if let Some(token) = admission_token {
+                let token = parse_key(&token)?;
+                s.own_request(|req_id| ClientRequest::Admit { req_id, token }, ctx.wait).await?;
+            }
+            s.apply(out).await?;
+            s.settle(ctx.wait).await?;
+            refused(&mut s)?;
+            let party = s.close().await;
+            ctx.save(&party)?;
+            if let Party::Owner(o) = &party {
+                println!("room {}", hex::encode(o.room_id()));
+            }
+        }
+        Command::Invite { ttl } => {
+            let (url, key) = ctx.relay()?;
+            let mut s = ctx.connect(ctx.load()?).await?;
+            let mut uri = String::new();
+            s.with_owner(|o, rng| {
+                let (inv, out) = o.invite(now(), ttl, &url, key, rng)?;
+                uri = inv.to_uri();
+                Ok(out)
+            })
+            .await?;
+            s.settle(ctx.wait).await?;
+            refused(&mut s)?;
+            ctx.save(&s.close().await)?;
+            println!("{uri}");
+        }
+        Command::Join { invite, name } => {
+            if ctx.dir.join("state.sealed").exists() {
+                return Err(format!("{} already holds a state", ctx.dir.display()).into());
+            }
+            let invite = Invite::parse(invite.trim())?;
+            let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
+            let (member, out) = Member::join(&invite, &name, now(), &mut rng)?;
+            ctx.save_relay(&invite.relay_addr, &invite.relay_pk)?;
+            ctx.save(&Party::Member(Box::new(member)))?;
+            let mut s = ctx.connect(ctx.load()?).await?;
+            // Not a joiner until the request lands: the first authentication is refused and
+            // retried by the member afterwards.
+            s.take_events();
+            s.apply(out).await?;
+            s.settle(ctx.wait).await?;
+            refused(&mut s)?;
+            ctx.save(&s.party)?;
+            s.wait_for(ctx.wait, |e| matches!(e, Event::Joined { .. })).await?;
+            print_events(&mut s, &mut printed);
+            s.ack().await?;
+            ctx.save(&s.close().await)?;
+        }
+        Command::Approve { joiner } => {
+            let joiner = parse_key(&joiner)?;
+            let mut s = ctx.connect(ctx.load()?).await?;
+            s.with_owner(|o, rng| o.approve_join(joiner, rng)).await?;
+            s.settle(ctx.wait).await?;
+            // The joiner's confirmation and the owner's commit follow while we wait.
+            let _ = s.wait_for(ctx.wait, |e| matches!(e, Event::EpochChanged { .. })).await;
+            s.settle(ctx.wait).await?;
+            print_events(&mut s, &mut printed);
+            ctx.save(&s.close().await)?;
+        }
+        Command::Send { text } => {
+            let text = text.join(" ");
+            let mut s = ctx.connect(ctx.load()?).await?;
+            let content = text.into_bytes();
+            match &s.party {
+                Party::Owner(_) => s.with_owner(|o, rng| o.send(&content, rng)).await?,
+                Party::Member(_) => s.with_member(|m, rng| m.send(&content, rng)).await?,
+            }
+            // The sequence number is spent: save before waiting, so a crash cannot reuse it.
+            ctx.save(&s.party)?;
+            s.settle(ctx.wait).await?;
+            refused(&mut s)?;
+            s.ack().await?;
+            ctx.save(&s.close().await)?;
+        }
+        Command::Listen { count, seconds } => {
+            let mut s = ctx.connect(ctx.load()?).await?;
+            let until = seconds.map(|x| tokio::time::Instant::now() + Duration::from_secs(x));
+            loop {
+                print_events(&mut s, &mut printed);
+                if count.is_some_and(|c| printed >= c) || until.is_some_and(|u| tokio::time::Instant::now() >= u) {
+                    break;
+                }
+                let step = until.map_or(Duration::from_secs(1), |u| {
+                    u.saturating_duration_since(tokio::time::Instant::now()).min(Duration::from_secs(1))
+                });
+                if s.pump(step).await? {
+                    s.ack().await?;
+                    ctx.save(&s.party)?;
+                }
+            }
+            ctx.save(&s.close().await)?;
+        }
+        Command::Members => {
+            let party = ctx.load()?;
+            let (roster, room, fp): (_, _, Box<dyn Fn(u32) -> String>) = match &party {
+                Party::Owner(o) => {
+                    (o.roster().clone(), o.room_id(), Box::new(|m| o.fingerprint(m).unwrap_or_default()))
+                }
+                Party::Member(m) => (
+                    m.roster().cloned().ok_or("not a member yet")?,
+                    m.room_id(),
+                    Box::new(|n| m.fingerprint(n).unwrap_or_default()),
+                ),
+            };
+            println!("room {}", hex::encode(room));
+            for (no, _) in roster.iter() {
+                println!("{no} {}", fp(no));
+            }
+        }
+        Command::Remove { member } => {
+            let mut s = ctx.connect(ctx.load()?).await?;
+            s.with_owner(|o, rng| o.remove(member, rng)).await?;
+            s.settle(ctx.wait).await?;
+            refused(&mut s)?;
+            ctx.save(&s.close().await)?;
+        }
+        Command::Rotate => {
+            let mut s = ctx.connect(ctx.load()?).await?;
+            s.with_owner(|o, rng| o.rotate(rng)).await?;
+            s.settle(ctx.wait).await?;
+            refused(&mut s)?;
+            ctx.save(&s.close().await)?;
+        }
+        Command::History { limit } => {
+            let mut s = ctx.connect(ctx.load()?).await?;
+            if let Party::Member(_) = &s.party {
+                s.with_member(|m, _| m.fetch_history(limit)).await?;
+            }
+            s.settle(ctx.wait).await?;
+            print_events(&mut s, &mut printed);
+            ctx.save(&s.close().await)?;
+        }
+    }
+    Ok(())
+}
+
+/// Turns a relay refusal seen among the events into an error (after printing the rest).
+fn refused(s: &mut Session) -> Res<()> {
+    let events = s.take_events();
+    let code = events.iter().find_map(|e| match e {
+        Event::Rejected { code, .. } => Some(*code),
+        _ => None,
+    });
+    let mut printed = 0;
+    for e in events {
+        if let Event::Message(m) = &e {
+            printed += 1;
+            println!("{}: {}", m.sender, String::from_utf8_lossy(&m.content));
+        }
+    }
+    let _ = printed;
+    match code {
+        Some(c) => Err(format!(
+            "the relay refused the request: {}",
+            zfc_core::relay::Reject::from_code(c).map_or(c.to_string(), |r| r.to_string())
+        )
+        .into()),
+        None => Ok(()),
+    }
+}

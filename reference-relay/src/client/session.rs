@@ -1,0 +1,259 @@
+//! Drives an owner or member state machine over a [`Link`]: sends what it asks to send, feeds it
+//! what the relay sends, and keeps its events for the app.
+//!
+//! Invariant: every request with an id is tracked until the relay answers it, so [`Session::settle`]
+//! returns only when the relay has taken (or refused) everything sent so far.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{SeedableRng, UnwrapErr};
+use tokio::time::timeout;
+use zfc_core::relay::{ClientRequest, RelayMessage};
+use zfc_core::{Error, Event, Member, Output, Owner};
+
+use super::net::{Link, NetError};
+
+/// Request ids at and above this are the session's own (not the state machine's).
+const OWN_REQ_IDS: u32 = 0xffff_0000;
+
+/// The state machine a session drives.
+#[derive(Debug)]
+pub enum Party {
+    /// A room's owner.
+    Owner(Box<Owner>),
+    /// A member (or a joiner).
+    Member(Box<Member>),
+}
+
+/// Why a session stopped.
+#[derive(Debug)]
+pub enum SessionError {
+    /// The network or the link.
+    Net(NetError),
+    /// The state machine refused a call or a relay message outright.
+    Protocol(Error),
+    /// The relay did not answer in time.
+    Timeout(&'static str),
+    /// The relay refused one of the session's own requests.
+    Refused(u16),
+}
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Net(e) => write!(f, "{e}"),
+            Self::Protocol(e) => write!(f, "{e}"),
+            Self::Timeout(what) => write!(f, "timed out waiting for {what}"),
+            Self::Refused(code) => write!(f, "the relay refused the request (code {code})"),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}
+
+impl From<NetError> for SessionError {
+    fn from(e: NetError) -> Self {
+        Self::Net(e)
+    }
+}
+
+impl From<Error> for SessionError {
+    fn from(e: Error) -> Self {
+        Self::Protocol(e)
+    }
+}
+
+/// Unix seconds now.
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// A connected party.
+pub struct Session {
+    /// The state machine.
+    pub party: Party,
+    link: Link,
+    rng: ChaCha20Rng,
+    pending: BTreeSet<u32>,
+    fetching: usize,
+    own: Option<(u32, Option<u16>)>,
+    events: VecDeque<Event>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("pending", &self.pending).finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Connects `party` to the relay and waits until it has authenticated.
+    pub async fn connect(
+        mut party: Party,
+        relay: &str,
+        relay_pk: &[u8; 32],
+        proxy: Option<&str>,
+        wait: Duration,
+    ) -> Result<Self, SessionError> {
+        let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
+        let link = Link::connect(relay, relay_pk, proxy, &mut rng).await?;
+        let binding = link.channel_binding();
+        match &mut party {
+            Party::Owner(o) => o.on_connected(binding),
+            Party::Member(m) => m.on_connected(binding),
+        }
+        let mut s =
+            Self { party, link, rng, pending: BTreeSet::new(), fetching: 0, own: None, events: VecDeque::new() };
+        // The challenge comes first; the answer to it is tracked like any request.
+        s.pump(wait).await?;
+        s.settle(wait).await?;
+        Ok(s)
+    }
+
+    /// The RNG the session hands to the state machine.
+    pub fn rng(&mut self) -> &mut ChaCha20Rng {
+        &mut self.rng
+    }
+
+    /// Sends what `out` asks and keeps its events.
+    pub async fn apply(&mut self, out: Output) -> Result<(), SessionError> {
+        self.events.extend(out.events);
+        for req in out.to_relay {
+            match ClientRequest::decode(&req) {
+                Ok(ClientRequest::Authenticate { req_id, .. } | ClientRequest::Submit { req_id, .. }) => {
+                    self.pending.insert(req_id);
+                }
+                Ok(ClientRequest::Fetch { .. }) => self.fetching += 1,
+                _ => {}
+            }
+            self.link.send(&req).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the owner (error if this is not an owner) and sends its output.
+    pub async fn with_owner(
+        &mut self,
+        f: impl FnOnce(&mut Owner, &mut ChaCha20Rng) -> Result<Output, Error>,
+    ) -> Result<(), SessionError> {
+        let Party::Owner(o) = &mut self.party else { return Err(Error::NotOwner.into()) };
+        let out = f(o, &mut self.rng)?;
+        self.apply(out).await
+    }
+
+    /// Runs `f` on the member and sends its output.
+    pub async fn with_member(
+        &mut self,
+        f: impl FnOnce(&mut Member, &mut ChaCha20Rng) -> Result<Output, Error>,
+    ) -> Result<(), SessionError> {
+        let Party::Member(m) = &mut self.party else { return Err(Error::InvalidArgument("not a member").into()) };
+        let out = f(m, &mut self.rng)?;
+        self.apply(out).await
+    }
+
+    /// Sends a request of the session's own (not the state machine's), e.g. `Admit`, and waits
+    /// for its answer.
+    pub async fn own_request(
+        &mut self,
+        make: impl FnOnce(u32) -> ClientRequest,
+        wait: Duration,
+    ) -> Result<(), SessionError> {
+        let req_id = OWN_REQ_IDS;
+        self.own = Some((req_id, None));
+        self.link.send(&make(req_id).encode()).await?;
+        let deadline = tokio::time::Instant::now() + wait;
+        while matches!(self.own, Some((_, None))) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() || !self.pump(left).await? {
+                return Err(SessionError::Timeout("the relay's answer"));
+            }
+        }
+        match self.own.take() {
+            Some((_, Some(0))) => Ok(()),
+            Some((_, Some(code))) => Err(SessionError::Refused(code)),
+            _ => Err(SessionError::Timeout("the relay's answer")),
+        }
+    }
+
+    /// Receives and handles one relay message; `Ok(false)` if none came within `wait`.
+    pub async fn pump(&mut self, wait: Duration) -> Result<bool, SessionError> {
+        let Ok(bytes) = timeout(wait, self.link.recv()).await else { return Ok(false) };
+        let bytes = bytes?;
+        if let (Ok(msg), Some((own_id, answer))) = (RelayMessage::decode(&bytes), self.own.as_mut()) {
+            match msg {
+                RelayMessage::Accepted { req_id, .. } if req_id == *own_id => *answer = Some(0),
+                RelayMessage::Rejected { req_id, code } if req_id == *own_id => *answer = Some(code.max(1)),
+                _ => {}
+            }
+            if answer.is_some() {
+                return Ok(true);
+            }
+        }
+        let now = now();
+        let out = match &mut self.party {
+            Party::Owner(o) => o.handle(&bytes, now, &mut self.rng)?,
+            Party::Member(m) => m.handle(&bytes, now, &mut self.rng)?,
+        };
+        for e in &out.events {
+            match e {
+                Event::Accepted { req_id, .. } | Event::Rejected { req_id, .. } => {
+                    self.pending.remove(req_id);
+                }
+                Event::HistoryDone { .. } => self.fetching = self.fetching.saturating_sub(1),
+                _ => {}
+            }
+        }
+        self.apply(out).await?;
+        Ok(true)
+    }
+
+    /// Handles relay messages until every request sent so far is answered.
+    pub async fn settle(&mut self, wait: Duration) -> Result<(), SessionError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        while !self.pending.is_empty() || self.fetching > 0 {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() || !self.pump(left).await? {
+                return Err(SessionError::Timeout("the relay to answer every request"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Handles relay messages until `done` holds for an event (which stays queued) or `wait`
+    /// passes.
+    pub async fn wait_for(&mut self, wait: Duration, done: impl Fn(&Event) -> bool) -> Result<(), SessionError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        while !self.events.iter().any(&done) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() || !self.pump(left).await? {
+                return Err(SessionError::Timeout("an event"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells the relay what has been read, so that it does not resend it on the next connection.
+    pub async fn ack(&mut self) -> Result<(), SessionError> {
+        let req = match &self.party {
+            Party::Owner(o) => o.ack(),
+            Party::Member(m) => m.ack(),
+        };
+        if let Some(req) = req {
+            self.link.send(&req).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes the events seen so far.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        self.events.drain(..).collect()
+    }
+
+    /// Closes the connection.
+    pub async fn close(self) -> Party {
+        self.link.close().await;
+        self.party
+    }
+}
