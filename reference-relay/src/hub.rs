@@ -180,12 +180,17 @@ impl Hub {
         }
         for (conn, msg) in out {
             let Some(tx) = self.conns.get(&conn) else { continue };
-            if tx.try_send(msg).is_err() {
-                // Full: the client does not read. Dropping its sender closes it; it resumes
-                // from its cursor when it reconnects, so nothing is lost.
-                warn!(conn, "dropping a connection that does not read");
-                self.conns.remove(&conn);
-                self.book.disconnect(conn);
+            match tx.try_send(msg) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    // The client does not read. Dropping its sender closes it; it resumes from
+                    // its cursor when it reconnects, so nothing is lost.
+                    warn!(conn, "dropping a connection that does not read");
+                    self.conns.remove(&conn);
+                    self.book.disconnect(conn);
+                }
+                // Already closing; its Disconnect is on the way.
+                Err(mpsc::error::TrySendError::Closed(_)) => {}
             }
         }
         Ok(())

@@ -109,7 +109,28 @@ impl Session {
         // The challenge comes first; the answer to it is tracked like any request.
         s.pump(wait).await?;
         s.settle(wait).await?;
+        s.sync(wait).await?;
         Ok(s)
+    }
+
+    /// Waits until everything the relay queued for us before now has been handled (the backlog
+    /// after authenticating, say), so that what we send next is sent from an up-to-date state: an
+    /// empty history fetch is answered after every earlier message, whatever its verdict.
+    pub async fn sync(&mut self, wait: Duration) -> Result<(), SessionError> {
+        let room_id = match &self.party {
+            Party::Owner(o) => o.room_id(),
+            Party::Member(m) => m.room_id(),
+        };
+        match self
+            .own_request(
+                |req_id| ClientRequest::Fetch { req_id, room_id, from: u64::MAX, until: u64::MAX, limit: 0 },
+                wait,
+            )
+            .await
+        {
+            Ok(()) | Err(SessionError::Refused(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The RNG the session hands to the state machine.
@@ -183,7 +204,9 @@ impl Session {
         let bytes = bytes?;
         if let (Ok(msg), Some((own_id, answer))) = (RelayMessage::decode(&bytes), self.own.as_mut()) {
             match msg {
-                RelayMessage::Accepted { req_id, .. } if req_id == *own_id => *answer = Some(0),
+                RelayMessage::Accepted { req_id, .. } | RelayMessage::FetchDone { req_id, .. } if req_id == *own_id => {
+                    *answer = Some(0)
+                }
                 RelayMessage::Rejected { req_id, code } if req_id == *own_id => *answer = Some(code.max(1)),
                 _ => {}
             }

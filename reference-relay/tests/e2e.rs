@@ -1,0 +1,174 @@
+//! End to end over loopback sockets with real processes: the relay, the `zfc` client, the
+//! conformance suite, a restart, and a SOCKS5 proxy.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{Relay, ok, temp_dir, zfc};
+
+#[test]
+fn the_conformance_suite_passes_against_zfc_relay() {
+    let dir = temp_dir("conformance");
+    let relay = Relay::start(&dir, "127.0.0.1:0", &[]);
+    let out = Command::new(env!("CARGO_BIN_EXE_zfc-conformance"))
+        .args(["--relay", &relay.url, "--relay-key", &relay.key])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(out.status.success() && summary.ends_with(" 0 failed"), "{summary}");
+    let passed: usize = summary.split(' ').next().unwrap().parse().unwrap();
+    assert!(passed >= 20, "only {passed} cases ran");
+}
+
+/// Owner, bob and carol as separate `zfc` processes: create, invite, join (owner listening and
+/// approving automatically), chat, members, removal.
+#[test]
+fn people_chat_through_the_relay_with_the_command_line_client() {
+    let dir = temp_dir("cli");
+    let relay = Relay::start(&dir.join("relay"), "127.0.0.1:0", &[]);
+    let (owner, bob, carol) = (dir.join("owner"), dir.join("bob"), dir.join("carol"));
+    let room = ok(zfc(&owner).args(["create", "--relay", &relay.url, "--relay-key", &relay.key, "--auto-approve"]));
+    assert!(room.starts_with("room "), "{room}");
+    let invite_bob = ok(zfc(&owner).args(["invite", "--ttl", "600"]));
+    let invite_carol = ok(zfc(&owner).args(["invite", "--ttl", "600"]));
+    // The owner listens (and approves) while the two join.
+    let listener = zfc(&owner).args(["listen", "--seconds", "12"]).stdout(Stdio::piped()).spawn().unwrap();
+    let joined = ok(zfc(&bob).args(["join", invite_bob.trim(), "--name", "bob"]));
+    assert!(joined.contains("joined as member 1"), "{joined}");
+    let joined = ok(zfc(&carol).args(["join", invite_carol.trim(), "--name", "carol"]));
+    assert!(joined.contains("joined as member 2"), "{joined}");
+    ok(zfc(&bob).args(["send", "hello", "from", "bob"]));
+    let owner_saw = String::from_utf8_lossy(&listener.wait_with_output().unwrap().stdout).into_owned();
+    assert!(owner_saw.contains("1: hello from bob"), "{owner_saw}");
+
+    let carol_reads = ok(zfc(&carol).args(["listen", "--count", "1", "--seconds", "10"]));
+    assert!(carol_reads.contains("1: hello from bob"), "{carol_reads}");
+    let members = ok(zfc(&carol).arg("members"));
+    assert_eq!(members.lines().count(), 4, "{members}"); // room line + owner, bob, carol
+    let owner_members = ok(zfc(&owner).arg("members"));
+    assert_eq!(members, owner_members, "fingerprints differ between owner and carol");
+
+    ok(zfc(&owner).args(["remove", "2"]));
+    ok(zfc(&bob).args(["send", "carol", "is", "gone"]));
+    let bob_reads = ok(zfc(&bob).args(["listen", "--seconds", "2"]));
+    assert!(bob_reads.contains("1: carol is gone"), "{bob_reads}");
+    let bob_members = ok(zfc(&bob).arg("members"));
+    assert_eq!(bob_members.lines().count(), 3, "bob's roster after the removal: {bob_members}");
+    let carol_after = ok(zfc(&carol).args(["listen", "--seconds", "3"]));
+    assert!(carol_after.contains("we were removed"), "{carol_after}");
+    assert!(!carol_after.contains("is gone"), "carol read after her removal: {carol_after}");
+}
+
+/// Everything survives a clean restart: the key, rooms, members and their unread messages.
+#[test]
+fn a_restarted_relay_keeps_its_key_rooms_and_queues() {
+    let dir = temp_dir("restart");
+    let relay_dir = dir.join("relay");
+    let relay = Relay::start(&relay_dir, "127.0.0.1:0", &[]);
+    let (url, key, addr) = (relay.url.clone(), relay.key.clone(), relay.listen_addr());
+    let (owner, bob) = (dir.join("owner"), dir.join("bob"));
+    ok(zfc(&owner).args(["create", "--relay", &url, "--relay-key", &key, "--auto-approve"]));
+    let invite = ok(zfc(&owner).args(["invite"]));
+    let listener = zfc(&owner).args(["listen", "--seconds", "6"]).stdout(Stdio::null()).spawn().unwrap();
+    ok(zfc(&bob).args(["join", invite.trim(), "--name", "bob"]));
+    listener.wait_with_output().unwrap();
+    ok(zfc(&owner).args(["send", "sent", "before", "the", "restart"]));
+    assert!(relay.stop().success(), "the relay did not stop cleanly on SIGTERM");
+
+    let relay = Relay::start(&relay_dir, &addr, &[]);
+    assert_eq!(relay.key, key, "the relay key changed across a restart");
+    let bob_reads = ok(zfc(&bob).args(["listen", "--count", "1", "--seconds", "10"]));
+    assert!(bob_reads.contains("0: sent before the restart"), "{bob_reads}");
+    ok(zfc(&bob).args(["send", "after"]));
+}
+
+/// A minimal SOCKS5 server (no authentication, CONNECT only) that counts the connections it
+/// relayed; a test fixture, not a product.
+fn socks5_server() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 262];
+                client.read_exact(&mut buf[..2]).unwrap();
+                let n = buf[1] as usize;
+                client.read_exact(&mut buf[..n]).unwrap();
+                client.write_all(&[5, 0]).unwrap();
+                client.read_exact(&mut buf[..4]).unwrap();
+                assert_eq!(&buf[..2], &[5, 1], "CONNECT only");
+                let host = match buf[3] {
+                    1 => {
+                        client.read_exact(&mut buf[..4]).unwrap();
+                        format!("{}.{}.{}.{}", buf[0], buf[1], buf[2], buf[3])
+                    }
+                    3 => {
+                        client.read_exact(&mut buf[..1]).unwrap();
+                        let len = buf[0] as usize;
+                        client.read_exact(&mut buf[..len]).unwrap();
+                        String::from_utf8_lossy(&buf[..len]).into_owned()
+                    }
+                    other => panic!("address type {other}"),
+                };
+                client.read_exact(&mut buf[..2]).unwrap();
+                let port = u16::from_be_bytes([buf[0], buf[1]]);
+                let upstream = TcpStream::connect((host.as_str(), port)).unwrap();
+                client.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).unwrap();
+                seen.fetch_add(1, Ordering::SeqCst);
+                let (mut a, mut b) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
+                let (mut c, mut d) = (client, upstream);
+                std::thread::spawn(move || std::io::copy(&mut a, &mut b));
+                let _ = std::io::copy(&mut d, &mut c);
+            });
+        }
+    });
+    (format!("socks5://{addr}"), count)
+}
+
+#[test]
+fn the_client_reaches_the_relay_through_a_socks5_proxy() {
+    let dir = temp_dir("socks");
+    let relay = Relay::start(&dir.join("relay"), "127.0.0.1:0", &[]);
+    let (proxy, count) = socks5_server();
+    let owner = dir.join("owner");
+    ok(zfc(&owner).args(["--proxy", &proxy, "create", "--relay", &relay.url, "--relay-key", &relay.key]));
+    ok(zfc(&owner).args(["--proxy", &proxy, "send", "through", "the", "proxy"]));
+    assert_eq!(count.load(Ordering::SeqCst), 2, "every connection goes through the proxy");
+    // A proxy that is not there is an error, never a silent direct connection.
+    let refused = zfc(&owner).args(["--proxy", "socks5://127.0.0.1:1", "send", "x"]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("proxy"), "{}", String::from_utf8_lossy(&refused.stderr));
+}
+
+#[test]
+fn restricted_creation_needs_the_operators_token() {
+    let dir = temp_dir("admission");
+    let token = "ab".repeat(32);
+    let relay = Relay::start(&dir.join("relay"), "127.0.0.1:0", &["--admission-token", &token]);
+    let create = |state: &str, extra: &[&str]| {
+        zfc(&dir.join(state))
+            .args(["create", "--relay", &relay.url, "--relay-key", &relay.key])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let without = create("a", &[]);
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("CreationRestricted"));
+    let wrong = create("b", &["--admission-token", &"cd".repeat(32)]);
+    assert!(!wrong.status.success());
+    let right = create("c", &["--admission-token", &token]);
+    assert!(right.status.success(), "{}", String::from_utf8_lossy(&right.stderr));
+}
