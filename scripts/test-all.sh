@@ -28,6 +28,9 @@ passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 rm -f "$log"
 
+step "reference relay: conformance suite against zfc-relay (separate processes), load smoke run"
+./scripts/test-relay.sh
+
 step "C ABI: C tests under AddressSanitizer/UBSan and valgrind, example through pkg-config"
 ./scripts/test-ffi.sh
 

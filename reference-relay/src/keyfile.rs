@@ -13,8 +13,15 @@ use zfc_core::link::RelayKey;
 
 const KEY_FILE: &str = "relay.key";
 
-/// Loads the relay key from `dir`, generating and storing one if there is none.
+/// Loads the relay key from `dir`, generating and storing one if there is none; (re)writes the
+/// public key to `relay.pub` for clients on the same machine.
 pub fn load_or_create(dir: &Path) -> std::io::Result<RelayKey> {
+    let key = load_or_generate(dir)?;
+    fs::write(dir.join("relay.pub"), format!("{}\n", hex::encode(key.public())))?;
+    Ok(key)
+}
+
+fn load_or_generate(dir: &Path) -> std::io::Result<RelayKey> {
     let path = dir.join(KEY_FILE);
     match fs::read(&path) {
         Ok(bytes) => {

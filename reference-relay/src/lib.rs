@@ -16,5 +16,6 @@ pub mod client;
 pub mod conformance;
 pub mod hub;
 pub mod keyfile;
+pub mod load;
 pub mod server;
 pub mod store;

@@ -274,6 +274,12 @@ impl Session {
         self.events.drain(..).collect()
     }
 
+    /// The state machine, the link and the RNG, for callers that drive the link themselves
+    /// (the load generator).
+    pub fn into_parts(self) -> (Party, Link, ChaCha20Rng) {
+        (self.party, self.link, self.rng)
+    }
+
     /// Closes the connection.
     pub async fn close(self) -> Party {
         self.link.close().await;

@@ -1,0 +1,104 @@
+//! `zfc-load`: a bounded load generator for a relay on this machine (loopback only). Builds R
+//! rooms of C clients, then offers rising message rates and prints one line per phase.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use zfc_relay::conformance::Target;
+use zfc_relay::load::{Shape, peak_rss_kib, run, setup};
+
+/// Load generator for a zfc relay on loopback.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// The relay, ws://127.0.0.1:PORT (loopback only).
+    #[arg(long, default_value = "ws://127.0.0.1:5103")]
+    relay: String,
+    /// The relay's key (64 hex digits).
+    #[arg(long)]
+    relay_key: String,
+    /// The relay's process id, to report its CPU and peak memory.
+    #[arg(long)]
+    relay_pid: Option<String>,
+    /// Rooms.
+    #[arg(long, default_value_t = 1)]
+    rooms: usize,
+    /// Clients per room (owner included).
+    #[arg(long, default_value_t = 10)]
+    clients: usize,
+    /// Recipients per room that decrypt and time every message.
+    #[arg(long, default_value_t = 2)]
+    sampled: usize,
+    /// Offered rates (messages per second over all clients), one phase each.
+    #[arg(long, value_delimiter = ',', default_value = "100,400")]
+    rates: Vec<f64>,
+    /// Seconds each phase sends for (at most 60).
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Seconds to wait after each phase for deliveries to arrive.
+    #[arg(long, default_value_t = 2)]
+    drain: u64,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let loopback = ["ws://127.", "ws://localhost:", "ws://[::1]:"].iter().any(|p| args.relay.starts_with(p));
+    if !loopback || args.seconds > 60 || args.rooms * args.clients > 2000 || args.rates.len() > 20 {
+        eprintln!("zfc-load: loopback relays only, at most 60 s per phase, 20 phases and 2000 clients");
+        return ExitCode::FAILURE;
+    }
+    let Some(key) = hex::decode(args.relay_key.trim()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()) else {
+        eprintln!("zfc-load: --relay-key is 64 hex digits");
+        return ExitCode::FAILURE;
+    };
+    let t = Target { relay: args.relay.clone(), key, wait: Duration::from_secs(30) };
+    let shape = Shape { rooms: args.rooms, clients: args.clients, sampled: args.sampled.min(args.clients) };
+    let Ok(rt) = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() else {
+        return ExitCode::FAILURE;
+    };
+    let phases: Vec<(f64, Duration)> = args.rates.iter().map(|r| (*r, Duration::from_secs(args.seconds))).collect();
+    let drain = Duration::from_secs(args.drain);
+    let reports = rt.block_on(async {
+        let t0 = std::time::Instant::now();
+        let rooms = setup(&t, &shape).await?;
+        eprintln!("set up {} rooms x {} clients in {:.1} s", shape.rooms, shape.clients, t0.elapsed().as_secs_f64());
+        Ok::<_, String>(run(rooms, &shape, &phases, drain, args.relay_pid.as_deref()).await)
+    });
+    let reports = match reports {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("zfc-load: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "rooms x clients | offered msg/s | in msg/s | out deliveries/s | p50 ms | p99 ms | max ms | ack p50/p99 ms | undelivered | refused | relay CPU us/msg | relay CPU us/delivery | generator CPU s"
+    );
+    for r in &reports {
+        let relay_per_msg = r.relay_cpu.map_or("-".into(), |c| format!("{:.1}", c * 1e6 / r.accepted.max(1) as f64));
+        let relay_per_del = r.relay_cpu.map_or("-".into(), |c| format!("{:.2}", c * 1e6 / r.deliveries.max(1) as f64));
+        println!(
+            "{} x {} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1}/{:.1} | {} | {} | {} | {} | {:.1}",
+            shape.rooms,
+            shape.clients,
+            r.offered,
+            r.msgs_per_sec(),
+            r.deliveries_per_sec(),
+            r.latency_ms.0,
+            r.latency_ms.1,
+            r.latency_ms.2,
+            r.ack_ms.0,
+            r.ack_ms.1,
+            r.lost,
+            r.refused,
+            relay_per_msg,
+            relay_per_del,
+            r.own_cpu
+        );
+    }
+    if let Some(kib) = args.relay_pid.as_deref().and_then(peak_rss_kib) {
+        println!("relay peak memory: {:.1} MiB", kib as f64 / 1024.0);
+    }
+    ExitCode::SUCCESS
+}
