@@ -125,12 +125,9 @@ pub async fn setup(t: &Target, shape: &Shape) -> Result<Vec<Vec<Peer>>, String> 
 }
 
 fn content(start: Instant, k: u64) -> Vec<u8> {
-    let mut c = vec![0x2e; MESSAGE_LEN];
     let us = start.elapsed().as_micros() as u64;
-    if let Some(head) = c.get_mut(..16) {
-        head[..8].copy_from_slice(&us.to_be_bytes());
-        head[8..].copy_from_slice(&k.to_be_bytes());
-    }
+    let mut c = [us.to_be_bytes(), k.to_be_bytes()].concat();
+    c.resize(MESSAGE_LEN, 0x2e);
     c
 }
 
@@ -186,11 +183,7 @@ async fn drive_client(
                         st.ack_us.push(t0.elapsed().as_micros() as u64);
                     }
                 }
-                Ok(RelayMessage::Rejected { req_id, .. }) => {
-                    if sent_at.remove(&req_id).is_some() {
-                        st.refused += 1;
-                    }
-                }
+                Ok(RelayMessage::Rejected { req_id, .. }) if sent_at.remove(&req_id).is_some() => st.refused += 1,
                 Ok(RelayMessage::Deliver { .. }) => {
                     st.deliveries += 1;
                     if c.sampled {
