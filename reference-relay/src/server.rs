@@ -23,7 +23,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{WebSocketStream, accept_async_with_config};
 use tracing::{debug, info};
 use zfc_core::link::{self, RelayKey, Transport};
-use zfc_core::wire::MAX_ENVELOPE_LEN;
+use zfc_core::link::MAX_RECORD_LEN;
 
 use crate::hub::{CONN_QUEUE, ToConn, ToHub};
 
@@ -49,7 +49,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_message: MAX_ENVELOPE_LEN + 64,
+            max_message: MAX_RECORD_LEN,
             rate_per_sec: 500.0,
             burst: 1000.0,
             idle: Duration::from_secs(300),

@@ -118,7 +118,7 @@ impl RoomView {
         }
     }
 
-    fn sender_key(&self, sender: MemberNo, epoch: u32) -> Result<[u8; 32], Error> {
+    pub(crate) fn sender_key(&self, sender: MemberNo, epoch: u32) -> Result<[u8; 32], Error> {
         if let Some(e) = self.roster.get(sender) {
             return Ok(e.sign_pk);
         }

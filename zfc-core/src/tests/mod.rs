@@ -7,6 +7,7 @@ mod relay_attacks;
 mod relay_journal;
 mod relay_rules;
 mod vectors;
+mod view_rules;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
