@@ -22,8 +22,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{WebSocketStream, accept_async_with_config};
 use tracing::{debug, info};
-use zfc_core::link::{self, RelayKey, Transport};
 use zfc_core::link::MAX_RECORD_LEN;
+use zfc_core::link::{self, RelayKey, Transport};
 
 use crate::hub::{CONN_QUEUE, ToConn, ToHub};
 

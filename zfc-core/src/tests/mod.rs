@@ -4,6 +4,7 @@
 
 mod client_attacks;
 mod relay_attacks;
+mod relay_book;
 mod relay_journal;
 mod relay_rules;
 mod vectors;
