@@ -13,7 +13,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use zfc_core::frame::Frame;
 use zfc_core::link::{self, ClientHandshake, RelayKey};
-use zfc_core::relay::{ClientRequest, RelayConfig, RelayMessage, RuleBook};
+use zfc_core::relay::{ClientRequest, JournalEntry, RelayConfig, RelayMessage, RuleBook};
 use zfc_core::sim::{Scenario, Traced};
 use zfc_core::{Invite, Member, Owner, RoomConfig};
 
@@ -29,6 +29,8 @@ pub struct Material {
     pub owner: Vec<u8>,
     /// A member's state before the traffic's last steps.
     pub member: Vec<u8>,
+    /// The rule book's journal of the whole life, encoded, in order.
+    pub journal: Vec<Vec<u8>>,
 }
 
 /// Plays a seeded room's life once per process.
@@ -60,7 +62,8 @@ pub fn material() -> &'static Material {
                 Traced::ToParty(p, b) => deliveries.push((*p, b.clone())),
             }
         }
-        Material { requests, deliveries, owner, member }
+        let journal = room.sim.journal.iter().map(|e| e.encode()).collect();
+        Material { requests, deliveries, owner, member, journal }
     })
 }
 
@@ -251,6 +254,39 @@ pub fn relay_rulebook(data: &[u8]) {
     }
 }
 
+/// Journal entries, genuine (in order), mutated or raw, replayed into a fresh rule book as a
+/// relay does on start: decoding is canonical, a refused entry changes nothing visible, and the
+/// replayed rule book never holds a member the genuine traffic did not add.
+pub fn relay_journal(data: &[u8]) {
+    let m = material();
+    let rooms = relay_rooms(&m.requests);
+    let mut relay = RuleBook::new(RelayConfig::default());
+    let mut next_genuine = 0usize;
+    let seen = |relay: &RuleBook| rooms.iter().map(|r| (relay.next_seq(r), relay.member_count(r))).collect::<Vec<_>>();
+    for (sel, piece) in pieces(data) {
+        let bytes = match sel % 3 {
+            0 => piece.to_vec(),
+            1 => {
+                let e = m.journal.get(next_genuine).cloned().unwrap_or_default();
+                next_genuine += 1;
+                e
+            }
+            _ => mutate(&m.journal[usize::from(sel) % m.journal.len().max(1)], piece),
+        };
+        let Ok(entry) = JournalEntry::decode(&bytes) else { continue };
+        assert_eq!(entry.encode(), bytes, "journal decoding is not canonical");
+        let before = seen(&relay);
+        if relay.replay(&entry).is_err() {
+            assert_eq!(before, seen(&relay), "a refused journal entry changed the rule book");
+        }
+    }
+    for room in &rooms {
+        if let Some(n) = relay.member_count(room) {
+            assert!(n <= 4, "the replayed relay holds {n} members: one was added without the owner");
+        }
+    }
+}
+
 /// Room ids named by CreateRoom frames in genuine requests.
 fn relay_rooms(requests: &[(usize, Vec<u8>)]) -> Vec<zfc_core::RoomId> {
     requests
@@ -278,4 +314,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("member_handle", member_handle),
     ("owner_handle", owner_handle),
     ("relay_rulebook", relay_rulebook),
+    ("relay_journal", relay_journal),
 ];

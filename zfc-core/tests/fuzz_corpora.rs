@@ -83,6 +83,12 @@ fn write_seeds() {
         relay_script.extend(piece(((*p as u8) % 4) | 0b100, &[]));
     }
     seeds.push(("relay_rulebook", relay_script));
+    // Journal: the genuine entries in order, and each one alone.
+    let journal_script: Vec<u8> = m.journal.iter().flat_map(|_| piece(1, &[])).collect();
+    seeds.push(("relay_journal", journal_script));
+    for e in m.journal.iter().take(20) {
+        seeds.push(("relay_journal", piece(0, e)));
+    }
     seeds.push(("state_load", m.owner.clone()));
     seeds.push(("state_load", m.member.clone()));
     for name in ["owner-v1.sealed.hex", "member-v1.sealed.hex"] {
