@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{Relay, ok, temp_dir, zfc};
+use rand_core::SeedableRng;
 
 #[test]
 fn the_conformance_suite_passes_against_zfc_relay() {
@@ -171,4 +172,30 @@ fn restricted_creation_needs_the_operators_token() {
     assert!(!wrong.status.success());
     let right = create("c", &["--admission-token", &token]);
     assert!(right.status.success(), "{}", String::from_utf8_lossy(&right.stderr));
+}
+
+#[tokio::test]
+async fn quiet_connections_are_closed_unless_they_ping() {
+    use zfc_relay::client::{Link, NetError};
+    let dir = temp_dir("idle");
+    let relay = Relay::start(&dir, "127.0.0.1:0", &["--idle-timeout", "1"]);
+    let mut rng = rand_chacha::ChaCha20Rng::from_rng(&mut rand_core::UnwrapErr(getrandom::SysRng));
+    let key = relay.key_bytes();
+    let mut quiet = Link::connect(&relay.url, &key, None, &mut rng).await.unwrap();
+    let mut pinging = Link::connect(&relay.url, &key, None, &mut rng).await.unwrap();
+    quiet.recv().await.unwrap(); // the challenge
+    pinging.recv().await.unwrap();
+    for _ in 0..6 {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        pinging.ping().await.unwrap();
+    }
+    match tokio::time::timeout(std::time::Duration::from_secs(5), quiet.recv()).await {
+        Ok(Err(NetError::Closed(Some(reason)))) => assert_eq!(reason, "idle timeout"),
+        other => panic!("the quiet connection was not closed as idle: {other:?}"),
+    }
+    // The pinging one is still served: a request is answered.
+    let req = zfc_core::relay::ClientRequest::Fetch { req_id: 9, room_id: [0; 16], from: 1, until: 2, limit: 1 };
+    pinging.send(&req.encode()).await.unwrap();
+    let answer = zfc_core::relay::RelayMessage::decode(&pinging.recv().await.unwrap()).unwrap();
+    assert_eq!(answer, zfc_core::relay::RelayMessage::Rejected { req_id: 9, code: 10 });
 }

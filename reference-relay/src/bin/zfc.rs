@@ -123,6 +123,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// Pings a listening connection this often: well inside the relay's idle timeout.
+const KEEPALIVE: Duration = Duration::from_secs(60);
+
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 struct Ctx {
@@ -327,7 +330,12 @@ async fn run(args: Args) -> Res<()> {
         Command::Listen { count, seconds } => {
             let mut s = ctx.connect(ctx.load()?).await?;
             let until = seconds.map(|x| tokio::time::Instant::now() + Duration::from_secs(x));
+            let mut last_ping = tokio::time::Instant::now();
             loop {
+                if last_ping.elapsed() >= KEEPALIVE {
+                    s.keepalive().await?;
+                    last_ping = tokio::time::Instant::now();
+                }
                 print_events(&mut s, &mut printed);
                 if count.is_some_and(|c| printed >= c) || until.is_some_and(|u| tokio::time::Instant::now() >= u) {
                     break;

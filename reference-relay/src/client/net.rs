@@ -124,6 +124,11 @@ impl Link {
         self.ws.send(Message::text(text)).await.map_err(|e| NetError::WebSocket(e.to_string()))
     }
 
+    /// A WebSocket ping, so that a quiet client is not closed as idle.
+    pub async fn ping(&mut self) -> Result<(), NetError> {
+        self.ws.send(Message::Ping(Vec::new().into())).await.map_err(|e| NetError::WebSocket(e.to_string()))
+    }
+
     /// Receives and opens one relay message.
     pub async fn recv(&mut self) -> Result<Vec<u8>, NetError> {
         let record = RawLink::recv_from(&mut self.ws).await?;

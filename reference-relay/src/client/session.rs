@@ -269,6 +269,11 @@ impl Session {
         Ok(())
     }
 
+    /// Keeps a quiet connection from being closed as idle by the relay.
+    pub async fn keepalive(&mut self) -> Result<(), SessionError> {
+        Ok(self.link.ping().await?)
+    }
+
     /// Takes the events seen so far.
     pub fn take_events(&mut self) -> Vec<Event> {
         self.events.drain(..).collect()
