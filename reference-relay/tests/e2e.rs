@@ -199,3 +199,44 @@ async fn quiet_connections_are_closed_unless_they_ping() {
     let answer = zfc_core::relay::RelayMessage::decode(&pinging.recv().await.unwrap()).unwrap();
     assert_eq!(answer, zfc_core::relay::RelayMessage::Rejected { req_id: 9, code: 10 });
 }
+
+/// Connection limits: the connection count, the message size and the request rate.
+#[tokio::test]
+async fn connection_limits_hold() {
+    use zfc_core::relay::{ClientRequest, RelayMessage};
+    use zfc_relay::client::Link;
+    let dir = temp_dir("limits");
+    let relay = Relay::start(
+        &dir,
+        "127.0.0.1:0",
+        &["--max-connections", "2", "--max-message-bytes", "2000", "--rate", "10", "--burst", "5"],
+    );
+    let mut rng = rand_chacha::ChaCha20Rng::from_rng(&mut rand_core::UnwrapErr(getrandom::SysRng));
+    let key = relay.key_bytes();
+    let mut a = Link::connect(&relay.url, &key, None, &mut rng).await.unwrap();
+    let mut b = Link::connect(&relay.url, &key, None, &mut rng).await.unwrap();
+    assert!(Link::connect(&relay.url, &key, None, &mut rng).await.is_err(), "a third connection was served");
+    a.recv().await.unwrap();
+    b.recv().await.unwrap();
+
+    // Too large: closed, and the other connection does not notice.
+    let huge = ClientRequest::Submit { req_id: 1, frame: vec![0; 4000] }.encode();
+    a.send(&huge).await.unwrap();
+    assert!(a.recv().await.is_err(), "an oversized message was accepted");
+
+    // 25 requests at 10/s with a burst of 5: the last answer cannot come before 2 s.
+    let start = std::time::Instant::now();
+    for i in 0..25 {
+        let req = ClientRequest::Fetch { req_id: i + 1, room_id: [0; 16], from: 1, until: 2, limit: 1 };
+        b.send(&req.encode()).await.unwrap();
+    }
+    for _ in 0..25 {
+        let answer = RelayMessage::decode(&b.recv().await.unwrap()).unwrap();
+        assert!(matches!(answer, RelayMessage::Rejected { code: 10, .. }), "{answer:?}");
+    }
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(1800),
+        "the rate limit let 25 requests through in {:?}",
+        start.elapsed()
+    );
+}
