@@ -121,6 +121,12 @@ impl RuleBook {
         self.rooms.get(room).map(|r| r.next_seq)
     }
 
+    /// Subscriptions held over all connections (tests check that removals drop them).
+    #[cfg(test)]
+    pub(crate) fn subscription_count(&self) -> usize {
+        self.conns.values().map(|c| c.subs.len()).sum()
+    }
+
     /// Number of members (owner included) the relay holds for `room`.
     pub fn member_count(&self, room: &RoomId) -> Option<usize> {
         self.rooms.get(room).map(|r| r.members.len())

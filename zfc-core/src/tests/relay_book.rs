@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::crypto::SignKey;
+use crate::frame::*;
 use crate::relay::Reject;
 use crate::relay::proto::authenticate;
 
@@ -162,4 +163,128 @@ fn directed_frames_go_to_their_recipient_alone_and_leave_once_acknowledged() {
     request(&mut r, &first, ClientRequest::AckDirect { room_id: room, id: ids[0] });
     let second = open(&mut r, 982);
     assert_eq!(directs(&auth(&mut r, &second, &key, 0)), vec![ids[1]]);
+}
+
+fn fetch_all(r: &mut Room, raw: &Raw) -> Vec<u64> {
+    let room = room_id(r);
+    delivered(&request(
+        r,
+        raw,
+        ClientRequest::Fetch { req_id: 8, room_id: room, from: 0, until: u64::MAX, limit: 1000 },
+    ))
+}
+
+#[test]
+fn retention_trims_only_what_every_active_member_has_read() {
+    let relay = RelayConfig { max_log_per_room: 3, ..RelayConfig::default() };
+    let config = RoomConfig::builder().auto_approve(true).build().unwrap();
+    let mut r = Scenario::new(config, relay, ChaCha20Rng::seed_from_u64(97), NOW);
+    let bob = r.join("bob").unwrap();
+    let carol = r.join("carol").unwrap();
+    let room = room_id(&mut r);
+    for i in 0..4 {
+        r.send(OWNER, &format!("m{i}")).unwrap();
+    }
+    let owner_key = sign_key(&mut r, OWNER);
+    let raw = open(&mut r, 990);
+    auth(&mut r, &raw, &owner_key, u64::MAX);
+    let all = fetch_all(&mut r, &raw);
+    assert!(all.len() > 3, "nothing was read, so nothing may go: {all:?}");
+    // Everyone reads everything; the next entry trims the log to 3.
+    let last = r.sim.relay.next_seq(&room).unwrap() - 1;
+    for id in [OWNER, bob, carol] {
+        let c = Raw { conn: conn(&r, id), challenge: [0; 32], binding: [0; 32] };
+        request(&mut r, &c, ClientRequest::Ack { room_id: room, seq: last });
+    }
+    r.send(OWNER, "trim").unwrap();
+    assert_eq!(fetch_all(&mut r, &raw), vec![last - 1, last, last + 1]);
+    // Carol stops reading; bob leaves without reading: only carol holds the log now.
+    r.by_member(bob, |m, _| m.leave()).unwrap();
+    let held = r.sim.relay.next_seq(&room).unwrap();
+    r.sim.disconnect(carol);
+    for i in 0..5 {
+        r.send(OWNER, &format!("n{i}")).unwrap();
+    }
+    let kept = fetch_all(&mut r, &raw);
+    assert!(kept.first().is_some_and(|s| *s <= held), "entries carol has not read were dropped: {kept:?}");
+    let c = Raw { conn: conn(&r, OWNER), challenge: [0; 32], binding: [0; 32] };
+    let end = r.sim.relay.next_seq(&room).unwrap() - 1;
+    request(&mut r, &c, ClientRequest::Ack { room_id: room, seq: end });
+    let carol_key = sign_key(&mut r, carol);
+    let carol_raw = open(&mut r, 991);
+    auth(&mut r, &carol_raw, &carol_key, u64::MAX);
+    request(&mut r, &carol_raw, ClientRequest::Ack { room_id: room, seq: end });
+    r.send(OWNER, "last").unwrap();
+    assert_eq!(fetch_all(&mut r, &raw).len(), 3, "bob, who left, still holds the log");
+}
+
+#[test]
+fn invite_expiry_is_inclusive_and_revocations_name_the_invites_state() {
+    let (mut r, bob, _) = room_of_three(98);
+    let room = room_id(&mut r);
+    let key = sign_key(&mut r, OWNER);
+    let register = |expires_at: u64, pk: [u8; 32]| {
+        Signed::sign(RegisterInvite { room_id: room, invite_pk: pk, expires_at }, &key).encode()
+    };
+    let [pk1, pk2] = [1, 2].map(|s| SignKey::generate(&mut ChaCha20Rng::seed_from_u64(s)).public());
+    assert_eq!(submit(&mut r, OWNER, register(NOW - 1, pk1)), Err(Reject::InviteExpired.code()));
+    assert_eq!(submit(&mut r, OWNER, register(NOW, pk2)), Ok(0));
+    let revoke = |pk: [u8; 32]| Signed::sign(RevokeInvite { room_id: room, invite_pk: pk }, &key).encode();
+    assert_eq!(submit(&mut r, OWNER, revoke(pk2)), Ok(0));
+    assert_eq!(submit(&mut r, OWNER, revoke(pk2)), Err(Reject::InviteRevoked.code()));
+    // Bob's invite was used by his join.
+    let bob_pk = r.member(bob).and_then(|m| m.sign_public());
+    let bob_invite = r.sim.journal.iter().find_map(|e| match e {
+        crate::relay::JournalEntry::Submitted { frame, .. } => match Frame::decode(frame) {
+            Ok(Frame::JoinRequest(j)) if Some(j.body.joiner_sign_pk) == bob_pk => Some(j.body.invite_pk),
+            _ => None,
+        },
+        _ => None,
+    });
+    assert_eq!(submit(&mut r, OWNER, revoke(bob_invite.unwrap())), Err(Reject::InviteUsed.code()));
+}
+
+#[test]
+fn removals_and_leaves_drop_the_subscriptions() {
+    let (mut r, bob, carol) = room_of_three(99);
+    let before = r.sim.relay.subscription_count();
+    r.by_owner(|o, rng| o.remove(2, rng)).unwrap();
+    assert_eq!(r.sim.relay.subscription_count(), before - 1);
+    r.by_member(bob, |m, _| m.leave()).unwrap();
+    assert_eq!(r.sim.relay.subscription_count(), before - 2);
+    let _ = carol;
+}
+
+#[test]
+fn deleting_a_room_leaves_other_rooms_alone() {
+    let (mut r, _, _) = room_of_three(100);
+    // A second room on the same relay, its owner online, with a join request waiting.
+    let config = RoomConfig::builder().build().unwrap();
+    let (owner2, out) = crate::owner::Owner::create(config, &mut r.sim.rng);
+    let o2 = r.sim.add("owner2", crate::sim::Party::Owner(Box::new(owner2)), out);
+    r.sim.connect(o2);
+    r.sim.run();
+    let (inv, out) = {
+        let relay_pk = r.relay_pk;
+        let Some(o) = r.sim.owner(o2) else { panic!() };
+        o.invite(NOW, 600, "ws://x", relay_pk, &mut ChaCha20Rng::seed_from_u64(6)).unwrap()
+    };
+    r.sim.apply(o2, out);
+    r.sim.run();
+    r.sim.disconnect(o2);
+    let (m, out) = crate::member::Member::join(&inv, "dora", NOW, &mut ChaCha20Rng::seed_from_u64(7)).unwrap();
+    let dora = r.sim.add("dora", crate::sim::Party::Member(Box::new(m)), out);
+    r.sim.connect(dora);
+    r.sim.run();
+    // Room 1 goes; room 2's owner still gets its join request and its own messages.
+    r.by_owner(|o, _| o.delete_room()).unwrap();
+    r.sim.take_events(o2);
+    r.sim.connect(o2);
+    r.sim.run();
+    let requested = r.sim.take_events(o2).iter().any(|e| matches!(e, crate::event::Event::JoinRequested { .. }));
+    assert!(requested, "room 2's directed queue went with room 1");
+    let out = r.sim.owner(o2).unwrap().send(b"still here", &mut ChaCha20Rng::seed_from_u64(8)).unwrap();
+    r.sim.apply(o2, out);
+    r.sim.run();
+    assert_eq!(r.texts(o2), vec!["still here"], "room 2's subscription went with room 1");
 }
