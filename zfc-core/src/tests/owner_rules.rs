@@ -1,0 +1,113 @@
+//! Owner behaviours (owner.rs) that mutation testing showed no other test pinned down.
+
+use super::*;
+use crate::error::Error;
+use crate::event::Output;
+use crate::relay::RuleBook;
+
+fn manual(seed: u64) -> Room {
+    Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(seed), NOW)
+}
+
+fn submit_id(out: &Output) -> u32 {
+    out.to_relay
+        .iter()
+        .find_map(|r| match ClientRequest::decode(r) {
+            Ok(ClientRequest::Submit { req_id, .. }) => Some(req_id),
+            _ => None,
+        })
+        .expect("a submission")
+}
+
+#[test]
+fn the_owner_reports_its_configuration_and_commits_in_flight() {
+    let config = RoomConfig::builder().history_policy(HistoryPolicy::SinceJoin).auto_approve(true).build().unwrap();
+    let mut r = Scenario::new(config, RelayConfig::default(), ChaCha20Rng::seed_from_u64(101), NOW);
+    assert_eq!(r.owner().config().policy(), HistoryPolicy::SinceJoin);
+    let out = r.owner().rotate(&mut ChaCha20Rng::seed_from_u64(1)).unwrap();
+    assert!(r.owner().commit_in_flight());
+    r.sim.apply(OWNER, out);
+    r.sim.run();
+    assert!(!r.owner().commit_in_flight());
+}
+
+#[test]
+fn a_relay_that_lost_the_room_gets_it_again_from_create_request() {
+    let mut r = room(102, HistoryPolicy::SinceLastRotation);
+    let room = room_id(&mut r);
+    r.sim.relay = RuleBook::new(RelayConfig::default());
+    r.sim.disconnect(OWNER);
+    let req = r.owner().create_request();
+    r.sim.apply(OWNER, Output { to_relay: vec![req], events: Vec::new() });
+    r.sim.connect(OWNER);
+    r.sim.run();
+    assert_eq!(r.sim.relay.member_count(&room), Some(1));
+}
+
+#[test]
+fn a_deleted_room_refuses_every_owner_action() {
+    let mut r = room(103, HistoryPolicy::SinceLastRotation);
+    r.by_owner(|o, _| o.delete_room()).unwrap();
+    let rng = &mut ChaCha20Rng::seed_from_u64(2);
+    let o = r.owner();
+    assert!(matches!(o.invite(NOW, 60, "ws://x", [1; 32], rng), Err(Error::RoomDeleted)));
+    assert!(matches!(o.rotate(rng), Err(Error::RoomDeleted)));
+    assert!(matches!(o.send(b"x", rng), Err(Error::RoomDeleted)));
+    assert!(matches!(o.delete_room(), Err(Error::RoomDeleted)));
+}
+
+#[test]
+fn invites_name_a_relay_address_that_survives_the_invite_string() {
+    let mut r = room(104, HistoryPolicy::SinceLastRotation);
+    let rng = &mut ChaCha20Rng::seed_from_u64(3);
+    for bad in ["", "ws://a b", "ws://a&b", "ws://a=b", "ws://é"] {
+        assert!(matches!(r.owner().invite(NOW, 60, bad, [1; 32], rng), Err(Error::InvalidArgument(_))), "{bad:?}");
+    }
+    assert!(r.owner().invite(NOW, 60, "ws://127.0.0.1:5103/zfc", [1; 32], rng).is_ok());
+}
+
+#[test]
+fn revoking_or_rejecting_touches_only_that_invites_joins() {
+    let mut r = manual(105);
+    let (inv_a, inv_b, inv_c) = (r.invite().unwrap(), r.invite().unwrap(), r.invite().unwrap());
+    let a = r.start_join("a", &inv_a).unwrap();
+    let b = r.start_join("b", &inv_b).unwrap();
+    let c = r.start_join("c", &inv_c).unwrap();
+    let [pa, pb, pc] = [a, b, c].map(|id| r.member(id).unwrap().sign_public().unwrap());
+    r.by_owner(|o, _| o.revoke_invite(inv_a.invite_pk())).unwrap();
+    let out = r.owner().reject_join(pc).unwrap();
+    assert!(!out.to_relay.is_empty(), "rejecting sends the invite's revocation");
+    r.sim.apply(OWNER, out);
+    r.sim.run();
+    let rng = &mut ChaCha20Rng::seed_from_u64(4);
+    assert!(matches!(r.owner().approve_join(pa, rng), Err(Error::NoSuchJoin)));
+    assert!(matches!(r.owner().approve_join(pc, rng), Err(Error::NoSuchJoin)));
+    assert!(matches!(r.owner().revoke_invite(inv_c.invite_pk()), Err(Error::InviteRevoked)));
+    r.by_owner(|o, rng| o.approve_join(pb, rng)).unwrap();
+    assert!(r.member(b).unwrap().is_joined());
+}
+
+#[test]
+fn the_owner_acknowledges_what_it_read() {
+    let (mut r, bob, _) = room_of_three(106);
+    r.send(bob, "hi").unwrap();
+    let room = room_id(&mut r);
+    let last = r.sim.relay.next_seq(&room).unwrap() - 1;
+    let ack = r.owner().ack().map(|b| ClientRequest::decode(&b).unwrap());
+    assert_eq!(ack, Some(ClientRequest::Ack { room_id: room, seq: last }));
+}
+
+#[test]
+fn a_refused_commit_is_dropped_unless_the_relay_already_has_it() {
+    let (mut r, _, _) = room_of_three(107);
+    let out = r.owner().rotate(&mut ChaCha20Rng::seed_from_u64(5)).unwrap();
+    let id = submit_id(&out);
+    // Another request's refusal, and WrongEpoch (a duplicate of a commit the relay took), keep it.
+    let _ = inject(&mut r, OWNER, RelayMessage::Rejected { req_id: id + 100, code: 41 }).unwrap();
+    assert!(r.owner().commit_in_flight());
+    let _ = inject(&mut r, OWNER, RelayMessage::Rejected { req_id: id, code: 40 }).unwrap();
+    assert!(r.owner().commit_in_flight());
+    // Any other refusal of it drops it.
+    let _ = inject(&mut r, OWNER, RelayMessage::Rejected { req_id: id, code: 41 }).unwrap();
+    assert!(!r.owner().commit_in_flight());
+}
