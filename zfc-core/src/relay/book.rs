@@ -22,6 +22,22 @@ use crate::room::room_id_for;
 /// Directed frames per (room, recipient key), each with its queue id.
 type DirectQueues = BTreeMap<(RoomId, [u8; 32]), VecDeque<(u64, Vec<u8>)>>;
 
+/// How a frame reaches [`RuleBook::submit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// From a connection, which may or may not create rooms.
+    Live { admitted: bool },
+    /// From the journal: it was accepted once, so the limits of the day it came are not asked
+    /// again (a relay restarted with smaller limits must still start).
+    Replay,
+}
+
+impl Mode {
+    fn limit(self, n: usize) -> usize {
+        if self == Self::Replay { usize::MAX } else { n }
+    }
+}
+
 /// The I/O layer's name for a connection.
 pub type ConnId = u64;
 
@@ -43,8 +59,10 @@ pub struct RelayConfig {
     pub max_log_per_room: usize,
     /// Directed frames queued per recipient.
     pub max_direct_queue: usize,
-    /// Largest history fetch answered at once.
+    /// Largest history fetch answered at once, in entries.
     pub max_fetch: u32,
+    /// Largest history fetch answered at once, in frame bytes (at least one entry is sent).
+    pub max_fetch_bytes: usize,
     /// Whether anyone may create rooms; when not, only connections that presented one of
     /// [`Self::admission_tokens`].
     pub open_room_creation: bool,
@@ -65,6 +83,7 @@ impl Default for RelayConfig {
             max_log_per_room: 100_000,
             max_direct_queue: 1024,
             max_fetch: 1000,
+            max_fetch_bytes: 8 * 1024 * 1024,
             open_room_creation: true,
             admission_tokens: Vec::new(),
         }
@@ -165,13 +184,15 @@ impl RuleBook {
                     Err(r) => out.push(reply(conn, RelayMessage::Rejected { req_id, code: r.code() })),
                 }
             }
-            ClientRequest::Submit { req_id, frame } => match self.submit(&frame, now, admitted, &mut out) {
-                Ok(seq) => {
-                    out.insert(0, reply(conn, RelayMessage::Accepted { req_id, seq }));
-                    journal = Some(JournalEntry::Submitted { now, frame });
+            ClientRequest::Submit { req_id, frame } => {
+                match self.submit(&frame, now, Mode::Live { admitted }, &mut out) {
+                    Ok(seq) => {
+                        out.insert(0, reply(conn, RelayMessage::Accepted { req_id, seq }));
+                        journal = Some(JournalEntry::Submitted { now, frame });
+                    }
+                    Err(r) => out.push(reply(conn, RelayMessage::Rejected { req_id, code: r.code() })),
                 }
-                Err(r) => out.push(reply(conn, RelayMessage::Rejected { req_id, code: r.code() })),
-            },
+            }
             ClientRequest::Admit { req_id, token } => {
                 let hash = admission_hash(&token);
                 let known = self.config.admission_tokens.iter().fold(false, |k, t| k | crypto::ct_eq(t, &hash));
@@ -199,7 +220,9 @@ impl RuleBook {
     /// rule book's history and nothing changed.
     pub fn replay(&mut self, entry: &JournalEntry) -> Result<(), Reject> {
         match entry {
-            JournalEntry::Submitted { now, frame } => self.submit(frame, *now, true, &mut Vec::new()).map(|_| ()),
+            JournalEntry::Submitted { now, frame } => {
+                self.submit(frame, *now, Mode::Replay, &mut Vec::new()).map(|_| ())
+            }
             JournalEntry::Acked { room_id, member, seq } => {
                 let rec = self.room_mut(room_id)?.members.get_mut(member).ok_or(Reject::NotMember)?;
                 rec.cursor = rec.cursor.max(seq.saturating_add(1));
@@ -299,7 +322,12 @@ impl RuleBook {
         let from = from.max(rec.floor);
         let limit = limit.min(self.config.max_fetch) as usize;
         let mut next = from;
+        let mut bytes = 0usize;
         for (seq, frame) in room.log.iter().filter(|(s, _)| *s >= from && *s < until).take(limit) {
+            if bytes > 0 && bytes + frame.len() > self.config.max_fetch_bytes {
+                break;
+            }
+            bytes += frame.len();
             out.push(reply(conn, RelayMessage::Deliver { room_id, seq: *seq, frame: frame.clone() }));
             next = seq + 1;
         }
@@ -355,12 +383,15 @@ impl RuleBook {
         room_id: RoomId,
         recipient: [u8; 32],
         frame: &[u8],
+        mode: Mode,
         out: &mut Vec<Outgoing>,
     ) -> Result<(), Reject> {
-        let q = self.direct.entry((room_id, recipient)).or_default();
-        if q.len() >= self.config.max_direct_queue {
+        // Checked before the entry exists: an empty queue would make its key look like a joiner's.
+        let queued = self.direct.get(&(room_id, recipient)).map_or(0, VecDeque::len);
+        if queued >= mode.limit(self.config.max_direct_queue) {
             return Err(Reject::QueueFull);
         }
+        let q = self.direct.entry((room_id, recipient)).or_default();
         self.next_direct += 1;
         let id = self.next_direct;
         q.push_back((id, frame.to_vec()));
@@ -410,11 +441,11 @@ impl RuleBook {
     }
 
     /// Checks a signed frame and applies it; returns its log position (0 if not logged).
-    fn submit(&mut self, bytes: &[u8], now: u64, admitted: bool, out: &mut Vec<Outgoing>) -> Result<u64, Reject> {
+    fn submit(&mut self, bytes: &[u8], now: u64, mode: Mode, out: &mut Vec<Outgoing>) -> Result<u64, Reject> {
         let frame = Frame::decode(bytes).map_err(|_| Reject::Malformed)?;
         let room_id = *frame.room_id();
         if let Frame::CreateRoom(f) = &frame {
-            if !admitted {
+            if mode == (Mode::Live { admitted: false }) {
                 return Err(Reject::CreationRestricted);
             }
             return self.create_room(f, bytes);
@@ -460,9 +491,9 @@ impl RuleBook {
                 Ok(0)
             }
             Frame::JoinRequest(f) => {
-                room.check_join_request(&f, now, self.config.max_pending_joins_per_invite)?;
+                room.check_join_request(&f, now, mode.limit(self.config.max_pending_joins_per_invite))?;
                 let owner = room.owner_sign_pk;
-                self.direct_to(room_id, owner, bytes, out)?;
+                self.direct_to(room_id, owner, bytes, mode, out)?;
                 if let Some(inv) = self.room_mut(&room_id)?.invites.get_mut(&f.body.invite_pk) {
                     inv.pending
                         .push(PendingJoin { joiner_sign_pk: f.body.joiner_sign_pk, stage: JoinStage::Requested });
@@ -471,20 +502,20 @@ impl RuleBook {
             }
             Frame::KeyGrant(f) => {
                 room.check_grant(&f)?;
-                self.direct_to(room_id, f.body.joiner_sign_pk, bytes, out)?;
+                self.direct_to(room_id, f.body.joiner_sign_pk, bytes, mode, out)?;
                 self.room_mut(&room_id)?.set_stage(&f.body.invite_pk, &f.body.joiner_sign_pk, JoinStage::Granted);
                 Ok(0)
             }
             Frame::JoinConfirm(f) => {
                 room.check_confirm(&f)?;
                 let owner = room.owner_sign_pk;
-                self.direct_to(room_id, owner, bytes, out)?;
+                self.direct_to(room_id, owner, bytes, mode, out)?;
                 self.room_mut(&room_id)?.set_stage(&f.body.invite_pk, &f.body.joiner_sign_pk, JoinStage::Confirmed);
                 Ok(0)
             }
             Frame::Welcome(f) => {
                 room.check_welcome(&f)?;
-                self.direct_to(room_id, f.body.joiner_sign_pk, bytes, out)?;
+                self.direct_to(room_id, f.body.joiner_sign_pk, bytes, mode, out)?;
                 Ok(0)
             }
             Frame::Commit(f) => {

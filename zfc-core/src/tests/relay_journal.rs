@@ -130,3 +130,18 @@ fn restricted_creation_needs_an_admission_token() {
     assert_eq!(submit(&mut r, 9, creation(&frame)), Some(Ok(())));
     assert_eq!(r.sim.relay.next_seq(&room), Some(1));
 }
+
+#[test]
+fn a_relay_restarted_with_smaller_limits_still_replays_its_journal() {
+    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(76), NOW);
+    let inv = r.invite().unwrap();
+    r.sim.disconnect(OWNER);
+    // Two joins pending on one invite, two directed frames waiting for the owner.
+    r.start_join("a", &inv).unwrap();
+    r.start_join("b", &inv).unwrap();
+    let small = RelayConfig { max_pending_joins_per_invite: 1, max_direct_queue: 1, ..RelayConfig::default() };
+    r.sim.restart_relay(small).expect("the journal replays under smaller limits");
+    // The limits hold for what comes next.
+    let c = r.start_join("c", &inv).unwrap();
+    assert_eq!(r.relay_rejections(c).first(), Some(&Reject::TooManyPendingJoins.code()));
+}
