@@ -7,6 +7,8 @@
 //! the relay rather than letting memory run ahead of the disk.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand_chacha::ChaCha20Rng;
@@ -18,8 +20,38 @@ use crate::store::{Store, StoreError};
 
 /// Most requests handled per batch (and per transaction).
 pub const MAX_BATCH: usize = 512;
-/// Messages a connection may have waiting to be written before the relay drops it as too slow.
-pub const CONN_QUEUE: usize = 4096;
+/// Bytes a connection may have waiting to be written before the relay drops it as too slow (or
+/// as asking for more than a relay should hold for one client).
+pub const CONN_QUEUE_BYTES: usize = 256 * 1024 * 1024;
+
+/// A connection's outgoing queue: unbounded in messages, bounded in bytes.
+#[derive(Debug, Clone)]
+pub struct ConnQueue {
+    tx: mpsc::UnboundedSender<ToConn>,
+    /// Bytes queued and not yet taken by the connection task.
+    pub queued: Arc<AtomicUsize>,
+}
+
+impl ConnQueue {
+    /// A queue and its receiving end.
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<ToConn>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self { tx, queued: Arc::new(AtomicUsize::new(0)) }, rx)
+    }
+
+    /// Queues a message; `Err(true)` if the byte budget is spent, `Err(false)` if the connection
+    /// is already gone.
+    fn push(&self, msg: ToConn) -> Result<(), bool> {
+        let len = match &msg {
+            ToConn::Send(b) => b.len(),
+            ToConn::Close(_) => 0,
+        };
+        if self.queued.fetch_add(len, Ordering::Relaxed) + len > CONN_QUEUE_BYTES {
+            return Err(true);
+        }
+        self.tx.send(msg).map_err(|_| false)
+    }
+}
 
 /// What a connection task tells the hub.
 #[derive(Debug)]
@@ -31,7 +63,7 @@ pub enum ToHub {
         /// The link's handshake hash.
         binding: [u8; 32],
         /// Where the hub sends this connection's messages.
-        tx: mpsc::Sender<ToConn>,
+        tx: ConnQueue,
     },
     /// A decrypted request.
     Request {
@@ -71,7 +103,7 @@ pub struct HubStats {
 pub struct Hub {
     book: RuleBook,
     store: Box<dyn Store>,
-    conns: HashMap<ConnId, mpsc::Sender<ToConn>>,
+    conns: HashMap<ConnId, ConnQueue>,
     rng: ChaCha20Rng,
     stats: HubStats,
 }
@@ -179,18 +211,15 @@ impl Hub {
             self.stats.commits += 1;
         }
         for (conn, msg) in out {
-            let Some(tx) = self.conns.get(&conn) else { continue };
-            match tx.try_send(msg) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    // The client does not read. Dropping its sender closes it; it resumes from
-                    // its cursor when it reconnects, so nothing is lost.
-                    warn!(conn, "dropping a connection that does not read");
-                    self.conns.remove(&conn);
-                    self.book.disconnect(conn);
+            let Some(q) = self.conns.get(&conn) else { continue };
+            if let Err(over_budget) = q.push(msg) {
+                // A client that does not read, or one already closing: dropping its queue closes
+                // it, and it resumes from its cursor when it reconnects.
+                if over_budget {
+                    warn!(conn, "dropping a connection over its queue budget");
                 }
-                // Already closing; its Disconnect is on the way.
-                Err(mpsc::error::TrySendError::Closed(_)) => {}
+                self.conns.remove(&conn);
+                self.book.disconnect(conn);
             }
         }
         Ok(())

@@ -26,16 +26,22 @@ fn load_or_generate(dir: &Path) -> std::io::Result<RelayKey> {
     match fs::read(&path) {
         Ok(bytes) => {
             let bytes = Zeroizing::new(bytes);
-            let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+            let arr: Zeroizing<[u8; 32]> = Zeroizing::new(bytes.as_slice().try_into().map_err(|_| {
                 std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not 32 bytes", path.display()))
-            })?;
-            Ok(RelayKey::from_bytes(arr))
+            })?);
+            Ok(RelayKey::from_bytes(*arr))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = RelayKey::generate(&mut ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng)));
-            let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path)?;
+            // Written aside, synced, then renamed and the directory synced: a crash leaves no key
+            // or the whole key, never a short file.
+            let tmp = dir.join(format!("{KEY_FILE}.tmp"));
+            let _ = fs::remove_file(&tmp);
+            let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
             f.write_all(Zeroizing::new(key.to_bytes()).as_slice())?;
             f.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            fs::File::open(dir)?.sync_all()?;
             Ok(key)
         }
         Err(e) => Err(e),

@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -25,7 +25,7 @@ use tracing::{debug, info};
 use zfc_core::link::MAX_RECORD_LEN;
 use zfc_core::link::{self, RelayKey, Transport};
 
-use crate::hub::{CONN_QUEUE, ToConn, ToHub};
+use crate::hub::{ConnQueue, ToConn, ToHub};
 
 /// Per-connection limits.
 #[derive(Clone, Debug)]
@@ -44,6 +44,8 @@ pub struct Limits {
     pub handshake: Duration,
     /// Whether logs may name client addresses.
     pub log_addresses: bool,
+    /// A write that takes longer than this closes the connection (a peer that stopped reading).
+    pub write: Duration,
 }
 
 impl Default for Limits {
@@ -56,6 +58,7 @@ impl Default for Limits {
             max_connections: 4096,
             handshake: Duration::from_secs(10),
             log_addresses: false,
+            write: Duration::from_secs(30),
         }
     }
 }
@@ -72,10 +75,20 @@ pub async fn serve(
     let next_conn = Arc::new(AtomicU64::new(1));
     let mut tasks = tokio::task::JoinSet::new();
     loop {
+        // Finished connections leave the set here, not only at shutdown.
+        while tasks.try_join_next().is_some() {}
         tokio::select! {
             _ = shutdown.changed() => break,
             accepted = listener.accept() => {
-                let Ok((stream, addr)) = accepted else { continue };
+                let (stream, addr) = match accepted {
+                    Ok(x) => x,
+                    Err(e) => {
+                        // Out of file descriptors, say: wait instead of spinning.
+                        info!(%e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
                 let Ok(permit) = slots.clone().try_acquire_owned() else {
                     info!("refusing a connection: the connection limit is reached");
                     drop(stream);
@@ -93,11 +106,18 @@ pub async fn serve(
             }
         }
     }
-    // Connections see the same shutdown signal and close with "going away".
-    while tasks.join_next().await.is_some() {}
+    // Connections see the same signal and close with "going away"; one that cannot be written to
+    // is abandoned after the write timeout.
+    let drained = timeout(limits.write + Duration::from_secs(1), async { while tasks.join_next().await.is_some() {} });
+    if drained.await.is_err() {
+        tasks.abort_all();
+    }
 }
 
 type Ws = WebSocketStream<TcpStream>;
+
+/// How long closing a connection may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn close_frame(code: CloseCode, reason: &str) -> Message {
     Message::Close(Some(CloseFrame { code, reason: reason.to_owned().into() }))
@@ -128,17 +148,52 @@ async fn connection(
         Ok(x) => x,
         Err(e) => return close(&mut ws, CloseCode::Protocol, &format!("link handshake: {e}")).await,
     };
-    ws.send(Message::binary(answer)).await.map_err(|e| e.to_string())?;
-    let (tx, mut rx) = mpsc::channel(CONN_QUEUE);
-    hub.send(ToHub::Connect { conn, binding: transport.channel_binding(), tx }).await.map_err(|_| "hub stopped")?;
-    let result = session(&mut ws, &mut transport, conn, &hub, &mut rx, limits, &mut shutdown).await;
+    timeout(limits.write, ws.send(Message::binary(answer)))
+        .await
+        .map_err(|_| "write timed out")?
+        .map_err(|e| e.to_string())?;
+    let (queue, mut rx) = ConnQueue::new();
+    let queued = queue.queued.clone();
+    hub.send(ToHub::Connect { conn, binding: transport.channel_binding(), tx: queue })
+        .await
+        .map_err(|_| "hub stopped")?;
+    let mut io = Io { ws: &mut ws, write: limits.write };
+    let result = session(&mut io, &mut transport, conn, &hub, &mut rx, &queued, limits, &mut shutdown).await;
     let _ = hub.send(ToHub::Disconnect { conn }).await;
     result
 }
 
+/// The WebSocket with the write timeout applied to every write.
+struct Io<'a> {
+    ws: &'a mut Ws,
+    write: Duration,
+}
+
+impl Io<'_> {
+    async fn feed(&mut self, m: Message) -> Result<(), String> {
+        timeout(self.write, self.ws.feed(m))
+            .await
+            .map_err(|_| "write timed out".to_string())?
+            .map_err(|e| e.to_string())
+    }
+    async fn flush(&mut self) -> Result<(), String> {
+        timeout(self.write, self.ws.flush())
+            .await
+            .map_err(|_| "write timed out".to_string())?
+            .map_err(|e| e.to_string())
+    }
+    async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), String> {
+        close(self.ws, code, reason).await
+    }
+}
+
 async fn close(ws: &mut Ws, code: CloseCode, reason: &str) -> Result<(), String> {
-    let _ = ws.send(close_frame(code, reason)).await;
-    let _ = ws.close(None).await;
+    // A peer that does not read cannot hold the task: the close is best effort, bounded in time.
+    let _ = timeout(CLOSE_TIMEOUT, async {
+        let _ = ws.send(close_frame(code, reason)).await;
+        let _ = ws.close(None).await;
+    })
+    .await;
     Err(reason.to_string())
 }
 
@@ -166,30 +221,34 @@ impl Bucket {
 
 #[allow(clippy::too_many_arguments)]
 async fn session(
-    ws: &mut Ws,
+    io: &mut Io<'_>,
     transport: &mut Transport,
     conn: u64,
     hub: &mpsc::Sender<ToHub>,
-    rx: &mut mpsc::Receiver<ToConn>,
+    rx: &mut mpsc::UnboundedReceiver<ToConn>,
+    queued: &AtomicUsize,
     limits: &Limits,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), String> {
     let mut bucket = Bucket { tokens: limits.burst, last: Instant::now() };
+    // Idle means nothing from the client: what the relay sends does not keep a connection open.
+    let mut last_in = Instant::now();
     loop {
         tokio::select! {
-            _ = shutdown.changed() => return close(ws, CloseCode::Away, "relay shutting down").await,
-            incoming = timeout(limits.idle, ws.next()) => {
+            _ = shutdown.changed() => return io.close(CloseCode::Away, "relay shutting down").await,
+            _ = tokio::time::sleep_until(last_in + limits.idle) => return io.close(CloseCode::Policy, "idle timeout").await,
+            incoming = io.ws.next() => {
+                last_in = Instant::now();
                 let msg = match incoming {
-                    Err(_) => return close(ws, CloseCode::Policy, "idle timeout").await,
-                    Ok(None) => return Ok(()),
-                    Ok(Some(Err(e))) => return close(ws, CloseCode::Size, &format!("websocket: {e}")).await,
-                    Ok(Some(Ok(m))) => m,
+                    None => return Ok(()),
+                    Some(Err(e)) => return io.close(CloseCode::Size, &format!("websocket: {e}")).await,
+                    Some(Ok(m)) => m,
                 };
                 match msg {
                     Message::Binary(record) => {
                         let bytes = match transport.open(&record) {
                             Ok(b) => b,
-                            Err(e) => return close(ws, CloseCode::Protocol, &format!("link: {e}")).await,
+                            Err(e) => return io.close(CloseCode::Protocol, &format!("link: {e}")).await,
                         };
                         bucket.take(limits).await;
                         hub.send(ToHub::Request { conn, bytes }).await.map_err(|_| "hub stopped")?;
@@ -197,7 +256,7 @@ async fn session(
                     Message::Close(_) => return Ok(()),
                     Message::Ping(_) | Message::Pong(_) => {}
                     Message::Text(_) | Message::Frame(_) => {
-                        return close(ws, CloseCode::Unsupported, "binary messages only").await;
+                        return io.close(CloseCode::Unsupported, "binary messages only").await;
                     }
                 }
             }
@@ -207,18 +266,19 @@ async fn session(
                 loop {
                     match next {
                         Some(ToConn::Send(bytes)) => {
+                            queued.fetch_sub(bytes.len(), Ordering::Relaxed);
                             let record = transport.seal(&bytes).map_err(|e| e.to_string())?;
-                            ws.feed(Message::binary(record)).await.map_err(|e| e.to_string())?;
+                            io.feed(Message::binary(record)).await?;
                         }
-                        Some(ToConn::Close(reason)) => return close(ws, CloseCode::Policy, &reason).await,
-                        None => return close(ws, CloseCode::Policy, "too slow: messages were not read").await,
+                        Some(ToConn::Close(reason)) => return io.close(CloseCode::Policy, &reason).await,
+                        None => return io.close(CloseCode::Policy, "too slow: messages were not read").await,
                     }
                     match rx.try_recv() {
                         Ok(m) => next = Some(m),
                         Err(_) => break,
                     }
                 }
-                ws.flush().await.map_err(|e| e.to_string())?;
+                io.flush().await?;
             }
         }
     }

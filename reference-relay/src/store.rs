@@ -56,6 +56,8 @@ impl SqliteStore {
     /// Opens (creating if needed) `relay.db` in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let db = Connection::open(dir.join("relay.db"))?;
+        // A backup tool holding a lock briefly must not stop the relay.
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
         db.execute_batch(

@@ -48,7 +48,7 @@ struct Args {
     #[arg(long)]
     restrict_creation: bool,
     /// An admission token (64 hex digits) that lets a connection create rooms; repeatable.
-    /// Implies --restrict-creation.
+    /// Implies --restrict-creation. Prefer the environment variable: arguments show in `ps`.
     #[arg(long = "admission-token", env = "ZFC_RELAY_ADMISSION_TOKENS", value_delimiter = ',')]
     admission_tokens: Vec<String>,
     /// Join requests an invite may have pending at once.
@@ -108,7 +108,24 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         log_addresses: args.log_addresses,
         ..Limits::default()
     };
-    std::fs::create_dir_all(&args.data_dir)?;
+    if !(args.rate.is_finite() && args.rate > 0.0 && args.burst.is_finite() && args.burst >= 1.0) {
+        return Err("--rate must be above 0 and --burst at least 1".into());
+    }
+    if args.max_connections == 0 || args.max_connections > tokio::sync::Semaphore::MAX_PERMITS {
+        return Err("--max-connections is out of range".into());
+    }
+    if args.offline_queue == 0 || args.max_pending_joins == 0 || args.history_retention == 0 || args.idle_timeout == 0 {
+        return Err(
+            "--offline-queue, --max-pending-joins, --history-retention and --idle-timeout must be at least 1".into()
+        );
+    }
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&args.data_dir)?;
+    }
+    // One relay per data directory: a second one would interleave journals.
+    let lock = std::fs::File::create(args.data_dir.join("lock"))?;
+    lock.try_lock().map_err(|_| format!("{} is in use by another zfc-relay", args.data_dir.display()))?;
     let key = keyfile::load_or_create(&args.data_dir)?;
     let mut store = SqliteStore::open(&args.data_dir)?;
     let mut book = RuleBook::new(config);

@@ -158,7 +158,7 @@ impl Ctx {
     }
 
     fn save_relay(&self, url: &str, key: &[u8; 32]) -> Res<()> {
-        std::fs::create_dir_all(&self.dir)?;
+        private_dir(&self.dir)?;
         write_atomic(&self.dir.join("relay"), format!("{url}\n{}\n", hex::encode(key)).as_bytes())
     }
 
@@ -174,32 +174,55 @@ impl Ctx {
     }
 
     fn save(&self, party: &Party) -> Res<()> {
-        let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
-        let pw = self.passphrase.as_bytes();
-        let mut blob = match party {
-            Party::Owner(o) => [b"O".to_vec(), o.seal_state(pw, self.params, &mut rng)?].concat(),
-            Party::Member(m) => [b"M".to_vec(), m.seal_state(pw, self.params, &mut rng)?].concat(),
-        };
-        std::fs::create_dir_all(&self.dir)?;
-        let r = write_atomic(&self.dir.join("state.sealed"), &blob);
-        blob.clear();
-        r
+        save_state(&self.dir, &self.passphrase, self.params, party)
+    }
+
+    /// What the session calls before every send that spends state.
+    fn saver(&self) -> zfc_relay::client::session::Saver {
+        let (dir, passphrase, params) = (self.dir.clone(), self.passphrase.clone(), self.params);
+        Box::new(move |party| save_state(&dir, &passphrase, params, party).map_err(|e| e.to_string()))
     }
 
     async fn connect(&self, party: Party) -> Res<Session> {
         let (url, key) = self.relay()?;
-        Ok(Session::connect(party, &url, &key, self.proxy.as_deref(), self.wait).await?)
+        let mut s = Session::connect(party, &url, &key, self.proxy.as_deref(), self.wait).await?;
+        s.set_saver(self.saver());
+        Ok(s)
     }
 }
 
-/// Writes through a temporary file and a rename, so that a crash leaves the old or the new state.
+fn save_state(dir: &Path, passphrase: &str, params: Argon2Params, party: &Party) -> Res<()> {
+    let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
+    let pw = passphrase.as_bytes();
+    let blob = Zeroizing::new(match party {
+        Party::Owner(o) => [b"O".to_vec(), o.seal_state(pw, params, &mut rng)?].concat(),
+        Party::Member(m) => [b"M".to_vec(), m.seal_state(pw, params, &mut rng)?].concat(),
+    });
+    private_dir(dir)?;
+    write_atomic(&dir.join("state.sealed"), &blob)
+}
+
+/// The state directory, readable by its owner only (the sealed state is a password-guessing
+/// target).
+fn private_dir(dir: &Path) -> Res<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    Ok(())
+}
+
+/// Writes through a temporary file (mode 0600, a name of this process's own) and a rename, so
+/// that a crash leaves the old or the new state and two processes never write one temporary file.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Res<()> {
     use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)?;
+    if let Some(parent) = path.parent() {
+        std::fs::File::open(parent)?.sync_all()?;
+    }
     Ok(())
 }
 
@@ -251,6 +274,7 @@ async fn run(args: Args) -> Res<()> {
             // The room does not exist yet: the first authentication is refused, and retried by
             // the owner once the creation is accepted.
             s.take_events();
+            s.set_saver(ctx.saver());
             if let Some(token) = admission_token {
                 let token = parse_key(&token)?;
                 s.own_request(|req_id| ClientRequest::Admit { req_id, token }, ctx.wait).await?;
@@ -320,8 +344,7 @@ async fn run(args: Args) -> Res<()> {
                 Party::Owner(_) => s.with_owner(|o, rng| o.send(&content, rng)).await?,
                 Party::Member(_) => s.with_member(|m, rng| m.send(&content, rng)).await?,
             }
-            // The sequence number is spent: save before waiting, so a crash cannot reuse it.
-            ctx.save(&s.party)?;
+            // (The session saved the state, sequence number spent, before sending.)
             s.settle(ctx.wait).await?;
             refused(&mut s)?;
             s.ack().await?;
@@ -331,6 +354,7 @@ async fn run(args: Args) -> Res<()> {
             let mut s = ctx.connect(ctx.load()?).await?;
             let until = seconds.map(|x| tokio::time::Instant::now() + Duration::from_secs(x));
             let mut last_ping = tokio::time::Instant::now();
+            let mut last_save: Option<tokio::time::Instant> = None;
             loop {
                 if last_ping.elapsed() >= KEEPALIVE {
                     s.keepalive().await?;
@@ -343,9 +367,11 @@ async fn run(args: Args) -> Res<()> {
                 let step = until.map_or(Duration::from_secs(1), |u| {
                     u.saturating_duration_since(tokio::time::Instant::now()).min(Duration::from_secs(1))
                 });
-                if s.pump(step).await? {
-                    s.ack().await?;
+                if s.pump(step).await? && last_save.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                    // What was read is saved before the relay is told it was read.
                     ctx.save(&s.party)?;
+                    s.ack().await?;
+                    last_save = Some(tokio::time::Instant::now());
                 }
             }
             ctx.save(&s.close().await)?;

@@ -38,6 +38,8 @@ pub enum SessionError {
     Timeout(&'static str),
     /// The relay refused one of the session's own requests.
     Refused(u16),
+    /// Saving the state before a send failed; nothing was sent.
+    Save(String),
 }
 
 impl std::fmt::Display for SessionError {
@@ -47,6 +49,7 @@ impl std::fmt::Display for SessionError {
             Self::Protocol(e) => write!(f, "{e}"),
             Self::Timeout(what) => write!(f, "timed out waiting for {what}"),
             Self::Refused(code) => write!(f, "the relay refused the request (code {code})"),
+            Self::Save(e) => write!(f, "saving the state: {e}"),
         }
     }
 }
@@ -70,6 +73,10 @@ pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// Called with the state before anything that spends state (a sequence number, a key, a join
+/// step) is sent, so that a crash after the send cannot make the saved state reuse it.
+pub type Saver = Box<dyn FnMut(&Party) -> Result<(), String> + Send>;
+
 /// A connected party.
 pub struct Session {
     /// The state machine.
@@ -79,7 +86,11 @@ pub struct Session {
     pending: BTreeSet<u32>,
     fetching: usize,
     own: Option<(u32, Option<u16>)>,
+    next_own: u32,
     events: VecDeque<Event>,
+    saver: Option<Saver>,
+    /// Every relay message received, when recording (conformance checks on raw deliveries).
+    pub raw: Option<Vec<RelayMessage>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -98,19 +109,43 @@ impl Session {
         wait: Duration,
     ) -> Result<Self, SessionError> {
         let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
-        let link = Link::connect(relay, relay_pk, proxy, &mut rng).await?;
+        let link = timeout(wait, Link::connect(relay, relay_pk, proxy, &mut rng))
+            .await
+            .map_err(|_| SessionError::Timeout("the connection to the relay"))??;
         let binding = link.channel_binding();
         match &mut party {
             Party::Owner(o) => o.on_connected(binding),
             Party::Member(m) => m.on_connected(binding),
         }
-        let mut s =
-            Self { party, link, rng, pending: BTreeSet::new(), fetching: 0, own: None, events: VecDeque::new() };
+        let mut s = Self {
+            party,
+            link,
+            rng,
+            pending: BTreeSet::new(),
+            fetching: 0,
+            own: None,
+            next_own: OWN_REQ_IDS,
+            events: VecDeque::new(),
+            saver: None,
+            raw: None,
+        };
         // The challenge comes first; the answer to it is tracked like any request.
-        s.pump(wait).await?;
+        if !s.pump(wait).await? {
+            return Err(SessionError::Timeout("the relay's challenge"));
+        }
         s.settle(wait).await?;
         s.sync(wait).await?;
         Ok(s)
+    }
+
+    /// Saves through `saver` before every send that spends state (from now on).
+    pub fn set_saver(&mut self, saver: Saver) {
+        self.saver = Some(saver);
+    }
+
+    /// Keeps every relay message received from now on in [`Self::raw`].
+    pub fn record_raw(&mut self) {
+        self.raw.get_or_insert_with(Vec::new);
     }
 
     /// Waits until everything the relay queued for us before now has been handled (the backlog
@@ -140,6 +175,11 @@ impl Session {
 
     /// Sends what `out` asks and keeps its events.
     pub async fn apply(&mut self, out: Output) -> Result<(), SessionError> {
+        // Authentication, fetches and acknowledgements spend nothing; submissions may.
+        let spends = out.to_relay.iter().any(|r| matches!(ClientRequest::decode(r), Ok(ClientRequest::Submit { .. })));
+        if let (true, Some(save)) = (spends, self.saver.as_mut()) {
+            save(&self.party).map_err(SessionError::Save)?;
+        }
         self.events.extend(out.events);
         for req in out.to_relay {
             match ClientRequest::decode(&req) {
@@ -181,13 +221,16 @@ impl Session {
         make: impl FnOnce(u32) -> ClientRequest,
         wait: Duration,
     ) -> Result<(), SessionError> {
-        let req_id = OWN_REQ_IDS;
+        // A fresh id each time: a late answer to an earlier request cannot pass for this one.
+        let req_id = self.next_own;
+        self.next_own = self.next_own.checked_add(1).unwrap_or(OWN_REQ_IDS);
         self.own = Some((req_id, None));
         self.link.send(&make(req_id).encode()).await?;
         let deadline = tokio::time::Instant::now() + wait;
         while matches!(self.own, Some((_, None))) {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             if left.is_zero() || !self.pump(left).await? {
+                self.own = None;
                 return Err(SessionError::Timeout("the relay's answer"));
             }
         }
@@ -202,6 +245,9 @@ impl Session {
     pub async fn pump(&mut self, wait: Duration) -> Result<bool, SessionError> {
         let Ok(bytes) = timeout(wait, self.link.recv()).await else { return Ok(false) };
         let bytes = bytes?;
+        if let (Some(raw), Ok(msg)) = (self.raw.as_mut(), RelayMessage::decode(&bytes)) {
+            raw.push(msg);
+        }
         if let (Ok(msg), Some((own_id, answer))) = (RelayMessage::decode(&bytes), self.own.as_mut()) {
             match msg {
                 RelayMessage::Accepted { req_id, .. } | RelayMessage::FetchDone { req_id, .. } if req_id == *own_id => {
