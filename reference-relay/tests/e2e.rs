@@ -40,8 +40,9 @@ fn people_chat_through_the_relay_with_the_command_line_client() {
     assert!(room.starts_with("room "), "{room}");
     let invite_bob = ok(zfc(&owner).args(["invite", "--ttl", "600"]));
     let invite_carol = ok(zfc(&owner).args(["invite", "--ttl", "600"]));
-    // The owner listens (and approves) while the two join.
-    let listener = zfc(&owner).args(["listen", "--seconds", "12"]).stdout(Stdio::piped()).spawn().unwrap();
+    // The owner listens (and approves) while the two join, until it has read bob's message.
+    let listener =
+        zfc(&owner).args(["listen", "--count", "1", "--seconds", "120"]).stdout(Stdio::piped()).spawn().unwrap();
     let joined = ok(zfc(&bob).args(["join", invite_bob.trim(), "--name", "bob"]));
     assert!(joined.contains("joined as member 1"), "{joined}");
     let joined = ok(zfc(&carol).args(["join", invite_carol.trim(), "--name", "carol"]));
@@ -78,9 +79,11 @@ fn a_restarted_relay_keeps_its_key_rooms_and_queues() {
     let (owner, bob) = (dir.join("owner"), dir.join("bob"));
     ok(zfc(&owner).args(["create", "--relay", &url, "--relay-key", &key, "--auto-approve"]));
     let invite = ok(zfc(&owner).args(["invite"]));
-    let listener = zfc(&owner).args(["listen", "--seconds", "6"]).stdout(Stdio::null()).spawn().unwrap();
+    let mut listener = zfc(&owner).args(["listen", "--seconds", "120"]).stdout(Stdio::null()).spawn().unwrap();
     ok(zfc(&bob).args(["join", invite.trim(), "--name", "bob"]));
-    listener.wait_with_output().unwrap();
+    // Bob is in (his join returned once the owner's commit added him): the listener may go.
+    listener.kill().unwrap();
+    listener.wait().unwrap();
     ok(zfc(&owner).args(["send", "sent", "before", "the", "restart"]));
     assert!(relay.stop().success(), "the relay did not stop cleanly on SIGTERM");
 
@@ -170,6 +173,7 @@ fn restricted_creation_needs_the_operators_token() {
     assert!(String::from_utf8_lossy(&without.stderr).contains("CreationRestricted"));
     let wrong = create("b", &["--admission-token", &"cd".repeat(32)]);
     assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("code 14"), "{}", String::from_utf8_lossy(&wrong.stderr));
     let right = create("c", &["--admission-token", &token]);
     assert!(right.status.success(), "{}", String::from_utf8_lossy(&right.stderr));
 }
@@ -178,25 +182,26 @@ fn restricted_creation_needs_the_operators_token() {
 async fn quiet_connections_are_closed_unless_they_ping() {
     use zfc_relay::client::{Link, NetError};
     let dir = temp_dir("idle");
-    let relay = Relay::start(&dir, "127.0.0.1:0", &["--idle-timeout", "1"]);
+    let relay = Relay::start(&dir, "127.0.0.1:0", &["--idle-timeout", "2"]);
     let mut rng = rand_chacha::ChaCha20Rng::from_rng(&mut rand_core::UnwrapErr(getrandom::SysRng));
     let key = relay.key_bytes();
     let mut quiet = Link::connect(&relay.url, &key, None, &mut rng).await.unwrap();
     let mut pinging = Link::connect(&relay.url, &key, None, &mut rng).await.unwrap();
     quiet.recv().await.unwrap(); // the challenge
     pinging.recv().await.unwrap();
-    for _ in 0..6 {
-        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    for _ in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         pinging.ping().await.unwrap();
     }
-    match tokio::time::timeout(std::time::Duration::from_secs(5), quiet.recv()).await {
+    match tokio::time::timeout(std::time::Duration::from_secs(10), quiet.recv()).await {
         Ok(Err(NetError::Closed(Some(reason)))) => assert_eq!(reason, "idle timeout"),
         other => panic!("the quiet connection was not closed as idle: {other:?}"),
     }
     // The pinging one is still served: a request is answered.
     let req = zfc_core::relay::ClientRequest::Fetch { req_id: 9, room_id: [0; 16], from: 1, until: 2, limit: 1 };
     pinging.send(&req.encode()).await.unwrap();
-    let answer = zfc_core::relay::RelayMessage::decode(&pinging.recv().await.unwrap()).unwrap();
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(10), pinging.recv()).await.unwrap().unwrap();
+    let answer = zfc_core::relay::RelayMessage::decode(&answer).unwrap();
     assert_eq!(answer, zfc_core::relay::RelayMessage::Rejected { req_id: 9, code: 10 });
 }
 
@@ -216,13 +221,14 @@ async fn connection_limits_hold() {
     let mut a = Link::connect(&relay.url, &key, None, &mut rng).await.unwrap();
     let mut b = Link::connect(&relay.url, &key, None, &mut rng).await.unwrap();
     assert!(Link::connect(&relay.url, &key, None, &mut rng).await.is_err(), "a third connection was served");
-    a.recv().await.unwrap();
-    b.recv().await.unwrap();
+    let within = |d| std::time::Duration::from_secs(d);
+    tokio::time::timeout(within(10), a.recv()).await.unwrap().unwrap();
+    tokio::time::timeout(within(10), b.recv()).await.unwrap().unwrap();
 
     // Too large: closed, and the other connection does not notice.
     let huge = ClientRequest::Submit { req_id: 1, frame: vec![0; 4000] }.encode();
     a.send(&huge).await.unwrap();
-    assert!(a.recv().await.is_err(), "an oversized message was accepted");
+    assert!(tokio::time::timeout(within(10), a.recv()).await.unwrap().is_err(), "an oversized message was accepted");
 
     // 25 requests at 10/s with a burst of 5: the last answer cannot come before 2 s.
     let start = std::time::Instant::now();
@@ -231,7 +237,7 @@ async fn connection_limits_hold() {
         b.send(&req.encode()).await.unwrap();
     }
     for _ in 0..25 {
-        let answer = RelayMessage::decode(&b.recv().await.unwrap()).unwrap();
+        let answer = RelayMessage::decode(&tokio::time::timeout(within(10), b.recv()).await.unwrap().unwrap()).unwrap();
         assert!(matches!(answer, RelayMessage::Rejected { code: 10, .. }), "{answer:?}");
     }
     assert!(

@@ -102,11 +102,32 @@ impl std::fmt::Debug for Session {
 impl Session {
     /// Connects `party` to the relay and waits until it has authenticated.
     pub async fn connect(
+        party: Party,
+        relay: &str,
+        relay_pk: &[u8; 32],
+        proxy: Option<&str>,
+        wait: Duration,
+    ) -> Result<Self, SessionError> {
+        Self::open(party, relay, relay_pk, proxy, wait, false).await
+    }
+
+    /// [`Self::connect`], keeping every relay message from the first one on in [`Self::raw`].
+    pub async fn connect_recorded(
+        party: Party,
+        relay: &str,
+        relay_pk: &[u8; 32],
+        wait: Duration,
+    ) -> Result<Self, SessionError> {
+        Self::open(party, relay, relay_pk, None, wait, true).await
+    }
+
+    async fn open(
         mut party: Party,
         relay: &str,
         relay_pk: &[u8; 32],
         proxy: Option<&str>,
         wait: Duration,
+        record: bool,
     ) -> Result<Self, SessionError> {
         let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
         let link = timeout(wait, Link::connect(relay, relay_pk, proxy, &mut rng))
@@ -127,7 +148,7 @@ impl Session {
             next_own: OWN_REQ_IDS,
             events: VecDeque::new(),
             saver: None,
-            raw: None,
+            raw: record.then(Vec::new),
         };
         // The challenge comes first; the answer to it is tracked like any request.
         if !s.pump(wait).await? {

@@ -20,6 +20,11 @@ const INVITE_EXPIRED: u16 = 32;
 const INVITE_EXISTS: u16 = 37;
 const WRONG_EPOCH: u16 = 40;
 const FORKED_CHAIN: u16 = 41;
+const TOO_LARGE: u16 = 2;
+const ROOM_DELETED: u16 = 12;
+const INVITE_UNKNOWN: u16 = 30;
+const INVITE_REVOKED: u16 = 33;
+const STALE_KEY_UPDATE: u16 = 51;
 const REPLAY: u16 = 45;
 const UNKNOWN_EPOCH: u16 = 48;
 const SEQ_JUMP: u16 = 49;
@@ -102,6 +107,28 @@ fn rotate_commit(key: &SigningKey, room_id: [u8; 16], epoch: u32, prev: [u8; 32]
     sign_frame(key, "zfc v1 commit", &b)
 }
 
+fn revoke_invite(key: &SigningKey, room_id: [u8; 16], invite_pk: [u8; 32]) -> Vec<u8> {
+    let mut b = vec![V, 0x03];
+    b.extend_from_slice(&room_id);
+    b.extend_from_slice(&invite_pk);
+    sign_frame(key, "zfc v1 revoke invite", &b)
+}
+
+fn key_update(key: &SigningKey, room_id: [u8; 16], member: u32, generation: u32) -> Vec<u8> {
+    let mut b = vec![V, 0x09];
+    b.extend_from_slice(&room_id);
+    b.extend_from_slice(&member.to_be_bytes());
+    b.extend_from_slice(&generation.to_be_bytes());
+    b.extend_from_slice(&x25519(&fresh_key().to_bytes()));
+    sign_frame(key, "zfc v1 key update", &b)
+}
+
+fn delete_room(key: &SigningKey, room_id: [u8; 16]) -> Vec<u8> {
+    let mut b = vec![V, 0x0b];
+    b.extend_from_slice(&room_id);
+    sign_frame(key, "zfc v1 delete room", &b)
+}
+
 fn now() -> u64 {
     crate::client::session::now()
 }
@@ -136,6 +163,11 @@ pub fn cases() -> Vec<Case> {
         case!(bad_link_records_close_the_connection),
         case!(text_messages_close_the_connection),
         case!(other_connections_survive_a_bad_one),
+        case!(revoked_and_unknown_invites_are_named),
+        case!(key_updates_only_move_forward),
+        case!(fetch_returns_the_range_asked_and_resumes_from_the_cursor),
+        case!(a_deleted_room_leaves_a_tombstone_and_takes_nothing),
+        case!(requests_above_the_envelope_limit_are_too_large),
     ]
 }
 
@@ -331,4 +363,114 @@ async fn other_connections_survive_a_bad_one(t: &Target) -> Outcome {
     bad.expect_closed(t).await?;
     let got = r.probe.submit(t, message(&r.owner, r.room_id, 0, 0, 0)).await?;
     ensure(got == Ok(1), || format!("the good connection's message answered {got:?}"))
+}
+
+async fn revoked_and_unknown_invites_are_named(t: &Target) -> Outcome {
+    let mut r = hand_room(t).await?;
+    let invite_pk = fresh_key().verifying_key().to_bytes();
+    verdict(r.probe.submit(t, revoke_invite(&r.owner, r.room_id, invite_pk)).await?, INVITE_UNKNOWN, "unknown invite")?;
+    let reg = register_invite(&r.owner, r.room_id, invite_pk, now() + 600);
+    ensure(r.probe.submit(t, reg).await? == Ok(0), || "registration refused".into())?;
+    verdict(
+        r.probe.submit(t, revoke_invite(&fresh_key(), r.room_id, invite_pk)).await?,
+        BAD_SIGNATURE,
+        "revoked by a stranger",
+    )?;
+    ensure(r.probe.submit(t, revoke_invite(&r.owner, r.room_id, invite_pk)).await? == Ok(0), || {
+        "revocation refused".into()
+    })?;
+    verdict(
+        r.probe.submit(t, revoke_invite(&r.owner, r.room_id, invite_pk)).await?,
+        INVITE_REVOKED,
+        "second revocation",
+    )
+}
+
+async fn key_updates_only_move_forward(t: &Target) -> Outcome {
+    let mut r = hand_room(t).await?;
+    let first = r.probe.submit(t, key_update(&r.owner, r.room_id, 0, 2)).await?;
+    ensure(first == Ok(1), || format!("the owner's key update answered {first:?}"))?;
+    verdict(r.probe.submit(t, key_update(&r.owner, r.room_id, 0, 2)).await?, STALE_KEY_UPDATE, "the same generation")?;
+    verdict(r.probe.submit(t, key_update(&r.owner, r.room_id, 0, 1)).await?, STALE_KEY_UPDATE, "an older generation")?;
+    verdict(r.probe.submit(t, key_update(&fresh_key(), r.room_id, 0, 3)).await?, BAD_SIGNATURE, "signed by a stranger")
+}
+
+async fn fetch_returns_the_range_asked_and_resumes_from_the_cursor(t: &Target) -> Outcome {
+    let mut r = hand_room(t).await?;
+    for seq in 0..5 {
+        let got = r.probe.submit(t, message(&r.owner, r.room_id, 0, 0, seq)).await?;
+        ensure(got == Ok(u64::from(seq) + 1), || format!("message {seq} answered {got:?}"))?;
+    }
+    let mut fetch = |from, until, limit| {
+        let req_id = r.probe.req_id();
+        (req_id, ClientRequest::Fetch { req_id, room_id: r.room_id, from, until, limit }.encode())
+    };
+    let (id1, f1) = fetch(2, 4, 10);
+    let (id2, f2) = fetch(2, 6, 1);
+    for (req_id, f, want, want_next) in [(id1, f1, vec![2, 3], 4), (id2, f2, vec![2], 3)] {
+        let mut p = Probe::open(t).await?;
+        ensure(p.auth(t, &r.owner, r.room_id).await?.is_ok(), || "authentication refused".into())?;
+        // The backlog follows the authentication; a round trip puts it behind us.
+        verdict(p.submit(t, message(&r.owner, r.room_id, 0, 0, 0)).await?, REPLAY, "a replay used as a barrier")?;
+        p.seen.clear();
+        p.send(&f).await?;
+        let mut got = Vec::new();
+        let next = loop {
+            let bytes = tokio::time::timeout(t.wait, p.link.recv())
+                .await
+                .map_err(|_| "no FetchDone")?
+                .map_err(|e| e.to_string())?;
+            match RelayMessage::decode(&bytes).map_err(|e| e.to_string())? {
+                RelayMessage::Deliver { seq, .. } => got.push(seq),
+                RelayMessage::FetchDone { req_id: r, next, .. } if r == req_id => break next,
+                other => return Err(format!("unexpected {other:?}")),
+            }
+        };
+        ensure(got == want && next == want_next, || {
+            format!("fetch answered {got:?} next {next}, want {want:?} next {want_next}")
+        })?;
+    }
+    // Acknowledge up to 3; a new connection resuming from the cursor gets 4 and 5 only.
+    r.probe.send(&ClientRequest::Ack { room_id: r.room_id, seq: 3 }.encode()).await?;
+    // The ack has no answer: a round trip behind it makes sure the relay took it.
+    verdict(r.probe.submit(t, message(&r.owner, r.room_id, 0, 0, 0)).await?, REPLAY, "a replay used as a barrier")?;
+    let mut p = Probe::open(t).await?;
+    ensure(p.auth(t, &r.owner, r.room_id).await?.is_ok(), || "authentication refused".into())?;
+    verdict(p.submit(t, message(&r.owner, r.room_id, 0, 0, 0)).await?, REPLAY, "a replay used as a barrier")?;
+    let resumed: Vec<u64> = p
+        .seen
+        .iter()
+        .filter_map(|m| if let RelayMessage::Deliver { seq, .. } = m { Some(*seq) } else { None })
+        .collect();
+    ensure(resumed == [4, 5], || format!("resuming from the cursor delivered {resumed:?}"))
+}
+
+async fn a_deleted_room_leaves_a_tombstone_and_takes_nothing(t: &Target) -> Outcome {
+    let mut r = hand_room(t).await?;
+    verdict(r.probe.submit(t, delete_room(&fresh_key(), r.room_id)).await?, BAD_SIGNATURE, "deletion by a stranger")?;
+    let at =
+        r.probe.submit(t, delete_room(&r.owner, r.room_id)).await?.map_err(|c| format!("deletion refused with {c}"))?;
+    verdict(
+        r.probe.submit(t, message(&r.owner, r.room_id, 0, 0, 1)).await?,
+        ROOM_DELETED,
+        "message to a deleted room",
+    )?;
+    let mut p = Probe::open(t).await?;
+    verdict(p.auth(t, &r.owner, r.room_id).await?, ROOM_DELETED, "authentication in a deleted room")?;
+    let tomb: Vec<u64> = p
+        .seen
+        .iter()
+        .filter_map(|m| if let RelayMessage::Deliver { seq, .. } = m { Some(*seq) } else { None })
+        .collect();
+    ensure(tomb == [at], || format!("the tombstone was {tomb:?}, want [{at}]"))
+}
+
+async fn requests_above_the_envelope_limit_are_too_large(t: &Target) -> Outcome {
+    let mut p = Probe::open(t).await?;
+    let huge = ClientRequest::Submit { req_id: 1, frame: vec![0; zfc_core::wire::MAX_FRAME_LEN] };
+    let mut bytes = huge.encode();
+    bytes.extend_from_slice(&[0; 100]); // past the envelope limit, within a link record
+    p.send(&bytes).await?;
+    let (_, code) = p.expect_closed(t).await?;
+    ensure(code == Some(TOO_LARGE), || format!("error frame {code:?}, want {TOO_LARGE}"))
 }

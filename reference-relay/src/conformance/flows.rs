@@ -43,6 +43,23 @@ impl Peer {
     }
 }
 
+/// The log position of the newest accepted submission among a peer's events.
+fn last_accepted(p: &Peer) -> Option<u64> {
+    p.events.iter().rev().find_map(|e| match e {
+        Event::Accepted { seq, .. } if *seq > 0 => Some(*seq),
+        _ => None,
+    })
+}
+
+/// Log positions of the raw deliveries a recorded session received.
+fn raw_deliveries(s: &Session) -> Vec<u64> {
+    s.raw
+        .iter()
+        .flatten()
+        .filter_map(|m| if let zfc_core::relay::RelayMessage::Deliver { seq, .. } = m { Some(*seq) } else { None })
+        .collect()
+}
+
 fn e(x: impl std::fmt::Display) -> String {
     x.to_string()
 }
@@ -148,6 +165,7 @@ pub fn cases() -> Vec<Case> {
         case!(removed_member_is_cut_off),
         case!(join_request_waits_for_an_offline_owner),
         case!(invite_is_single_use),
+        case!(join_traffic_reaches_only_the_owner_and_the_joiner),
     ]
 }
 
@@ -199,12 +217,21 @@ async fn newcomer_reads_nothing_before_joining_under_strict_policy(t: &Target) -
     let mut owner = create(t, HistoryPolicy::SinceJoin).await?;
     let mut bob = join(t, &mut owner, &mut [], "bob").await?;
     send(t, &mut bob, "before dora").await?;
-    let mut dora = join(t, &mut owner, &mut [&mut bob], "dora").await?;
+    bob.drain();
+    let before = last_accepted(&bob).ok_or("bob's message has no position")?;
+    let dora = join(t, &mut owner, &mut [&mut bob], "dora").await?;
+    // Dora, back on a recorded connection, asks for everything: the relay must not send her a
+    // single entry from before her join, even though she could not decrypt it.
+    let Party::Member(state) = dora.s.close().await else { return Err("dora is not a member".into()) };
+    let s = Session::connect_recorded(Party::Member(state), &t.relay, &t.key, t.wait).await.map_err(e)?;
+    let mut dora = Peer { s, texts: Vec::new(), events: Vec::new() };
     dora.s.with_member(|m, _| m.fetch_history(100)).await.map_err(e)?;
     dora.s.settle(t.wait).await.map_err(e)?;
     send(t, &mut bob, "after dora").await?;
     drive(&mut [&mut owner, &mut bob, &mut dora], t.wait, |ps| ps.get(2).is_some_and(|d| !d.texts.is_empty())).await?;
-    ensure(dora.texts == ["after dora"], || format!("dora read {:?}", dora.texts))
+    ensure(dora.texts == ["after dora"], || format!("dora read {:?}", dora.texts))?;
+    let early: Vec<u64> = raw_deliveries(&dora.s).into_iter().filter(|s| *s <= before).collect();
+    ensure(early.is_empty(), || format!("the relay sent dora positions {early:?}, from before her join"))
 }
 
 async fn removed_member_is_cut_off(t: &Target) -> Outcome {
@@ -217,6 +244,8 @@ async fn removed_member_is_cut_off(t: &Target) -> Outcome {
     };
     owner.s.with_owner(|o, rng| o.remove(carol_no, rng)).await.map_err(e)?;
     owner.s.settle(t.wait).await.map_err(e)?;
+    owner.drain();
+    let removal = last_accepted(&owner).ok_or("the removal has no position")?;
     drive(&mut [&mut owner, &mut bob, &mut carol], t.wait, |ps| ps.get(2).is_some_and(|c| c.removed())).await?;
     send(t, &mut bob, "carol must not read this").await?;
     drive(&mut [&mut owner, &mut bob, &mut carol], t.wait, |ps| ps.first().is_some_and(|o| !o.texts.is_empty()))
@@ -241,12 +270,28 @@ async fn removed_member_is_cut_off(t: &Target) -> Outcome {
     ensure(got == Err(22), || format!("a removed member's message answered {got:?}"))?;
     // Coming back with the copy, she learns of her removal, is refused (22), and reads nothing
     // sent after it.
-    let s = Session::connect(Party::Member(Box::new(stale)), &t.relay, &t.key, None, t.wait).await.map_err(e)?;
+    let s = Session::connect_recorded(Party::Member(Box::new(stale)), &t.relay, &t.key, t.wait).await.map_err(e)?;
     let mut back = Peer { s, texts: Vec::new(), events: Vec::new() };
     let _ = drive(&mut [&mut back], t.wait / 2, |ps| ps.iter().all(|p| p.removed())).await;
     back.drain();
     ensure(back.refusals().contains(&22), || format!("the copy's authentication got {:?}", back.refusals()))?;
-    ensure(!back.texts.contains(&"carol must not read this".to_string()), || "the copy read after removal".into())
+    ensure(!back.texts.contains(&"carol must not read this".to_string()), || "the copy read after removal".into())?;
+    // At the byte level: entries up to her removal (so she learns of it), nothing after.
+    let late: Vec<u64> = raw_deliveries(&back.s).into_iter().filter(|s| *s > removal).collect();
+    ensure(late.is_empty(), || format!("the relay sent a removed member positions {late:?}, after {removal}"))?;
+    ensure(raw_deliveries(&back.s).contains(&removal), || "the removed member was not sent her removal".into())
+}
+
+async fn join_traffic_reaches_only_the_owner_and_the_joiner(t: &Target) -> Outcome {
+    let mut owner = create(t, HistoryPolicy::SinceLastRotation).await?;
+    let bob = join(t, &mut owner, &mut [], "bob").await?;
+    let Party::Member(state) = bob.s.close().await else { return Err("bob is not a member".into()) };
+    let s = Session::connect_recorded(Party::Member(state), &t.relay, &t.key, t.wait).await.map_err(e)?;
+    let mut bob = Peer { s, texts: Vec::new(), events: Vec::new() };
+    join(t, &mut owner, &mut [&mut bob], "dora").await?;
+    let directs =
+        bob.s.raw.iter().flatten().filter(|m| matches!(m, zfc_core::relay::RelayMessage::Direct { .. })).count();
+    ensure(directs == 0, || format!("a member was sent {directs} directed frames of someone else's join"))
 }
 
 async fn join_request_waits_for_an_offline_owner(t: &Target) -> Outcome {
