@@ -3,6 +3,7 @@
 //! refuse to build.
 
 mod client_attacks;
+mod member_rules;
 mod owner_rules;
 mod relay_attacks;
 mod relay_book;

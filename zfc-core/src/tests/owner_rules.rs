@@ -111,3 +111,40 @@ fn a_refused_commit_is_dropped_unless_the_relay_already_has_it() {
     let _ = inject(&mut r, OWNER, RelayMessage::Rejected { req_id: id, code: 41 }).unwrap();
     assert!(!r.owner().commit_in_flight());
 }
+
+#[test]
+fn an_add_spends_the_invite_for_every_other_join_that_used_it() {
+    let relay = RelayConfig::default();
+    let mut r = Scenario::new(RoomConfig::default(), relay, ChaCha20Rng::seed_from_u64(108), NOW);
+    let (shared, other) = (r.invite().unwrap(), r.invite().unwrap());
+    let j1 = r.start_join("j1", &shared).unwrap();
+    let j2 = r.start_join("j2", &shared).unwrap();
+    let j3 = r.start_join("j3", &other).unwrap();
+    let [p1, p2, p3] = [j1, j2, j3].map(|id| r.member(id).unwrap().sign_public().unwrap());
+    // All three approved before anything lands.
+    for p in [p1, p2, p3] {
+        let out = r.owner().approve_join(p, &mut ChaCha20Rng::seed_from_u64(9)).unwrap();
+        r.sim.apply(OWNER, out);
+    }
+    r.sim.run();
+    assert!(r.member(j1).unwrap().is_joined() && r.member(j3).unwrap().is_joined());
+    assert!(!r.member(j2).unwrap().is_joined(), "two joins on one invite");
+    assert!(matches!(r.owner().approve_join(p2, &mut ChaCha20Rng::seed_from_u64(9)), Err(Error::NoSuchJoin)));
+    assert!(!r.owner().commit_in_flight());
+    assert_eq!(r.owner().epoch(), 2, "one commit per added member, no stray commit");
+    assert!(r.relay_rejections(OWNER).iter().all(|c| *c != 46 && *c != 35), "{:?}", r.relay_rejections(OWNER));
+}
+
+#[test]
+fn a_removal_queued_twice_commits_once() {
+    let (mut r, _, _) = room_of_three(109);
+    let epoch = r.owner().epoch();
+    let first = r.owner().remove(2, &mut ChaCha20Rng::seed_from_u64(10)).unwrap();
+    let second = r.owner().remove(2, &mut ChaCha20Rng::seed_from_u64(11)).unwrap();
+    r.sim.apply(OWNER, first);
+    r.sim.apply(OWNER, second);
+    r.sim.run();
+    assert_eq!(r.owner().epoch(), epoch + 1);
+    assert!(!r.owner().commit_in_flight());
+    assert!(r.rejections(OWNER).is_empty(), "{:?}", r.rejections(OWNER));
+}
