@@ -71,3 +71,72 @@ fn a_deleted_room_is_not_a_removal() {
     let rng = &mut ChaCha20Rng::seed_from_u64(2);
     assert!(matches!(r.member(bob).unwrap().send(b"x", rng), Err(Error::RoomDeleted)));
 }
+
+#[test]
+fn a_removed_member_is_told_so_and_acks_what_it_read() {
+    let (mut r, bob, carol) = room_of_three(116);
+    r.send(OWNER, "hi").unwrap();
+    let room = room_id(&mut r);
+    let last = r.sim.relay.next_seq(&room).unwrap() - 1;
+    let ack = r.member(bob).unwrap().ack().map(|b| ClientRequest::decode(&b).unwrap());
+    assert_eq!(ack, Some(ClientRequest::Ack { room_id: room, seq: last }));
+    r.by_owner(|o, rng| o.remove(2, rng)).unwrap();
+    let rng = &mut ChaCha20Rng::seed_from_u64(3);
+    assert!(matches!(r.member(carol).unwrap().send(b"x", rng), Err(Error::Removed)));
+    assert_eq!(r.member(carol).unwrap().ack(), None);
+}
+
+#[test]
+fn a_grant_for_another_request_is_refused() {
+    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(117), NOW);
+    let inv = r.invite().unwrap();
+    let joiner = r.start_join("j", &inv).unwrap();
+    let pk = r.member(joiner).unwrap().sign_public().unwrap();
+    let out = r.owner().approve_join(pk, &mut ChaCha20Rng::seed_from_u64(4)).unwrap();
+    let genuine = submitted_frame(&out);
+    let Ok(crate::frame::Frame::KeyGrant(g)) = crate::frame::Frame::decode(&genuine) else { panic!("a grant") };
+    let mut body = g.body.clone();
+    body.request_hash[0] ^= 1;
+    let forged = crate::frame::Signed::sign(body, &sign_key(&mut r, OWNER)).encode();
+    let room_id = room_id(&mut r);
+    let got = inject(&mut r, joiner, RelayMessage::Direct { room_id, id: 999, frame: forged });
+    let refused = match got {
+        Err(e) => Some(e),
+        Ok(o) => o.rejection().cloned(),
+    };
+    assert!(matches!(refused, Some(Error::Unexpected(_))), "{refused:?}");
+    // The genuine grant still works afterwards.
+    r.sim.apply(OWNER, out);
+    r.sim.run();
+    assert!(r.member(joiner).unwrap().is_joined());
+}
+
+#[test]
+fn a_deletion_counts_even_past_a_gap() {
+    let (mut r, bob, _) = room_of_three(118);
+    let room_id = room_id(&mut r);
+    let frame = crate::frame::Signed::sign(crate::frame::DeleteRoom { room_id }, &sign_key(&mut r, OWNER)).encode();
+    let ahead = view(&mut r, bob).live_next + 5;
+    let _ = inject(&mut r, bob, RelayMessage::Deliver { room_id, seq: ahead, frame });
+    assert_eq!(r.member(bob).unwrap().gone(), Some(crate::member::GoneReason::Deleted));
+}
+
+#[test]
+fn history_commits_key_updates_and_leaves_are_read_quietly() {
+    let mut r = room(119, HistoryPolicy::SinceLastRotation);
+    let bob = r.join("bob").unwrap();
+    let carol = r.join("carol").unwrap();
+    r.by_owner(|o, rng| o.rotate(rng)).unwrap();
+    r.by_member(carol, |m, _| m.leave()).unwrap();
+    // Carol's leave reaches the others as a live frame; the owner's removal commit follows.
+    assert!(r.sim.take_events(bob).iter().any(|e| matches!(e, Event::MemberLeft(2))));
+    // After the removal (the start of dave's history): a key update and a message.
+    r.by_member(bob, |m, rng| m.update_key(rng)).unwrap();
+    r.send(bob, "in history").unwrap();
+    let dave = r.join("dave").unwrap();
+    r.by_member(dave, |m, _| m.fetch_history(100)).unwrap();
+    let events = r.sim.take_events(dave);
+    let rejected: Vec<_> = events.iter().filter(|e| matches!(e, Event::FrameRejected { .. })).collect();
+    assert!(rejected.is_empty(), "history frames were rejected: {rejected:?}");
+    assert!(events.iter().any(|e| matches!(e, Event::Message(m) if m.content == b"in history")));
+}
