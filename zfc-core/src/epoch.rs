@@ -249,3 +249,63 @@ impl EpochChain {
 pub(crate) fn closes_previous(change: &Change) -> bool {
     matches!(change, Change::Remove { .. })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(number: u32, start_seq: u64, closes_previous: bool) -> Epoch {
+        Epoch::new(&[1; 16], number, [number as u8; 32], start_seq, closes_previous, Secret32::from_bytes([7; 32]))
+    }
+
+    fn msg(epoch: u32) -> Message {
+        Message { room_id: [1; 16], epoch, sender: 1, seq: 0, nonce: [0; 24], ct: Vec::new() }
+    }
+
+    #[test]
+    fn the_share_chain_walks_forward_only_and_not_too_far() {
+        let start = ShareChain { epoch: 10, chain: Secret32::from_bytes([3; 32]) };
+        assert!(start.at(9).is_none());
+        let same = start.at(10).unwrap();
+        assert_eq!(same.chain.expose(), start.chain.expose());
+        let next = start.at(11).unwrap();
+        assert_ne!(next.chain.expose(), start.chain.expose());
+        assert_eq!(next.at(12).unwrap().chain.expose(), start.at(12).unwrap().chain.expose());
+        assert!(start.at(10 + MAX_SHARE_CHAIN_WALK).is_some());
+        assert!(start.at(10 + MAX_SHARE_CHAIN_WALK + 1).is_none());
+        let high = ShareChain { epoch: u32::MAX - 1, chain: Secret32::from_bytes([3; 32]) };
+        assert!(high.at(u32::MAX).is_some());
+    }
+
+    #[test]
+    fn the_chain_keeps_the_retained_epochs_and_the_current_one() {
+        let mut chain = EpochChain::new(epoch(0, 1, false), 2);
+        for n in 1..=5 {
+            chain.push(epoch(n, u64::from(n) * 10, false));
+        }
+        assert_eq!(chain.epochs.keys().copied().collect::<Vec<_>>(), vec![3, 4, 5]);
+        assert!(chain.epochs.values().take(2).all(|e| e.secret.is_none()), "older secrets survive");
+        assert!(chain.current().unwrap().secret.is_some());
+    }
+
+    #[test]
+    fn the_epoch_in_force_is_the_newest_opened_at_or_before_a_position() {
+        let mut chain = EpochChain::new(epoch(0, 1, false), 16);
+        chain.push(epoch(1, 10, false));
+        chain.push(epoch(2, 20, true));
+        assert_eq!(chain.epoch_at(9).map(|e| e.number), Some(0));
+        assert_eq!(chain.epoch_at(10).map(|e| e.number), Some(1));
+        assert_eq!(chain.epoch_at(19).map(|e| e.number), Some(1));
+        assert_eq!(chain.epoch_at(20).map(|e| e.number), Some(2));
+        // A message of epoch 1 at position 15 is in force; at 20 its epoch was closed by a removal.
+        assert!(chain.check(&msg(1), 15).is_ok());
+        assert!(matches!(chain.check(&msg(1), 20), Err(Error::EpochClosed { epoch: 1 })));
+        // Epoch 2 at position 15 is from the future of that position.
+        assert!(matches!(chain.check(&msg(2), 15), Err(Error::UnknownEpoch { known: 1, got: 2 })));
+        // Epoch 0 after a plain rotation, within the grace window, is accepted.
+        let mut rotated = EpochChain::new(epoch(0, 1, false), 16);
+        rotated.push(epoch(1, 10, false));
+        assert!(rotated.check(&msg(0), 10 + ROTATION_GRACE).is_ok());
+        assert!(matches!(rotated.check(&msg(0), 10 + ROTATION_GRACE + 1), Err(Error::EpochClosed { epoch: 0 })));
+    }
+}
