@@ -223,6 +223,21 @@ mod tests {
     }
 
     #[test]
+    fn content_may_be_max_content_len_and_no_more() {
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let key = Secret32::random(&mut rng);
+        let sk = SignKey::generate(&mut rng);
+        let pad = Padding::default();
+        let s = Sealer { room_id: [7; 16], epoch: 1, sender: 2, seq: 0, key: &key, sign_key: &sk, padding: &pad };
+        let m = s.seal(&vec![1; MAX_CONTENT_LEN], &mut rng).unwrap();
+        assert_eq!(open(&m.body, &key).unwrap().len(), MAX_CONTENT_LEN);
+        let too_long = s.seal(&vec![1; MAX_CONTENT_LEN + 1], &mut rng);
+        assert!(
+            matches!(too_long, Err(Error::MessageTooLong { len, max: MAX_CONTENT_LEN }) if len == MAX_CONTENT_LEN + 1)
+        );
+    }
+
+    #[test]
     fn replay_window_detects_repeats_and_old() {
         let mut w = ReplayWindow::default();
         for s in [5u32, 3, 9, 4] {
