@@ -238,6 +238,26 @@ mod tests {
     }
 
     #[test]
+    fn the_replay_window_bitmap_tracks_the_newest_and_the_64_below() {
+        let mut w = ReplayWindow::default();
+        w.accept(100);
+        assert_eq!(w.parts(), (Some(100), 0b1));
+        w.accept(102);
+        assert_eq!(w.parts(), (Some(102), 0b101));
+        w.accept(101);
+        assert_eq!(w.parts(), (Some(102), 0b111));
+        w.accept(102 - 63);
+        assert_eq!(w.parts(), (Some(102), 0b111 | 1 << 63));
+        w.accept(102 + 63);
+        assert_eq!(w.parts(), (Some(165), 1 << 63 | 1));
+        w.accept(165 + 64);
+        assert_eq!(w.parts(), (Some(229), 1), "a jump of 64 clears the bitmap");
+        w.accept(229 - 64); // outside the bitmap: nothing to record
+        assert_eq!(w.parts(), (Some(229), 1));
+        assert_eq!(ReplayWindow::from_parts(Some(9), 0b11).parts(), (Some(9), 0b11));
+    }
+
+    #[test]
     fn replay_window_detects_repeats_and_old() {
         let mut w = ReplayWindow::default();
         for s in [5u32, 3, 9, 4] {
