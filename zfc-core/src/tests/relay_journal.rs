@@ -100,7 +100,8 @@ fn restricted_creation_needs_an_admission_token() {
     let token = [0x5a; 32];
     let config = RelayConfig {
         open_room_creation: false,
-        admission_tokens: vec![admission_hash(&token)],
+        // The same token twice (an operator's slip) still admits.
+        admission_tokens: vec![admission_hash(&token), admission_hash(&token)],
         ..RelayConfig::default()
     };
     let mut r = Scenario::new(RoomConfig::default(), config, ChaCha20Rng::seed_from_u64(75), NOW);
@@ -144,4 +145,22 @@ fn a_relay_restarted_with_smaller_limits_still_replays_its_journal() {
     // The limits hold for what comes next.
     let c = r.start_join("c", &inv).unwrap();
     assert_eq!(r.relay_rejections(c).first(), Some(&Reject::TooManyPendingJoins.code()));
+}
+
+#[test]
+fn an_acknowledged_directed_frame_stays_gone_after_a_restart() {
+    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(77), NOW);
+    let inv = r.invite().unwrap();
+    r.sim.disconnect(OWNER);
+    r.start_join("dora", &inv).unwrap();
+    r.sim.connect(OWNER);
+    r.sim.run();
+    let requested = |r: &mut Room| {
+        r.sim.take_events(OWNER).iter().filter(|e| matches!(e, crate::event::Event::JoinRequested { .. })).count()
+    };
+    assert_eq!(requested(&mut r), 1);
+    assert!(r.sim.journal.iter().any(|e| matches!(e, JournalEntry::AckedDirect { .. })));
+    restart(&mut r);
+    reconnect_all(&mut r);
+    assert_eq!(requested(&mut r), 0, "the join request came back after the restart");
 }
