@@ -289,23 +289,39 @@ fn deleting_a_room_leaves_other_rooms_alone() {
     assert_eq!(r.texts(o2), vec!["still here"], "room 2's subscription went with room 1");
 }
 
-#[test]
-fn a_fetch_stops_at_its_byte_budget_but_sends_at_least_one_entry() {
+/// Fetches everything from a room of three equal-sized messages on a relay with `budget` bytes
+/// per fetch; returns the positions sent and the frames' length.
+fn fetch_with_budget(budget: usize) -> (Vec<u64>, usize) {
     let config = RoomConfig::builder().auto_approve(true).build().unwrap();
-    let relay = RelayConfig { max_fetch_bytes: 1, ..RelayConfig::default() };
+    let relay = RelayConfig { max_fetch_bytes: budget, ..RelayConfig::default() };
     let mut r = Scenario::new(config, relay, ChaCha20Rng::seed_from_u64(108), NOW);
     let bob = r.join("bob").unwrap();
+    let room = room_id(&mut r);
+    let first = r.sim.relay.next_seq(&room).unwrap();
     for i in 0..3 {
         r.send(bob, &format!("m{i}")).unwrap();
     }
-    let room = room_id(&mut r);
     let key = sign_key(&mut r, bob);
     let raw = open(&mut r, 995);
     auth(&mut r, &raw, &key, u64::MAX);
-    let msgs =
-        request(&mut r, &raw, ClientRequest::Fetch { req_id: 4, room_id: room, from: 0, until: u64::MAX, limit: 100 });
+    let msgs = request(
+        &mut r,
+        &raw,
+        ClientRequest::Fetch { req_id: 4, room_id: room, from: first, until: u64::MAX, limit: 100 },
+    );
+    let len =
+        msgs.iter().find_map(|m| if let RelayMessage::Deliver { frame, .. } = m { Some(frame.len()) } else { None });
     let got = delivered(&msgs);
-    assert_eq!(got.len(), 1, "{got:?}");
     let next = msgs.iter().find_map(|m| if let RelayMessage::FetchDone { next, .. } = m { Some(*next) } else { None });
-    assert_eq!(next, got.first().map(|s| s + 1));
+    assert_eq!(next, got.last().map(|s| s + 1));
+    (got, len.unwrap_or(0))
+}
+
+#[test]
+fn a_fetch_stops_at_its_byte_budget_but_sends_at_least_one_entry() {
+    let (all, len) = fetch_with_budget(usize::MAX);
+    assert_eq!(all.len(), 3);
+    assert_eq!(fetch_with_budget(1).0.len(), 1, "at least one entry, even over the budget");
+    assert_eq!(fetch_with_budget(2 * len).0.len(), 2, "two entries fit a budget of exactly two");
+    assert_eq!(fetch_with_budget(2 * len - 1).0.len(), 1);
 }
