@@ -161,6 +161,59 @@ fn an_acknowledged_directed_frame_stays_gone_after_a_restart() {
     assert_eq!(requested(&mut r), 1);
     assert!(r.sim.journal.iter().any(|e| matches!(e, JournalEntry::AckedDirect { .. })));
     restart(&mut r);
+    // At the relay: a fresh owner connection is sent no directed frame.
+    let key = sign_key(&mut r, OWNER);
+    let room = room_id(&mut r);
+    let challenge = match RelayMessage::decode(&r.sim.relay.connect(77, [7; 32], &mut r.sim.rng)[0].bytes) {
+        Ok(RelayMessage::Challenge { nonce }) => nonce,
+        other => panic!("{other:?}"),
+    };
+    let auth = crate::relay::proto::authenticate(1, &key, &challenge, &[7; 32], room, u64::MAX).encode();
+    let out = r.sim.relay.handle(77, &auth, NOW).unwrap();
+    let directs =
+        out.iter().filter(|o| matches!(RelayMessage::decode(&o.bytes), Ok(RelayMessage::Direct { .. }))).count();
+    assert_eq!(directs, 0, "the acknowledged join request is queued again after the restart");
     reconnect_all(&mut r);
     assert_eq!(requested(&mut r), 0, "the join request came back after the restart");
+}
+
+#[test]
+fn replaying_one_acknowledgement_keeps_the_other_directed_frames() {
+    let (mut r, _, _) = room_of_three(78);
+    let invites = [r.invite().unwrap(), r.invite().unwrap()];
+    r.sim.disconnect(OWNER);
+    // Two join requests queue for the offline owner.
+    let mut frames = Vec::new();
+    for (inv, name) in invites.iter().zip(["j1", "j2"]) {
+        let (_, out) = crate::member::Member::join(inv, name, NOW, &mut r.sim.rng).unwrap();
+        frames.push(out.to_relay[0].clone());
+    }
+    let _ = r.sim.relay.connect(70, [0; 32], &mut r.sim.rng);
+    for f in &frames {
+        r.sim.deliver_to_relay(70, f);
+    }
+    // The owner acknowledges the first only, on a raw connection.
+    let key = sign_key(&mut r, OWNER);
+    let room = room_id(&mut r);
+    let owner_directs = |r: &mut Room, conn: ConnId| {
+        let challenge = match RelayMessage::decode(&r.sim.relay.connect(conn, [1; 32], &mut r.sim.rng)[0].bytes) {
+            Ok(RelayMessage::Challenge { nonce }) => nonce,
+            other => panic!("{other:?}"),
+        };
+        let auth = crate::relay::proto::authenticate(1, &key, &challenge, &[1; 32], room, u64::MAX).encode();
+        let (out, _) = r.sim.relay.handle_durable(conn, &auth, NOW).unwrap();
+        out.iter()
+            .filter_map(|o| match RelayMessage::decode(&o.bytes) {
+                Ok(RelayMessage::Direct { id, .. }) => Some(id),
+                _ => None,
+            })
+            .collect::<Vec<u64>>()
+    };
+    let ids = owner_directs(&mut r, 71);
+    assert_eq!(ids.len(), 2);
+    let ack = ClientRequest::AckDirect { room_id: room, id: ids[0] }.encode();
+    let (_, entry) = r.sim.relay.handle_durable(71, &ack, NOW).unwrap();
+    r.sim.journal.extend(entry);
+    restart(&mut r);
+    assert_eq!(owner_directs(&mut r, 72), vec![ids[1]]);
 }
