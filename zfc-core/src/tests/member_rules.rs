@@ -140,3 +140,56 @@ fn history_commits_key_updates_and_leaves_are_read_quietly() {
     assert!(rejected.is_empty(), "history frames were rejected: {rejected:?}");
     assert!(events.iter().any(|e| matches!(e, Event::Message(m) if m.content == b"in history")));
 }
+
+#[test]
+fn gone_members_say_why_when_asked_for_a_fingerprint() {
+    let (mut r, bob, carol) = room_of_three(120);
+    r.by_owner(|o, rng| o.remove(2, rng)).unwrap();
+    assert!(matches!(r.member(carol).unwrap().fingerprint(0), Err(Error::Removed)));
+    r.by_owner(|o, _| o.delete_room()).unwrap();
+    assert!(matches!(r.member(bob).unwrap().fingerprint(0), Err(Error::RoomDeleted)));
+}
+
+#[test]
+fn a_welcome_for_another_epoch_is_a_fork() {
+    use crate::frame::{Frame, Signed, Welcome};
+    let mut r = room(121, HistoryPolicy::SinceLastRotation);
+    let inv = r.invite().unwrap();
+    let (m, out) = crate::member::Member::join(&inv, "dora", NOW, &mut r.sim.rng).unwrap();
+    let dora = r.sim.add("dora", crate::sim::Party::Member(Box::new(m)), out);
+    r.sim.connect(dora);
+    // Move traffic until the owner has its welcome and commit ready, and keep them.
+    let mut held: Option<(Vec<u8>, Vec<u8>)> = None;
+    for _ in 0..100 {
+        let frames: Vec<Vec<u8>> = r.sim.slots[OWNER]
+            .outbox
+            .iter()
+            .filter_map(|req| match ClientRequest::decode(req) {
+                Ok(ClientRequest::Submit { frame, .. }) => Some(frame),
+                _ => None,
+            })
+            .collect();
+        let welcome = frames.iter().find(|f| matches!(Frame::decode(f), Ok(Frame::Welcome(_))));
+        let commit = frames.iter().find(|f| matches!(Frame::decode(f), Ok(Frame::Commit(_))));
+        if let (Some(w), Some(c)) = (welcome, commit) {
+            held = Some((w.clone(), c.clone()));
+            break;
+        }
+        for id in [dora, OWNER] {
+            r.sim.step(id);
+        }
+    }
+    let (welcome, commit) = held.expect("the owner made a welcome and a commit");
+    let Ok(Frame::Welcome(w)) = Frame::decode(&welcome) else { unreachable!() };
+    let forged = Signed::sign(Welcome { epoch: w.body.epoch + 1, ..w.body.clone() }, &sign_key(&mut r, OWNER)).encode();
+    let room_id = room_id(&mut r);
+    let _ = inject(&mut r, dora, RelayMessage::Direct { room_id, id: 500, frame: forged });
+    let seq = r.sim.relay.next_seq(&room_id).unwrap();
+    let got = inject(&mut r, dora, RelayMessage::Deliver { room_id, seq, frame: commit });
+    let refused = match got {
+        Err(e) => Some(e),
+        Ok(o) => o.rejection().cloned(),
+    };
+    assert_eq!(refused, Some(Error::ForkDetected));
+    assert!(!r.member(dora).unwrap().is_joined());
+}
