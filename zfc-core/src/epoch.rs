@@ -289,6 +289,16 @@ mod tests {
     }
 
     #[test]
+    fn a_message_of_an_epoch_past_retention_has_expired() {
+        let mut chain = EpochChain::new(epoch(0, 1, false), 1);
+        for n in 1..=5 {
+            chain.push(epoch(n, u64::from(n) * 10, false));
+        }
+        // Epoch 3 would still be in its grace window at position 45, but its key is gone.
+        assert!(matches!(chain.check(&msg(3), 45), Err(Error::EpochExpired { epoch: 3 })));
+    }
+
+    #[test]
     fn the_epoch_in_force_is_the_newest_opened_at_or_before_a_position() {
         let mut chain = EpochChain::new(epoch(0, 1, false), 16);
         chain.push(epoch(1, 10, false));
