@@ -313,7 +313,10 @@ impl Transport {
         record.push(kind::RECORD);
         record.extend_from_slice(&first.to_be_bytes());
         let mut buf = Zeroizing::new(Vec::with_capacity(CHUNK_CONTENT + 1));
-        let mut ct = vec![0u8; NOISE_MAX_MSG];
+        // Sized to the largest chunk, not to Noise's 64 KiB maximum: records are mostly small,
+        // and a 64 KiB buffer per record was most of a relay's cost per delivered message.
+        let largest = pieces.iter().map(|p| p.len()).max().unwrap_or(0);
+        let mut ct = vec![0u8; (largest + 1 + TAG_LEN).min(NOISE_MAX_MSG)];
         let mut nonce = first;
         for (i, content) in pieces.into_iter().enumerate() {
             buf.clear();
@@ -349,7 +352,9 @@ impl Transport {
 
         // Plaintext is shorter than the record, so this never reallocates (no stray copies).
         let mut out = Zeroizing::new(Vec::with_capacity(record.len()));
-        let mut buf = Zeroizing::new(vec![0u8; NOISE_MAX_MSG]);
+        // Every chunk's plaintext is shorter than the record: no need for Noise's 64 KiB maximum
+        // (zeroed here and zeroized again on drop, for every record).
+        let mut buf = Zeroizing::new(vec![0u8; record.len().min(NOISE_MAX_MSG)]);
         let mut nonce = expected;
         let mut chunks = 0usize;
         loop {
