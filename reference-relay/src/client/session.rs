@@ -196,21 +196,22 @@ impl Session {
 
     /// Sends what `out` asks and keeps its events.
     pub async fn apply(&mut self, out: Output) -> Result<(), SessionError> {
+        let decoded: Vec<_> = out.to_relay.iter().map(|r| ClientRequest::decode(r)).collect();
         // Authentication, fetches and acknowledgements spend nothing; submissions may.
-        let spends = out.to_relay.iter().any(|r| matches!(ClientRequest::decode(r), Ok(ClientRequest::Submit { .. })));
+        let spends = decoded.iter().any(|d| matches!(d, Ok(ClientRequest::Submit { .. })));
         if let (true, Some(save)) = (spends, self.saver.as_mut()) {
             save(&self.party).map_err(SessionError::Save)?;
         }
         self.events.extend(out.events);
-        for req in out.to_relay {
-            match ClientRequest::decode(&req) {
+        for (req, d) in out.to_relay.iter().zip(decoded) {
+            match d {
                 Ok(ClientRequest::Authenticate { req_id, .. } | ClientRequest::Submit { req_id, .. }) => {
                     self.pending.insert(req_id);
                 }
                 Ok(ClientRequest::Fetch { .. }) => self.fetching += 1,
                 _ => {}
             }
-            self.link.send(&req).await?;
+            self.link.send(req).await?;
         }
         Ok(())
     }

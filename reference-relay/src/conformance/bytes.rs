@@ -129,6 +129,11 @@ fn delete_room(key: &SigningKey, room_id: [u8; 16]) -> Vec<u8> {
     sign_frame(key, "zfc v1 delete room", &b)
 }
 
+/// Log positions of the deliveries among `seen`, in order.
+fn delivered(seen: &[RelayMessage]) -> Vec<u64> {
+    seen.iter().filter_map(|m| if let RelayMessage::Deliver { seq, .. } = m { Some(*seq) } else { None }).collect()
+}
+
 fn now() -> u64 {
     crate::client::session::now()
 }
@@ -278,13 +283,8 @@ async fn messages_are_never_accepted_twice(t: &Target) -> Outcome {
     // One more round trip, so that the delivery of entry 2 has arrived.
     verdict(r.probe.submit(t, message(&r.owner, r.room_id, 0, 0, 4)).await?, REPLAY, "the last message again")?;
     // A connection subscribed as the owner was sent both entries in order.
-    let delivered: Vec<u64> = r
-        .probe
-        .seen
-        .iter()
-        .filter_map(|m| if let RelayMessage::Deliver { seq, .. } = m { Some(*seq) } else { None })
-        .collect();
-    ensure(delivered == [1, 2], || format!("deliveries {delivered:?}"))
+    let got = delivered(&r.probe.seen);
+    ensure(got == [1, 2], || format!("deliveries {got:?}"))
 }
 
 async fn messages_name_an_epoch_the_room_reached(t: &Target) -> Outcome {
@@ -437,11 +437,7 @@ async fn fetch_returns_the_range_asked_and_resumes_from_the_cursor(t: &Target) -
     let mut p = Probe::open(t).await?;
     ensure(p.auth(t, &r.owner, r.room_id).await?.is_ok(), || "authentication refused".into())?;
     verdict(p.submit(t, message(&r.owner, r.room_id, 0, 0, 0)).await?, REPLAY, "a replay used as a barrier")?;
-    let resumed: Vec<u64> = p
-        .seen
-        .iter()
-        .filter_map(|m| if let RelayMessage::Deliver { seq, .. } = m { Some(*seq) } else { None })
-        .collect();
+    let resumed = delivered(&p.seen);
     ensure(resumed == [4, 5], || format!("resuming from the cursor delivered {resumed:?}"))
 }
 
@@ -457,11 +453,7 @@ async fn a_deleted_room_leaves_a_tombstone_and_takes_nothing(t: &Target) -> Outc
     )?;
     let mut p = Probe::open(t).await?;
     verdict(p.auth(t, &r.owner, r.room_id).await?, ROOM_DELETED, "authentication in a deleted room")?;
-    let tomb: Vec<u64> = p
-        .seen
-        .iter()
-        .filter_map(|m| if let RelayMessage::Deliver { seq, .. } = m { Some(*seq) } else { None })
-        .collect();
+    let tomb = delivered(&p.seen);
     ensure(tomb == [at], || format!("the tombstone was {tomb:?}, want [{at}]"))
 }
 
