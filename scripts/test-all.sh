@@ -23,7 +23,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "unit, integration, attack, property, robustness, vector and fixture tests"
 log=$(mktemp)
-cargo test --workspace --locked 2>&1 | tee "$log"
+cargo test --workspace --exclude zfc-bench --locked 2>&1 | tee "$log"
 passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 rm -f "$log"
@@ -36,6 +36,14 @@ step "C ABI: C tests under AddressSanitizer/UBSan and valgrind, example through 
 
 step "fuzz: a smoke run of every cargo-fuzz target (corpora are replayed above by cargo test)"
 ./scripts/test-fuzz.sh
+
+step "benchmarks: every criterion benchmark once (--test), rooms up to 100 members; each checks what it measured"
+bench_log=$(mktemp)
+ZFC_BENCH_MAX_MEMBERS=100 cargo bench --locked -p zfc-bench -- --test 2>&1 | tee "$bench_log"
+bench_ok=$(grep -c '^Success' "$bench_log" || true)
+rm -f "$bench_log"
+[ "$bench_ok" -gt 0 ] || { echo "FATAL: no benchmark ran" >&2; exit 1; }
+echo "benchmarks run once: $bench_ok"
 
 step "demo runs to the end"
 cargo run --locked -q -p zfc-demo -- --seed 7 >/dev/null

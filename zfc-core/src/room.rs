@@ -118,6 +118,9 @@ pub struct RosterEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Roster {
     members: BTreeMap<MemberNo, RosterEntry>,
+    /// Member number of each signing key: keys are unique in a roster, and a welcome's roster of
+    /// n members must be checked in O(n log n), not O(n²).
+    by_key: BTreeMap<[u8; 32], MemberNo>,
     /// Generation of each member's newest key update (absent: none yet).
     kx_generations: BTreeMap<MemberNo, u32>,
 }
@@ -127,7 +130,8 @@ impl Roster {
     pub(crate) fn with_owner(sign_pk: [u8; 32], kx_pk: [u8; 32]) -> Self {
         let mut members = BTreeMap::new();
         members.insert(crate::frame::OWNER_MEMBER, RosterEntry { sign_pk, kx_pk });
-        Self { members, kx_generations: BTreeMap::new() }
+        let by_key = BTreeMap::from([(sign_pk, crate::frame::OWNER_MEMBER)]);
+        Self { members, by_key, kx_generations: BTreeMap::new() }
     }
     /// The entry of a member.
     pub fn get(&self, m: MemberNo) -> Option<&RosterEntry> {
@@ -139,7 +143,7 @@ impl Roster {
     }
     /// The member holding signing key `pk`.
     pub fn find(&self, pk: &[u8; 32]) -> Option<MemberNo> {
-        self.members.iter().find(|(_, e)| &e.sign_pk == pk).map(|(m, _)| *m)
+        self.by_key.get(pk).copied()
     }
     /// Members in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = (MemberNo, &RosterEntry)> {
@@ -164,12 +168,17 @@ impl Roster {
         if self.members.contains_key(&m) || self.find(&e.sign_pk).is_some() {
             return Err(Error::InvalidArgument("member number or key already in roster"));
         }
+        self.by_key.insert(e.sign_pk, m);
         self.members.insert(m, e);
         Ok(())
     }
     pub(crate) fn remove(&mut self, m: MemberNo) -> Option<RosterEntry> {
         self.kx_generations.remove(&m);
-        self.members.remove(&m)
+        let removed = self.members.remove(&m);
+        if let Some(e) = &removed {
+            self.by_key.remove(&e.sign_pk);
+        }
+        removed
     }
     /// The generation of member `m`'s newest key update (0: none).
     pub fn kx_generation(&self, m: MemberNo) -> u32 {

@@ -1,5 +1,7 @@
 //! `zfc-load`: a bounded load generator for a relay on this machine (loopback only). Builds R
-//! rooms of C clients, then offers rising message rates and prints one line per phase.
+//! rooms of C clients, then offers rising message rates, prints one line per phase and the highest
+//! rate the relay held: p99 latency under 50 ms, nothing lost or refused, at least 95% of the
+//! offered rate accepted.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -41,6 +43,12 @@ struct Args {
     drain: u64,
 }
 
+/// Whether the relay held a phase: p99 under 50 ms, nothing lost or refused, and at least 95% of
+/// the offered rate accepted (a saturated generator or relay falls behind its schedule).
+fn held(r: &zfc_relay::load::PhaseReport) -> bool {
+    r.lost == 0 && r.refused == 0 && r.latency_ms.1 < 50.0 && r.msgs_per_sec() >= 0.95 * r.offered
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let loopback = ["ws://127.", "ws://localhost:", "ws://[::1]:"].iter().any(|p| args.relay.starts_with(p));
@@ -73,13 +81,13 @@ fn main() -> ExitCode {
         }
     };
     println!(
-        "rooms x clients | offered msg/s | in msg/s | out deliveries/s | p50 ms | p99 ms | max ms | ack p50/p99 ms | undelivered | refused | relay CPU us/msg | relay CPU us/delivery | generator CPU s"
+        "rooms x clients | offered msg/s | in msg/s | out deliveries/s | p50 ms | p99 ms | max ms | ack p50/p99 ms | undelivered | refused | relay CPU us/msg | relay CPU us/delivery | generator CPU s | held"
     );
     for r in &reports {
         let relay_per_msg = r.relay_cpu.map_or("-".into(), |c| format!("{:.1}", c * 1e6 / r.accepted.max(1) as f64));
         let relay_per_del = r.relay_cpu.map_or("-".into(), |c| format!("{:.2}", c * 1e6 / r.deliveries.max(1) as f64));
         println!(
-            "{} x {} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1}/{:.1} | {} | {} | {} | {} | {:.1}",
+            "{} x {} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1}/{:.1} | {} | {} | {} | {} | {:.1} | {}",
             shape.rooms,
             shape.clients,
             r.offered,
@@ -94,8 +102,19 @@ fn main() -> ExitCode {
             r.refused,
             relay_per_msg,
             relay_per_del,
-            r.own_cpu
+            r.own_cpu,
+            if held(r) { "yes" } else { "no" }
         );
+    }
+    let best = reports.iter().take_while(|r| held(r)).last();
+    match best {
+        Some(r) => println!(
+            "highest rate held: {:.0} msg/s in, {:.0} deliveries/s out (p99 {:.1} ms)",
+            r.msgs_per_sec(),
+            r.deliveries_per_sec(),
+            r.latency_ms.1
+        ),
+        None => println!("highest rate held: none of the offered rates"),
     }
     if let Some(kib) = args.relay_pid.as_deref().and_then(peak_rss_kib) {
         println!("relay peak memory: {:.1} MiB", kib as f64 / 1024.0);

@@ -1,0 +1,69 @@
+//! The relay's rule book handling one 256-byte room message in a room of 100 members, all online:
+//! decode, checks (one strict Ed25519 verification), log append, 100 deliveries encoded. The
+//! floor is the verification alone, measured in the same run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ed25519_dalek::{Signer, SigningKey};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use zfc_bench::net::{NOW, Net, Party};
+use zfc_core::{HistoryPolicy, RoomConfig};
+
+const MEMBERS: usize = 100;
+const CHUNK: u64 = 256;
+
+fn relay(c: &mut Criterion) {
+    let config = RoomConfig::builder()
+        .auto_approve(true)
+        .history_policy(HistoryPolicy::SinceLastRotation)
+        .rotate_every(u32::MAX)
+        .build()
+        .unwrap();
+    let mut net = Net::new(config, 13).unwrap();
+    let conns: Vec<u64> = (1..MEMBERS).map(|_| net.join().unwrap()).collect();
+    // Everyone stays connected and subscribed at the relay; nobody handles what it sends.
+    let mut parties: Vec<Party> = conns.iter().filter_map(|c| net.detach(*c)).collect();
+    net.detach(zfc_bench::net::OWNER);
+    let Some(Party::Member(sender)) = parties.first_mut() else { panic!("no sender") };
+    let sender_conn = conns[0];
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+
+    let mut g = c.benchmark_group("relay_message_100");
+    g.sample_size(30).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
+    let probe = sender.send(&[0u8; 256], &mut rng).unwrap();
+    let frame_len = zfc_bench::net::submitted_frame(&probe.to_relay[0]).unwrap().len();
+    let key = SigningKey::generate(&mut rng);
+    let signed = vec![1u8; frame_len + 15];
+    let sig = key.sign(&signed);
+    let vk = key.verifying_key();
+    g.bench_function("floor_verify", |b| b.iter(|| vk.verify_strict(black_box(&signed), &sig).unwrap()));
+    g.bench_function("zfc_rulebook", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let mut done = 0;
+            while done < iters {
+                let n = CHUNK.min(iters - done);
+                done += n;
+                let requests: Vec<Vec<u8>> =
+                    (0..n).map(|_| sender.send(&[0u8; 256], &mut rng).unwrap().to_relay.remove(0)).collect();
+                let t = Instant::now();
+                for req in requests {
+                    let (out, entry) = net.relay.handle_durable(sender_conn, &req, NOW).unwrap();
+                    assert!(out.len() == MEMBERS + 1 && entry.is_some(), "not delivered to every member");
+                    black_box((out, entry));
+                }
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, relay);
+criterion_main!(benches);
