@@ -3,7 +3,7 @@
 # their references (primitives, vodozemac's Megolm, OpenMLS), the relay load runs, and the report.
 # Output: target/zfc-bench/report.md (criterion tables) and target/zfc-bench/load.txt.
 #
-#   ./scripts/bench.sh            everything (about 45 minutes here: a 10 000-member room is built)
+#   ./scripts/bench.sh            everything (about 30 minutes here, most of it building a 10 000-member room)
 #   ZFC_BENCH_MAX_MEMBERS=1000 ./scripts/bench.sh     rooms up to 1 000 members (about 12 minutes)
 #   ZFC_BENCH_SKIP_LOAD=1 ./scripts/bench.sh          criterion only
 set -euo pipefail

@@ -676,7 +676,10 @@ impl Body for Welcome {
             if roster.last().is_some_and(|(l, _)| *l >= m) {
                 return Err(DecodeError::InvalidValue("roster order"));
             }
-            roster.push((m, read_sign_pk(r, "member key")?));
+            // Not validated as a curve point here (§2.7): every roster key was validated in the
+            // Add commit that brought it in, the relay checks the roster against its own, and
+            // n point decompressions were most of a newcomer's cost in a large room.
+            roster.push((m, r.array()?));
         }
         Ok(Self { room_id, joiner_sign_pk, member, epoch, roster })
     }
