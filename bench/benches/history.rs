@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use vodozemac::megolm::{GroupSession, InboundGroupSession, MegolmMessage, SessionConfig, SessionKey};
@@ -45,9 +45,7 @@ fn history(c: &mut Criterion) {
     facts::record("zfc/history/deliveries", log.len() as f64, "messages");
     let check = |events: usize| assert_eq!(events, MESSAGES, "the reader did not read every message");
 
-    let mut g = c.benchmark_group("history_10k");
-    g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_millis(500));
-    g.measurement_time(Duration::from_secs(8));
+    let mut g = zfc_bench::group(c, "history_10k", 10, Duration::from_secs(8));
     g.throughput(Throughput::Elements(MESSAGES as u64));
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     g.bench_function("zfc", |b| {

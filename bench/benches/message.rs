@@ -23,9 +23,8 @@ const SIZES: [usize; 3] = [64, 1024, 64 * 1024];
 /// Messages prepared (untimed) per timed stretch, so 64 KiB runs stay within memory.
 const CHUNK: u64 = 128;
 
-/// The bytes zfc signs besides the content: label, separator, version, kind, room id, epoch,
-/// sender, sequence number, nonce, ciphertext length, plaintext length prefix, tag.
-const SIGNED_OVERHEAD: usize = 14 + 1 + 1 + 1 + 16 + 4 + 4 + 4 + 24 + 4 + 4 + 16;
+/// The AEAD's associated data: the message header (version, kind, room id, epoch, sender, seq).
+const AAD: [u8; 30] = [0; 30];
 
 /// A room with the sender and the receiver as members, no padding (padding is a cost of its own,
 /// reported apart).
@@ -39,9 +38,15 @@ fn room(padding: Padding) -> (Net, u64, u64) {
     (net, a, b)
 }
 
+/// The bytes zfc's signature covers for `size` bytes of unpadded content, from a real frame.
+fn signed_len(size: usize) -> usize {
+    let (mut net, a, _) = room(Padding::none());
+    let out = net.member(a).unwrap().send(&vec![0; size], &mut ChaCha20Rng::seed_from_u64(0)).unwrap();
+    zfc_bench::net::signed_len(&submitted_frame(&out.to_relay[0]).unwrap())
+}
+
 fn send(c: &mut Criterion) {
-    let mut g = c.benchmark_group("message_send");
-    g.sample_size(30).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
+    let mut g = zfc_bench::group(c, "message_send", 30, Duration::from_secs(2));
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let sign_key = SigningKey::generate(&mut rng);
     let aead = XChaCha20Poly1305::new_from_slice(&[7u8; 32]).unwrap();
@@ -49,9 +54,9 @@ fn send(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(size as u64));
         let content = vec![0x5au8; size];
         g.bench_with_input(BenchmarkId::new("floor", size), &size, |b, _| {
-            let signed = vec![1u8; size + SIGNED_OVERHEAD];
+            let signed = vec![1u8; signed_len(size)];
             b.iter(|| {
-                let ct = aead.encrypt(&XNonce::from([3u8; 24]), Payload { msg: &content, aad: &[0u8; 30] }).unwrap();
+                let ct = aead.encrypt(&XNonce::from([3u8; 24]), Payload { msg: &content, aad: &AAD }).unwrap();
                 let sig = sign_key.sign(black_box(&signed));
                 black_box((ct, sig))
             })
@@ -91,8 +96,7 @@ fn timed_chunks<T>(iters: u64, mut make: impl FnMut(u64) -> Vec<T>, mut receive:
 }
 
 fn receive(c: &mut Criterion) {
-    let mut g = c.benchmark_group("message_receive");
-    g.sample_size(30).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
+    let mut g = zfc_bench::group(c, "message_receive", 30, Duration::from_secs(2));
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let sign_key = SigningKey::generate(&mut rng);
     let verifying_key = sign_key.verifying_key();
@@ -101,13 +105,13 @@ fn receive(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(size as u64));
         let content = vec![0x5au8; size];
         g.bench_with_input(BenchmarkId::new("floor", size), &size, |b, _| {
-            let signed = vec![1u8; size + SIGNED_OVERHEAD];
+            let signed = vec![1u8; signed_len(size)];
             let sig = sign_key.sign(&signed);
             let nonce = &XNonce::from([3u8; 24]);
-            let ct = aead.encrypt(nonce, Payload { msg: &content, aad: &[0u8; 30] }).unwrap();
+            let ct = aead.encrypt(nonce, Payload { msg: &content, aad: &AAD }).unwrap();
             b.iter(|| {
                 verifying_key.verify_strict(black_box(&signed), &sig).unwrap();
-                black_box(aead.decrypt(nonce, Payload { msg: &ct, aad: &[0u8; 30] }).unwrap())
+                black_box(aead.decrypt(nonce, Payload { msg: &ct, aad: &AAD }).unwrap())
             })
         });
         for (name, padding) in [("zfc", Padding::none()), ("zfc_padded", Padding::default())] {
@@ -201,5 +205,32 @@ fn wire_bytes(_: &mut Criterion) {
     facts::record("megolm/message_256/bytes", session.encrypt([0u8; 256]).to_bytes().len() as f64, "B");
 }
 
-criterion_group!(benches, send, receive, wire_bytes);
+/// One signature check three ways: with the key already parsed (the floor above), parsing the
+/// 32-byte key first (what a receiver does when it keeps keys as bytes), and as one of a batch of
+/// 64 (`verify_batch`, the lever for history). Figures for `BENCHMARKS.md`'s analysis.
+fn verification(c: &mut Criterion) {
+    const BATCH: usize = 64;
+    let mut g = zfc_bench::group(c, "verification", 30, Duration::from_secs(2));
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let keys: Vec<SigningKey> = (0..BATCH).map(|_| SigningKey::generate(&mut rng)).collect();
+    let msgs: Vec<Vec<u8>> = (0..BATCH).map(|i| vec![i as u8; signed_len(256)]).collect();
+    let sigs: Vec<ed25519_dalek::Signature> = keys.iter().zip(&msgs).map(|(k, m)| k.sign(m)).collect();
+    let vks: Vec<ed25519_dalek::VerifyingKey> = keys.iter().map(SigningKey::verifying_key).collect();
+    let pk_bytes = vks[0].to_bytes();
+    g.bench_function("strict", |b| b.iter(|| vks[0].verify_strict(black_box(&msgs[0]), &sigs[0]).unwrap()));
+    g.bench_function("parse_key_and_strict", |b| {
+        b.iter(|| {
+            let vk = ed25519_dalek::VerifyingKey::from_bytes(black_box(&pk_bytes)).unwrap();
+            vk.verify_strict(&msgs[0], &sigs[0]).unwrap()
+        })
+    });
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.bench_function(BenchmarkId::new("batch", BATCH), |b| {
+        let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+        b.iter(|| ed25519_dalek::verify_batch(black_box(&refs), &sigs, &vks).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, send, receive, wire_bytes, verification);
 criterion_main!(benches);

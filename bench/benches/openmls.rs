@@ -184,12 +184,27 @@ fn newcomer(owner: &mut Client) -> (Newcomer, usize) {
     (Newcomer { provider, welcome: welcome_from(&welcome), tree: tree.into() }, welcome_len)
 }
 
-fn configure<'a>(c: &'a mut Criterion, name: &str) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
-    let mut group = c.benchmark_group(name);
-    group.sample_size(10);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(3));
-    group
+/// Times the owner making one commit with `commit`; the pending commit is cleared untimed, so
+/// every iteration starts from the same epoch.
+fn time_owner_commit(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: &str,
+    n: usize,
+    owner: &mut Client,
+    mut commit: impl FnMut(&mut Client),
+) {
+    group.bench_function(BenchmarkId::new(id, n), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                commit(owner);
+                total += start.elapsed();
+                owner.group.clear_pending_commit(owner.provider.storage()).expect("clear");
+            }
+            total
+        });
+    });
 }
 
 fn benches(c: &mut Criterion) {
@@ -205,48 +220,26 @@ fn benches(c: &mut Criterion) {
     }
 
     {
-        let mut group = configure(c, "rotation_owner");
+        let mut group = zfc_bench::group(c, "rotation_owner", 10, Duration::from_secs(3));
         for room in &mut rooms {
             let n = room.n;
             let owner = &mut room.owner;
-            group.bench_function(BenchmarkId::new("openmls_remove", n), |b| {
-                b.iter_custom(|iters| {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let start = Instant::now();
-                        let out = owner
-                            .group
-                            .remove_members(&owner.provider, &owner.signer, &[last_leaf(n)])
-                            .expect("remove commit");
-                        total += start.elapsed();
-                        black_box(out);
-                        owner.group.clear_pending_commit(owner.provider.storage()).expect("clear");
-                    }
-                    total
-                });
+            time_owner_commit(&mut group, "openmls_remove", n, owner, |o| {
+                black_box(o.group.remove_members(&o.provider, &o.signer, &[last_leaf(n)]).expect("remove commit"));
             });
-            group.bench_function(BenchmarkId::new("openmls_self_update", n), |b| {
-                b.iter_custom(|iters| {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..iters {
-                        let start = Instant::now();
-                        let out = owner
-                            .group
-                            .self_update(&owner.provider, &owner.signer, LeafNodeParameters::default())
-                            .expect("self-update commit");
-                        total += start.elapsed();
-                        black_box(out);
-                        owner.group.clear_pending_commit(owner.provider.storage()).expect("clear");
-                    }
-                    total
-                });
+            time_owner_commit(&mut group, "openmls_self_update", n, owner, |o| {
+                black_box(
+                    o.group
+                        .self_update(&o.provider, &o.signer, LeafNodeParameters::default())
+                        .expect("self-update commit"),
+                );
             });
         }
         group.finish();
     }
 
     {
-        let mut group = configure(c, "rotation_member");
+        let mut group = zfc_bench::group(c, "rotation_member", 10, Duration::from_secs(3));
         for room in &mut rooms {
             let n = room.n;
             let member = &mut room.member;
@@ -270,7 +263,7 @@ fn benches(c: &mut Criterion) {
     }
 
     {
-        let mut group = configure(c, "join_welcome");
+        let mut group = zfc_bench::group(c, "join_welcome", 10, Duration::from_secs(3));
         let join = join_config();
         for room in &mut rooms {
             let n = room.n;

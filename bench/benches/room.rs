@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use zfc_bench::facts;
@@ -60,9 +60,7 @@ fn rotation(c: &mut Criterion) {
         facts::record(&format!("zfc/commit_remove/{n}/bytes"), commit.len() as f64, "B");
         let commit_delivery = deliver(room_id, seq, commit);
 
-        let mut g = c.benchmark_group("rotation_owner");
-        g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_millis(500));
-        g.measurement_time(Duration::from_secs(if n >= 10_000 { 15 } else { 3 }));
+        let mut g = zfc_bench::group(c, "rotation_owner", 10, Duration::from_secs(if n >= 10_000 { 15 } else { 3 }));
         g.bench_function(BenchmarkId::new("zfc_remove", n), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
@@ -84,9 +82,7 @@ fn rotation(c: &mut Criterion) {
         });
         g.finish();
 
-        let mut g = c.benchmark_group("rotation_member");
-        g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_millis(500));
-        g.measurement_time(Duration::from_secs(3));
+        let mut g = zfc_bench::group(c, "rotation_member", 10, Duration::from_secs(3));
         g.bench_function(BenchmarkId::new("zfc_remove", n), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
@@ -121,16 +117,12 @@ fn join(c: &mut Criterion) {
             assert_eq!(net.owner().roster().len(), n);
             times
         };
-        let mut g = c.benchmark_group("join_welcome");
-        g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_millis(300));
-        g.measurement_time(Duration::from_secs(2));
+        let mut g = zfc_bench::group(c, "join_welcome", 10, Duration::from_secs(2));
         g.bench_function(BenchmarkId::new("zfc", n), |b| {
             b.iter_custom(|iters| (0..iters).map(|_| join_once(&mut net).members).sum())
         });
         g.finish();
-        let mut g = c.benchmark_group("join_handshake");
-        g.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_millis(300));
-        g.measurement_time(Duration::from_secs(2));
+        let mut g = zfc_bench::group(c, "join_handshake", 10, Duration::from_secs(2));
         g.bench_function(BenchmarkId::new("zfc", n), |b| {
             b.iter_custom(|iters| {
                 (0..iters)

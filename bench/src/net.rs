@@ -119,39 +119,47 @@ impl Net {
         self.recorded.get_mut(&conn).map(std::mem::take).unwrap_or_default()
     }
 
-    /// Runs `f` on the owner with the network's randomness, queues its output and runs the network.
+    /// Runs `f` on the party on `conn` with the network's randomness, queues its output and runs
+    /// the network.
+    fn act(
+        &mut self,
+        conn: ConnId,
+        f: impl FnOnce(&mut Party, &mut ChaCha20Rng) -> Result<Output, Error>,
+    ) -> Result<(), Error> {
+        let party = self.parties.get_mut(&conn).ok_or(Error::NotJoined)?;
+        let out = f(party, &mut self.rng)?;
+        self.apply(conn, out);
+        self.run()
+    }
+
+    /// [`Self::act`] on the owner.
     pub fn by_owner(
         &mut self,
         f: impl FnOnce(&mut Owner, &mut ChaCha20Rng) -> Result<Output, Error>,
     ) -> Result<(), Error> {
-        let Some(Party::Owner(owner)) = self.parties.get_mut(&OWNER) else {
-            return Err(Error::NotOwner);
-        };
-        let out = f(owner, &mut self.rng)?;
-        self.apply(OWNER, out);
-        self.run()
+        self.act(OWNER, |party, rng| match party {
+            Party::Owner(owner) => f(owner, rng),
+            Party::Member(_) => Err(Error::NotOwner),
+        })
     }
 
-    /// Runs `f` on the member on `conn` with the network's randomness, queues its output and runs
-    /// the network.
+    /// [`Self::act`] on the member on `conn`.
     pub fn by_member(
         &mut self,
         conn: ConnId,
         f: impl FnOnce(&mut Member, &mut ChaCha20Rng) -> Result<Output, Error>,
     ) -> Result<(), Error> {
-        let Some(Party::Member(member)) = self.parties.get_mut(&conn) else {
-            return Err(Error::NotJoined);
-        };
-        let out = f(member, &mut self.rng)?;
-        self.apply(conn, out);
-        self.run()
+        self.act(conn, |party, rng| match party {
+            Party::Member(member) => f(member, rng),
+            Party::Owner(_) => Err(Error::NotJoined),
+        })
     }
 
     /// The owner.
     pub fn owner(&mut self) -> &mut Owner {
         match self.parties.get_mut(&OWNER) {
             Some(Party::Owner(o)) => o,
-            _ => unreachable!("the owner is never dropped"),
+            _ => unreachable!("benchmarks never drop or detach the owner"),
         }
     }
 
@@ -225,12 +233,13 @@ impl Net {
     /// of its own calls (`Member::join` included) is in [`Times::members`].
     pub fn join(&mut self) -> Result<ConnId, Error> {
         let relay_pk = [9u8; 32];
-        let Some(Party::Owner(owner)) = self.parties.get_mut(&OWNER) else {
-            return Err(Error::NotOwner);
-        };
-        let (invite, out) = owner.invite(NOW, 3600, "ws://127.0.0.1:5103", relay_pk, &mut self.rng)?;
-        self.apply(OWNER, out);
-        self.run()?;
+        let mut invite = None;
+        self.by_owner(|owner, rng| {
+            let (i, out) = owner.invite(NOW, 3600, "ws://127.0.0.1:5103", relay_pk, rng)?;
+            invite = Some(i);
+            Ok(out)
+        })?;
+        let invite = invite.ok_or(Error::InviteUnknown)?;
         let t = Instant::now();
         let (member, out) = Member::join(&invite, "m", NOW, &mut self.rng)?;
         self.times.members += t.elapsed();
@@ -259,6 +268,12 @@ pub fn submitted_frame(request: &[u8]) -> Result<Vec<u8>, Error> {
         zfc_core::relay::ClientRequest::Submit { frame, .. } => Ok(frame),
         _ => Err(Error::Unexpected("not a Submit request")),
     }
+}
+
+/// How many bytes a message frame's signature covers: its label, the separator, and the frame
+/// without the 64-byte signature (spec §2.6).
+pub fn signed_len(frame: &[u8]) -> usize {
+    "zfc v1 message".len() + 1 + frame.len().saturating_sub(64)
 }
 
 /// The relay's delivery of `frame` at log position `seq`.

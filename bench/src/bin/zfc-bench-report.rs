@@ -183,6 +183,17 @@ impl Report {
         self.line(&format!("\nzfc's history spans {} epoch changes.", num(epochs)));
     }
 
+    fn verification(&mut self) {
+        self.line("\n### One Ed25519 signature check (ed25519-dalek 3, a 256-byte message's signed bytes)\n");
+        self.header(&["", "per signature", "/ strict"]);
+        let strict = median_ns("verification", "strict", None);
+        let parse = median_ns("verification", "parse_key_and_strict", None);
+        let batch = median_ns("verification", "batch", Some(64)).map(|v| v / 64.0);
+        self.row(&["verify_strict, key parsed".into(), time(strict), "1.00x".into()]);
+        self.row(&["parse the key, then verify_strict".into(), time(parse), ratio(parse, strict)]);
+        self.row(&["verify_batch of 64".into(), time(batch), ratio(batch, strict)]);
+    }
+
     fn relay(&mut self) {
         self.line("\n### The relay's rule book, one message to 100 members\n");
         self.header(&["", "time", "per delivery beyond the verification"]);
@@ -227,6 +238,7 @@ fn main() {
     r.rotation();
     r.join();
     r.history();
+    r.verification();
     r.relay();
     r.memory();
     print!("{}", r.out);
