@@ -62,6 +62,11 @@ pub fn material() -> &'static Material {
                 Traced::ToParty(p, b) => deliveries.push((*p, b.clone())),
             }
         }
+        // The room was created before tracing began; the rule-book targets need its creation
+        // first, or no genuine request names a room their rule book knows.
+        if let Some(JournalEntry::Submitted { frame, .. }) = room.sim.journal.first() {
+            requests.insert(0, (room.owner, ClientRequest::Submit { req_id: 1, frame: frame.clone() }.encode()));
+        }
         let journal = room.sim.journal.iter().map(|e| e.encode()).collect();
         Material { requests, deliveries, owner, member, journal }
     })
@@ -287,18 +292,20 @@ pub fn relay_journal(data: &[u8]) {
     }
 }
 
-/// Room ids named by CreateRoom frames in genuine requests.
+/// Room ids named by the frames of genuine requests (the material's one room). Never empty: the
+/// member-count assertions would hold vacuously.
 fn relay_rooms(requests: &[(usize, Vec<u8>)]) -> Vec<zfc_core::RoomId> {
-    requests
+    let mut rooms: Vec<zfc_core::RoomId> = requests
         .iter()
         .filter_map(|(_, b)| match ClientRequest::decode(b) {
-            Ok(ClientRequest::Submit { frame, .. }) => match Frame::decode(&frame) {
-                Ok(Frame::CreateRoom(c)) => Some(c.body.room_id),
-                _ => None,
-            },
+            Ok(ClientRequest::Submit { frame, .. }) => Frame::decode(&frame).ok().map(|f| *f.room_id()),
             _ => None,
         })
-        .collect()
+        .collect();
+    rooms.sort_unstable();
+    rooms.dedup();
+    assert!(!rooms.is_empty(), "the material names no room");
+    rooms
 }
 
 /// A target's body.

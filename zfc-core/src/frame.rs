@@ -788,6 +788,29 @@ mod tests {
     }
 
     #[test]
+    fn a_welcome_roster_key_is_not_validated_at_decode_but_its_joiner_key_is() {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let owner = SignKey::generate(&mut rng);
+        let joiner = SignKey::generate(&mut rng).public();
+        // The identity point: it decodes, but is of small order.
+        let mut weak_key = [0; 32];
+        weak_key[0] = 1;
+        assert!(!crypto::is_valid_sign_public(&weak_key));
+        let welcome = |joiner_sign_pk| {
+            let body = Welcome {
+                room_id: [1; 16],
+                joiner_sign_pk,
+                member: 2,
+                epoch: 2,
+                roster: vec![(0, owner.public()), (1, weak_key), (2, joiner)],
+            };
+            Signed::sign(body, &owner).encode()
+        };
+        assert!(matches!(Frame::decode(&welcome(joiner)), Ok(Frame::Welcome(_))));
+        assert_eq!(Frame::decode(&welcome(weak_key)), Err(DecodeError::InvalidValue("joiner key")));
+    }
+
+    #[test]
     fn unknown_kind_and_version_are_typed_errors() {
         assert_eq!(Frame::decode(&[1, 0x7f]), Err(DecodeError::UnknownKind(0x7f)));
         assert_eq!(Frame::decode(&[9, 0x08]), Err(DecodeError::UnsupportedVersion(9)));

@@ -188,6 +188,25 @@ mod tests {
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
 
+    /// A sealer's keys, drawn from `rng` so that the same rng can go on to seal.
+    struct SealerKeys {
+        key: Secret32,
+        sign_key: SignKey,
+        padding: Padding,
+    }
+
+    impl SealerKeys {
+        fn new(rng: &mut ChaCha20Rng) -> Self {
+            let key = Secret32::random(rng);
+            SealerKeys { key, sign_key: SignKey::generate(rng), padding: Padding::default() }
+        }
+
+        fn sealer(&self) -> Sealer<'_> {
+            let (key, sign_key, padding) = (&self.key, &self.sign_key, &self.padding);
+            Sealer { room_id: [7; 16], epoch: 1, sender: 2, seq: 0, key, sign_key, padding }
+        }
+    }
+
     #[test]
     fn padding_rounds_to_buckets() {
         let p = Padding::default();
@@ -205,19 +224,17 @@ mod tests {
     #[test]
     fn seal_open_round_trip_and_tamper() {
         let mut rng = ChaCha20Rng::seed_from_u64(3);
-        let key = Secret32::random(&mut rng);
-        let sk = SignKey::generate(&mut rng);
-        let pad = Padding::default();
-        let s = Sealer { room_id: [7; 16], epoch: 1, sender: 2, seq: 0, key: &key, sign_key: &sk, padding: &pad };
-        let m = s.seal(b"hello", &mut rng).unwrap();
+        let keys = SealerKeys::new(&mut rng);
+        let key = &keys.key;
+        let m = keys.sealer().seal(b"hello", &mut rng).unwrap();
         assert_eq!(m.body.ct.len(), 64 + TAG_LEN);
-        assert_eq!(open(&m.body, &key).unwrap().as_slice(), b"hello");
+        assert_eq!(open(&m.body, key).unwrap().as_slice(), b"hello");
         let mut t = m.body.clone();
         t.ct[3] ^= 1;
-        assert_eq!(open(&t, &key), Err(Error::Forged));
+        assert_eq!(open(&t, key), Err(Error::Forged));
         let mut moved = m.body.clone();
         moved.seq = 1;
-        assert_eq!(open(&moved, &key), Err(Error::Forged), "header is authenticated");
+        assert_eq!(open(&moved, key), Err(Error::Forged), "header is authenticated");
         let other = Secret32::random(&mut rng);
         assert_eq!(open(&m.body, &other), Err(Error::Forged));
     }
@@ -225,12 +242,10 @@ mod tests {
     #[test]
     fn content_may_be_max_content_len_and_no_more() {
         let mut rng = ChaCha20Rng::seed_from_u64(4);
-        let key = Secret32::random(&mut rng);
-        let sk = SignKey::generate(&mut rng);
-        let pad = Padding::default();
-        let s = Sealer { room_id: [7; 16], epoch: 1, sender: 2, seq: 0, key: &key, sign_key: &sk, padding: &pad };
+        let keys = SealerKeys::new(&mut rng);
+        let s = keys.sealer();
         let m = s.seal(&vec![1; MAX_CONTENT_LEN], &mut rng).unwrap();
-        assert_eq!(open(&m.body, &key).unwrap().len(), MAX_CONTENT_LEN);
+        assert_eq!(open(&m.body, &keys.key).unwrap().len(), MAX_CONTENT_LEN);
         let too_long = s.seal(&vec![1; MAX_CONTENT_LEN + 1], &mut rng);
         assert!(
             matches!(too_long, Err(Error::MessageTooLong { len, max: MAX_CONTENT_LEN }) if len == MAX_CONTENT_LEN + 1)

@@ -26,13 +26,6 @@ fn craft(r: &mut Room, id: PartyId, epoch_delta: u32, seq: u32, text: &[u8]) -> 
     sealer.seal(text, &mut r.sim.rng).unwrap()
 }
 
-/// Delivers `frame` to `id` at its next live position, as the relay would.
-fn deliver(r: &mut Room, id: PartyId, frame: Vec<u8>) -> Result<crate::event::Output, Error> {
-    let v = view(r, id);
-    let (room_id, seq) = (v.room_id, v.live_next);
-    inject(r, id, RelayMessage::Deliver { room_id, seq, frame })
-}
-
 fn rejected(out: Result<crate::event::Output, Error>) -> Error {
     out.expect("in-order frame is consumed").rejection().cloned().expect("frame rejected")
 }
@@ -233,7 +226,7 @@ fn non_zero_padding_is_refused() {
 
 #[test]
 fn owner_refuses_a_confirmation_without_the_grant_secrets() {
-    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(33), NOW);
+    let mut r = manual(33);
     let inv = r.invite().unwrap();
     let mallory = r.start_join("mallory", &inv).unwrap();
     let joiner = r.member(mallory).unwrap().sign_public().unwrap();
@@ -257,7 +250,7 @@ fn owner_refuses_a_confirmation_without_the_grant_secrets() {
 
 #[test]
 fn owner_refuses_join_requests_without_token_or_key_proof() {
-    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(34), NOW);
+    let mut r = manual(34);
     let inv = r.invite().unwrap();
     let keys = crate::invite::invite_keys(&inv.room_id, &inv.token);
     let joiner = crate::crypto::SignKey::generate(&mut r.sim.rng);

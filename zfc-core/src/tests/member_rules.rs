@@ -5,16 +5,6 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::message::Padding;
 
-fn submitted_frame(out: &crate::event::Output) -> Vec<u8> {
-    out.to_relay
-        .iter()
-        .find_map(|r| match ClientRequest::decode(r) {
-            Ok(ClientRequest::Submit { frame, .. }) => Some(frame),
-            _ => None,
-        })
-        .expect("a submission")
-}
-
 #[test]
 fn retained_epochs_are_bounded_and_take_effect() {
     let (mut r, bob, _) = room_of_three(111);
@@ -48,9 +38,9 @@ fn key_refresh_follows_the_members_setting() {
 fn padding_set_on_a_member_shapes_its_messages() {
     let (mut r, bob, _) = room_of_three(113);
     let rng = &mut ChaCha20Rng::seed_from_u64(1);
-    let padded = submitted_frame(&r.member(bob).unwrap().send(b"hi", rng).unwrap());
+    let (_, padded) = submitted(&r.member(bob).unwrap().send(b"hi", rng).unwrap());
     r.member(bob).unwrap().set_padding(Padding::none());
-    let bare = submitted_frame(&r.member(bob).unwrap().send(b"hi", rng).unwrap());
+    let (_, bare) = submitted(&r.member(bob).unwrap().send(b"hi", rng).unwrap());
     assert!(bare.len() < padded.len(), "padding none: {} bytes, default: {}", bare.len(), padded.len());
 }
 
@@ -88,22 +78,18 @@ fn a_removed_member_is_told_so_and_acks_what_it_read() {
 
 #[test]
 fn a_grant_for_another_request_is_refused() {
-    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(117), NOW);
+    let mut r = manual(117);
     let inv = r.invite().unwrap();
     let joiner = r.start_join("j", &inv).unwrap();
     let pk = r.member(joiner).unwrap().sign_public().unwrap();
     let out = r.owner().approve_join(pk, &mut ChaCha20Rng::seed_from_u64(4)).unwrap();
-    let genuine = submitted_frame(&out);
+    let (_, genuine) = submitted(&out);
     let Ok(crate::frame::Frame::KeyGrant(g)) = crate::frame::Frame::decode(&genuine) else { panic!("a grant") };
     let mut body = g.body.clone();
     body.request_hash[0] ^= 1;
     let forged = crate::frame::Signed::sign(body, &sign_key(&mut r, OWNER)).encode();
     let room_id = room_id(&mut r);
-    let got = inject(&mut r, joiner, RelayMessage::Direct { room_id, id: 999, frame: forged });
-    let refused = match got {
-        Err(e) => Some(e),
-        Ok(o) => o.rejection().cloned(),
-    };
+    let refused = refusal(inject(&mut r, joiner, RelayMessage::Direct { room_id, id: 999, frame: forged }));
     assert!(matches!(refused, Some(Error::Unexpected(_))), "{refused:?}");
     // The genuine grant still works afterwards.
     r.sim.apply(OWNER, out);
@@ -161,14 +147,7 @@ fn a_welcome_for_another_epoch_is_a_fork() {
     // Move traffic until the owner has its welcome and commit ready, and keep them.
     let mut held: Option<(Vec<u8>, Vec<u8>)> = None;
     for _ in 0..100 {
-        let frames: Vec<Vec<u8>> = r.sim.slots[OWNER]
-            .outbox
-            .iter()
-            .filter_map(|req| match ClientRequest::decode(req) {
-                Ok(ClientRequest::Submit { frame, .. }) => Some(frame),
-                _ => None,
-            })
-            .collect();
+        let frames: Vec<Vec<u8>> = submissions(&r.sim.slots[OWNER].outbox).into_iter().map(|(_, f)| f).collect();
         let welcome = frames.iter().find(|f| matches!(Frame::decode(f), Ok(Frame::Welcome(_))));
         let commit = frames.iter().find(|f| matches!(Frame::decode(f), Ok(Frame::Commit(_))));
         if let (Some(w), Some(c)) = (welcome, commit) {
@@ -185,11 +164,7 @@ fn a_welcome_for_another_epoch_is_a_fork() {
     let room_id = room_id(&mut r);
     let _ = inject(&mut r, dora, RelayMessage::Direct { room_id, id: 500, frame: forged });
     let seq = r.sim.relay.next_seq(&room_id).unwrap();
-    let got = inject(&mut r, dora, RelayMessage::Deliver { room_id, seq, frame: commit });
-    let refused = match got {
-        Err(e) => Some(e),
-        Ok(o) => o.rejection().cloned(),
-    };
+    let refused = refusal(inject(&mut r, dora, RelayMessage::Deliver { room_id, seq, frame: commit }));
     assert_eq!(refused, Some(Error::ForkDetected));
     assert!(!r.member(dora).unwrap().is_joined());
 }

@@ -5,6 +5,7 @@
 mod client_attacks;
 mod member_rules;
 mod owner_rules;
+mod raw;
 mod relay_attacks;
 mod relay_book;
 mod relay_journal;
@@ -31,6 +32,11 @@ pub(crate) type Room = Scenario<ChaCha20Rng>;
 pub(crate) fn room(seed: u64, policy: HistoryPolicy) -> Room {
     let config = RoomConfig::builder().auto_approve(true).history_policy(policy).build().unwrap();
     Scenario::new(config, RelayConfig::default(), ChaCha20Rng::seed_from_u64(seed), NOW)
+}
+
+/// A room with the default configuration: the owner approves each join by hand.
+pub(crate) fn manual(seed: u64) -> Room {
+    Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(seed), NOW)
 }
 
 /// A lenient room with the owner and two joined members.
@@ -86,6 +92,22 @@ pub(crate) fn submit(r: &mut Room, id: PartyId, frame: Vec<u8>) -> Result<u64, u
     verdict.expect("the relay answers every submit")
 }
 
+/// The `(req_id, frame)` of each Submit among `requests`, in order.
+pub(crate) fn submissions<'a>(requests: impl IntoIterator<Item = &'a Vec<u8>>) -> Vec<(u32, Vec<u8>)> {
+    requests
+        .into_iter()
+        .filter_map(|req| match ClientRequest::decode(req) {
+            Ok(ClientRequest::Submit { req_id, frame }) => Some((req_id, frame)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first Submit in `out`, which must hold one.
+pub(crate) fn submitted(out: &crate::event::Output) -> (u32, Vec<u8>) {
+    submissions(&out.to_relay).into_iter().next().expect("a submission")
+}
+
 /// An unsigned Rotate commit for the owner's next epoch (Fresh, no shares): tests change fields.
 pub(crate) fn next_commit(r: &mut Room) -> crate::frame::Commit {
     let v = view(r, OWNER);
@@ -114,5 +136,21 @@ pub(crate) fn inject(
     match party {
         crate::sim::Party::Owner(o) => o.handle(&bytes, now, rng),
         crate::sim::Party::Member(m) => m.handle(&bytes, now, rng),
+    }
+}
+
+/// Delivers `frame` at `id`'s next live position, as a relay could.
+pub(crate) fn deliver(r: &mut Room, id: PartyId, frame: Vec<u8>) -> Result<crate::event::Output, crate::error::Error> {
+    let v = view(r, id);
+    let (room_id, seq) = (v.room_id, v.live_next);
+    inject(r, id, RelayMessage::Deliver { room_id, seq, frame })
+}
+
+/// A party refuses either by failing the call or by reporting a rejected frame; tests that only
+/// care what was refused take both.
+pub(crate) fn refusal(got: Result<crate::event::Output, crate::error::Error>) -> Option<crate::error::Error> {
+    match got {
+        Err(e) => Some(e),
+        Ok(o) => o.rejection().cloned(),
     }
 }

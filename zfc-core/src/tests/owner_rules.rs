@@ -5,20 +5,6 @@ use crate::error::Error;
 use crate::event::Output;
 use crate::relay::RuleBook;
 
-fn manual(seed: u64) -> Room {
-    Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(seed), NOW)
-}
-
-fn submit_id(out: &Output) -> u32 {
-    out.to_relay
-        .iter()
-        .find_map(|r| match ClientRequest::decode(r) {
-            Ok(ClientRequest::Submit { req_id, .. }) => Some(req_id),
-            _ => None,
-        })
-        .expect("a submission")
-}
-
 #[test]
 fn the_owner_reports_its_configuration_and_commits_in_flight() {
     let config = RoomConfig::builder().history_policy(HistoryPolicy::SinceJoin).auto_approve(true).build().unwrap();
@@ -101,7 +87,7 @@ fn the_owner_acknowledges_what_it_read() {
 fn a_refused_commit_is_dropped_unless_the_relay_already_has_it() {
     let (mut r, _, _) = room_of_three(107);
     let out = r.owner().rotate(&mut ChaCha20Rng::seed_from_u64(5)).unwrap();
-    let id = submit_id(&out);
+    let (id, _) = submitted(&out);
     // Another request's refusal, and WrongEpoch (a duplicate of a commit the relay took), keep it.
     let _ = inject(&mut r, OWNER, RelayMessage::Rejected { req_id: id + 100, code: 41 }).unwrap();
     assert!(r.owner().commit_in_flight());
@@ -114,8 +100,7 @@ fn a_refused_commit_is_dropped_unless_the_relay_already_has_it() {
 
 #[test]
 fn an_add_spends_the_invite_for_every_other_join_that_used_it() {
-    let relay = RelayConfig::default();
-    let mut r = Scenario::new(RoomConfig::default(), relay, ChaCha20Rng::seed_from_u64(108), NOW);
+    let mut r = manual(108);
     let (shared, other) = (r.invite().unwrap(), r.invite().unwrap());
     let j1 = r.start_join("j1", &shared).unwrap();
     let j2 = r.start_join("j2", &shared).unwrap();

@@ -2,44 +2,11 @@
 //! test pinned down: subscriptions, catch-up bounds, fetch bounds, acknowledgements and directed
 //! queues. The tests talk to the rule book directly on connections of their own.
 
+use super::raw::*;
 use super::*;
 use crate::crypto::SignKey;
 use crate::frame::*;
 use crate::relay::Reject;
-use crate::relay::proto::authenticate;
-
-/// A raw connection to the rule book.
-struct Raw {
-    conn: ConnId,
-    challenge: [u8; 32],
-    binding: [u8; 32],
-}
-
-fn open(r: &mut Room, conn: ConnId) -> Raw {
-    let binding = [conn as u8; 32];
-    let out = r.sim.relay.connect(conn, binding, &mut r.sim.rng);
-    let Ok(RelayMessage::Challenge { nonce }) = RelayMessage::decode(&out[0].bytes) else { panic!("no challenge") };
-    Raw { conn, challenge: nonce, binding }
-}
-
-/// Sends `req` on `raw` and returns the messages for that connection.
-fn request(r: &mut Room, raw: &Raw, req: ClientRequest) -> Vec<RelayMessage> {
-    let out = r.sim.relay.handle(raw.conn, &req.encode(), NOW).expect("a well-formed request");
-    out.into_iter().filter(|o| o.conn == raw.conn).map(|o| RelayMessage::decode(&o.bytes).unwrap()).collect()
-}
-
-fn auth(r: &mut Room, raw: &Raw, key: &SignKey, resume_from: u64) -> Vec<RelayMessage> {
-    let room = room_id(r);
-    request(r, raw, authenticate(1, key, &raw.challenge, &raw.binding, room, resume_from))
-}
-
-fn delivered(msgs: &[RelayMessage]) -> Vec<u64> {
-    msgs.iter().filter_map(|m| if let RelayMessage::Deliver { seq, .. } = m { Some(*seq) } else { None }).collect()
-}
-
-fn directs(msgs: &[RelayMessage]) -> Vec<u64> {
-    msgs.iter().filter_map(|m| if let RelayMessage::Direct { id, .. } = m { Some(*id) } else { None }).collect()
-}
 
 #[test]
 fn a_closed_connection_is_forgotten() {
@@ -132,10 +99,7 @@ fn an_acknowledged_position_is_not_sent_again() {
 fn join_request_frame(r: &mut Room, name: &str) -> Vec<u8> {
     let inv = r.invite().unwrap();
     let (_, out) = crate::member::Member::join(&inv, name, NOW, &mut r.sim.rng).unwrap();
-    match ClientRequest::decode(&out.to_relay[0]).unwrap() {
-        ClientRequest::Submit { frame, .. } => frame,
-        other => panic!("{other:?}"),
-    }
+    submitted(&out).1
 }
 
 #[test]
@@ -193,7 +157,7 @@ fn retention_trims_only_what_every_active_member_has_read() {
     // Everyone reads everything; the next entry trims the log to 3.
     let last = r.sim.relay.next_seq(&room).unwrap() - 1;
     for id in [OWNER, bob, carol] {
-        let c = Raw { conn: conn(&r, id), challenge: [0; 32], binding: [0; 32] };
+        let c = party_conn(&r, id);
         request(&mut r, &c, ClientRequest::Ack { room_id: room, seq: last });
     }
     r.send(OWNER, "trim").unwrap();
@@ -208,7 +172,7 @@ fn retention_trims_only_what_every_active_member_has_read() {
     let kept = fetch_all(&mut r, &raw);
     assert!(held > last + 1);
     assert_eq!(kept.first(), Some(&(last + 1)), "the log must start at carol's first unread entry");
-    let c = Raw { conn: conn(&r, OWNER), challenge: [0; 32], binding: [0; 32] };
+    let c = party_conn(&r, OWNER);
     let end = r.sim.relay.next_seq(&room).unwrap() - 1;
     request(&mut r, &c, ClientRequest::Ack { room_id: room, seq: end });
     let carol_key = sign_key(&mut r, carol);
@@ -247,13 +211,12 @@ fn invite_expiry_is_inclusive_and_revocations_name_the_invites_state() {
 
 #[test]
 fn removals_and_leaves_drop_the_subscriptions() {
-    let (mut r, bob, carol) = room_of_three(99);
+    let (mut r, bob, _) = room_of_three(99);
     let before = r.sim.relay.subscription_count();
     r.by_owner(|o, rng| o.remove(2, rng)).unwrap();
     assert_eq!(r.sim.relay.subscription_count(), before - 1);
     r.by_member(bob, |m, _| m.leave()).unwrap();
     assert_eq!(r.sim.relay.subscription_count(), before - 2);
-    let _ = carol;
 }
 
 #[test]

@@ -1,16 +1,18 @@
 //! The relay's journal: a rule book rebuilt from it carries on where the old one stopped, and
 //! room creation can be restricted to holders of an admission token.
 
+use super::raw::*;
 use super::*;
 use crate::relay::{JournalEntry, Reject, RuleBook, admission_hash};
 
 fn restart(r: &mut Room) {
-    let before: Vec<_> =
-        [room_id(r)].iter().map(|id| (r.sim.relay.next_seq(id), r.sim.relay.member_count(id))).collect();
+    let state = |r: &mut Room| {
+        let id = room_id(r);
+        (r.sim.relay.next_seq(&id), r.sim.relay.member_count(&id))
+    };
+    let before = state(r);
     r.sim.restart_relay(RelayConfig::default()).expect("the journal replays");
-    let after: Vec<_> =
-        [room_id(r)].iter().map(|id| (r.sim.relay.next_seq(id), r.sim.relay.member_count(id))).collect();
-    assert_eq!(before, after);
+    assert_eq!(before, state(r));
 }
 
 fn reconnect_all(r: &mut Room) {
@@ -49,7 +51,7 @@ fn a_relay_rebuilt_from_its_journal_carries_on() {
 
 #[test]
 fn a_pending_join_survives_a_restart() {
-    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(72), NOW);
+    let mut r = manual(72);
     let inv = r.invite().unwrap();
     r.sim.disconnect(OWNER);
     let joiner = r.start_join("dora", &inv).unwrap();
@@ -108,25 +110,21 @@ fn restricted_creation_needs_an_admission_token() {
     let room = room_id(&mut r);
     assert_eq!(r.sim.relay.next_seq(&room), None, "the room was created without a token");
     let create = r.owner().create_request();
-    let submit = |r: &mut Room, req_id: u32, bytes: Vec<u8>| {
-        let c = conn(r, OWNER);
-        let out = r.sim.relay.handle(c, &bytes, NOW).unwrap();
-        out.into_iter().find_map(|o| match RelayMessage::decode(&o.bytes).unwrap() {
+    let owner = party_conn(&r, OWNER);
+    let submit = |r: &mut Room, req_id: u32, req: ClientRequest| {
+        request(r, &owner, req).into_iter().find_map(|m| match m {
             RelayMessage::Accepted { req_id: id, .. } if id == req_id => Some(Ok(())),
             RelayMessage::Rejected { req_id: id, code } if id == req_id => Some(Err(code)),
             _ => None,
         })
     };
-    let frame = match ClientRequest::decode(&create).unwrap() {
-        ClientRequest::Submit { frame, .. } => frame,
-        other => panic!("create request is {other:?}"),
-    };
-    let creation = |frame: &Vec<u8>| ClientRequest::Submit { req_id: 9, frame: frame.clone() }.encode();
+    let (_, frame) = submissions([&create]).remove(0);
+    let creation = |frame: &Vec<u8>| ClientRequest::Submit { req_id: 9, frame: frame.clone() };
     assert_eq!(submit(&mut r, 9, creation(&frame)), Some(Err(Reject::CreationRestricted.code())));
-    let wrong = ClientRequest::Admit { req_id: 8, token: [0x5b; 32] }.encode();
+    let wrong = ClientRequest::Admit { req_id: 8, token: [0x5b; 32] };
     assert_eq!(submit(&mut r, 8, wrong), Some(Err(Reject::CreationRestricted.code())));
     assert_eq!(submit(&mut r, 9, creation(&frame)), Some(Err(Reject::CreationRestricted.code())));
-    let right = ClientRequest::Admit { req_id: 8, token }.encode();
+    let right = ClientRequest::Admit { req_id: 8, token };
     assert_eq!(submit(&mut r, 8, right), Some(Ok(())));
     assert_eq!(submit(&mut r, 9, creation(&frame)), Some(Ok(())));
     assert_eq!(r.sim.relay.next_seq(&room), Some(1));
@@ -134,7 +132,7 @@ fn restricted_creation_needs_an_admission_token() {
 
 #[test]
 fn a_relay_restarted_with_smaller_limits_still_replays_its_journal() {
-    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(76), NOW);
+    let mut r = manual(76);
     let inv = r.invite().unwrap();
     r.sim.disconnect(OWNER);
     // Two joins pending on one invite, two directed frames waiting for the owner.
@@ -149,7 +147,7 @@ fn a_relay_restarted_with_smaller_limits_still_replays_its_journal() {
 
 #[test]
 fn an_acknowledged_directed_frame_stays_gone_after_a_restart() {
-    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(77), NOW);
+    let mut r = manual(77);
     let inv = r.invite().unwrap();
     r.sim.disconnect(OWNER);
     r.start_join("dora", &inv).unwrap();
@@ -163,16 +161,9 @@ fn an_acknowledged_directed_frame_stays_gone_after_a_restart() {
     restart(&mut r);
     // At the relay: a fresh owner connection is sent no directed frame.
     let key = sign_key(&mut r, OWNER);
-    let room = room_id(&mut r);
-    let challenge = match RelayMessage::decode(&r.sim.relay.connect(77, [7; 32], &mut r.sim.rng)[0].bytes) {
-        Ok(RelayMessage::Challenge { nonce }) => nonce,
-        other => panic!("{other:?}"),
-    };
-    let auth = crate::relay::proto::authenticate(1, &key, &challenge, &[7; 32], room, u64::MAX).encode();
-    let out = r.sim.relay.handle(77, &auth, NOW).unwrap();
-    let directs =
-        out.iter().filter(|o| matches!(RelayMessage::decode(&o.bytes), Ok(RelayMessage::Direct { .. }))).count();
-    assert_eq!(directs, 0, "the acknowledged join request is queued again after the restart");
+    let raw = open(&mut r, 77);
+    let sent = directs(&auth(&mut r, &raw, &key, u64::MAX));
+    assert_eq!(sent.len(), 0, "the acknowledged join request is queued again after the restart");
     reconnect_all(&mut r);
     assert_eq!(requested(&mut r), 0, "the join request came back after the restart");
 }
@@ -196,18 +187,8 @@ fn replaying_one_acknowledgement_keeps_the_other_directed_frames() {
     let key = sign_key(&mut r, OWNER);
     let room = room_id(&mut r);
     let owner_directs = |r: &mut Room, conn: ConnId| {
-        let challenge = match RelayMessage::decode(&r.sim.relay.connect(conn, [1; 32], &mut r.sim.rng)[0].bytes) {
-            Ok(RelayMessage::Challenge { nonce }) => nonce,
-            other => panic!("{other:?}"),
-        };
-        let auth = crate::relay::proto::authenticate(1, &key, &challenge, &[1; 32], room, u64::MAX).encode();
-        let (out, _) = r.sim.relay.handle_durable(conn, &auth, NOW).unwrap();
-        out.iter()
-            .filter_map(|o| match RelayMessage::decode(&o.bytes) {
-                Ok(RelayMessage::Direct { id, .. }) => Some(id),
-                _ => None,
-            })
-            .collect::<Vec<u64>>()
+        let raw = open(r, conn);
+        directs(&auth(r, &raw, &key, u64::MAX))
     };
     let ids = owner_directs(&mut r, 71);
     assert_eq!(ids.len(), 2);

@@ -28,7 +28,7 @@ fn owner_commit(r: &mut Room, change: Change, roster: &Roster, mode: KeyMode, sh
 /// A room (manual approval) where a joiner confirmed but the owner went offline before adding
 /// it: the relay holds a Confirmed join. Returns the room, the joiner's key and its invite.
 fn confirmed_join(seed: u64) -> (Room, [u8; 32], [u8; 32]) {
-    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(seed), NOW);
+    let mut r = manual(seed);
     let inv = r.invite().unwrap();
     let joiner = r.start_join("joiner", &inv).unwrap();
     let jpk = r.member(joiner).unwrap().sign_public().unwrap();
@@ -90,14 +90,14 @@ fn a_joiner_key_already_in_the_room_or_pending_is_refused() {
 
 #[test]
 fn a_grant_answers_a_request_once() {
-    let mut r = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(44), NOW);
+    let mut r = manual(44);
     let inv = r.invite().unwrap();
     let joiner = r.start_join("j", &inv).unwrap();
     let jpk = r.member(joiner).unwrap().sign_public().unwrap();
     // The joiner is offline: its join stays granted, not confirmed, while the grant is resent.
     r.sim.disconnect(joiner);
     let out = r.owner().approve_join(jpk, &mut ChaCha20Rng::seed_from_u64(2)).unwrap();
-    let ClientRequest::Submit { frame, .. } = ClientRequest::decode(&out.to_relay[0]).unwrap() else { panic!() };
+    let (_, frame) = submitted(&out);
     assert_eq!(submit(&mut r, OWNER, frame.clone()), Ok(0));
     assert_eq!(submit(&mut r, OWNER, frame), code(Reject::NoPendingJoin));
 }
@@ -127,7 +127,7 @@ fn a_welcome_must_come_after_the_confirmation_and_describe_the_next_commit() {
     );
     assert_eq!(submit(&mut r, OWNER, welcome(1, epoch + 1, good)), Ok(0));
     // Before the confirmation there is nothing to welcome.
-    let mut r2 = Scenario::new(RoomConfig::default(), RelayConfig::default(), ChaCha20Rng::seed_from_u64(46), NOW);
+    let mut r2 = manual(46);
     let inv = r2.invite().unwrap();
     let j = r2.start_join("j", &inv).unwrap();
     let jpk2 = r2.member(j).unwrap().sign_public().unwrap();

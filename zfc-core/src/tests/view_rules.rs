@@ -9,18 +9,6 @@ use crate::relay::Reject;
 use crate::sim::Party;
 use crate::view::Position;
 
-fn signed_by(r: &mut Room, id: PartyId, sign: impl FnOnce(&crate::crypto::SignKey) -> Vec<u8>) -> Vec<u8> {
-    let key = sign_key(r, id);
-    sign(&key)
-}
-
-/// Delivers `frame` at `id`'s next live position, as a relay could.
-fn deliver(r: &mut Room, id: PartyId, frame: Vec<u8>) -> crate::event::Output {
-    let v = view(r, id);
-    let (room_id, seq) = (v.room_id, v.live_next);
-    inject(r, id, RelayMessage::Deliver { room_id, seq, frame }).expect("in-order frame is consumed")
-}
-
 #[test]
 fn a_joiner_that_authenticated_too_early_authenticates_again_after_its_request() {
     // Over real sockets a client authenticates before it submits: the relay refuses (not a
@@ -94,16 +82,12 @@ fn reading_an_own_older_message_never_lowers_the_send_counter() {
     let mut frames = Vec::new();
     for text in ["a", "b", "c"] {
         let out = r.member(bob).unwrap().send(text.as_bytes(), &mut ChaCha20Rng::seed_from_u64(3)).unwrap();
-        for req in out.to_relay {
-            if let ClientRequest::Submit { frame, .. } = ClientRequest::decode(&req).unwrap() {
-                frames.push(frame);
-            }
-        }
+        frames.extend(submissions(&out.to_relay).into_iter().map(|(_, f)| f));
     }
     let before = view(&mut r, bob).send_seq;
     assert_eq!(before.1, 3);
     // The relay hands back the first of the three: the counter stays past all three.
-    let out = deliver(&mut r, bob, frames.remove(0));
+    let out = deliver(&mut r, bob, frames.remove(0)).unwrap();
     assert!(out.messages().count() == 1, "{:?}", out.events);
     assert_eq!(view(&mut r, bob).send_seq, before);
 }
@@ -113,28 +97,19 @@ fn deletion_and_member_frames_must_carry_the_right_signature() {
     let (mut r, bob, carol) = room_of_three(86);
     let room_id = room_id(&mut r);
     // A room deletion signed by a member is not the owner's.
-    let forged = signed_by(&mut r, bob, |k| Signed::sign(DeleteRoom { room_id }, k).encode());
-    let out = deliver(&mut r, carol, forged);
+    let (bob_key, carol_key) = (sign_key(&mut r, bob), sign_key(&mut r, carol));
+    let forged = Signed::sign(DeleteRoom { room_id }, &bob_key).encode();
+    let out = deliver(&mut r, carol, forged).unwrap();
     assert_eq!(out.rejection(), Some(&Error::BadSignature));
     assert!(r.member(carol).unwrap().gone().is_none());
     // A leave for bob signed by carol, and a key update for bob signed by carol.
-    let leave = signed_by(&mut r, carol, |k| Signed::sign(Leave { room_id, member: 1 }, k).encode());
-    let out = deliver(&mut r, OWNER, leave);
+    let leave = Signed::sign(Leave { room_id, member: 1 }, &carol_key).encode();
+    let out = deliver(&mut r, OWNER, leave).unwrap();
     assert_eq!(out.rejection(), Some(&Error::BadSignature));
     assert!(!out.events.iter().any(|e| matches!(e, Event::MemberLeft(_))));
-    let update = signed_by(&mut r, carol, |k| {
-        Signed::sign(
-            KeyUpdate {
-                room_id,
-                member: 1,
-                kx_pk: crate::crypto::KxKey::generate(&mut ChaCha20Rng::seed_from_u64(4)).public(),
-                generation: 9,
-            },
-            k,
-        )
-        .encode()
-    });
-    let out = deliver(&mut r, carol, update);
+    let kx_pk = crate::crypto::KxKey::generate(&mut ChaCha20Rng::seed_from_u64(4)).public();
+    let update = Signed::sign(KeyUpdate { room_id, member: 1, kx_pk, generation: 9 }, &carol_key).encode();
+    let out = deliver(&mut r, carol, update).unwrap();
     assert_eq!(out.rejection(), Some(&Error::BadSignature));
 }
 
