@@ -90,6 +90,9 @@ struct Client {
     link: Link,
     rng: ChaCha20Rng,
     room: usize,
+    /// This client's place among all clients, in [0, 1): where in each interval it sends, so
+    /// that clients' sends spread evenly instead of arriving together.
+    phase: f64,
     sampled: bool,
 }
 
@@ -146,8 +149,7 @@ async fn drive_client(
         let phase_start = Instant::now();
         let stop_sending = phase_start + length;
         let stop = stop_sending + drain;
-        // Spread the clients' first sends over one interval.
-        let mut next_send = phase_start + interval.mul_f64(fastrand_unit(k ^ c.room as u64));
+        let mut next_send = phase_start + interval.mul_f64(c.phase);
         loop {
             let now = Instant::now();
             if now >= stop {
@@ -211,14 +213,6 @@ async fn drive_client(
     (c, reports)
 }
 
-/// A number in [0, 1) from `x` (spreads start times; not for anything secret).
-fn fastrand_unit(x: u64) -> f64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    (z >> 11) as f64 / (1u64 << 53) as f64
-}
-
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -247,7 +241,8 @@ pub async fn run(
                 Party::Member(m) => (Some(m), None),
                 Party::Owner(o) => (None, Some(o)),
             };
-            let c = Client { member, owner, link, rng, room: room_no, sampled: i < shape.sampled };
+            let phase = tasks.len() as f64 / total_clients;
+            let c = Client { member, owner, link, rng, room: room_no, phase, sampled: i < shape.sampled };
             tasks.push(tokio::spawn(drive_client(c, start, per_client.clone(), drain)));
         }
     }

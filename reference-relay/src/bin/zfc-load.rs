@@ -41,6 +41,9 @@ struct Args {
     /// Seconds to wait after each phase for deliveries to arrive.
     #[arg(long, default_value_t = 2)]
     drain: u64,
+    /// Exit with failure if any phase lost or refused a message (for smoke runs in tests).
+    #[arg(long)]
+    fail_on_loss: bool,
 }
 
 /// Whether the relay held a phase: p99 under 50 ms, nothing lost or refused, and at least 95% of
@@ -118,6 +121,10 @@ fn main() -> ExitCode {
     }
     if let Some(kib) = args.relay_pid.as_deref().and_then(peak_rss_kib) {
         println!("relay peak memory: {:.1} MiB", kib as f64 / 1024.0);
+    }
+    if args.fail_on_loss && reports.iter().any(|r| r.lost > 0 || r.refused > 0) {
+        eprintln!("zfc-load: messages were lost or refused");
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }

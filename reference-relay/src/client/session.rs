@@ -267,10 +267,14 @@ impl Session {
     pub async fn pump(&mut self, wait: Duration) -> Result<bool, SessionError> {
         let Ok(bytes) = timeout(wait, self.link.recv()).await else { return Ok(false) };
         let bytes = bytes?;
-        if let (Some(raw), Ok(msg)) = (self.raw.as_mut(), RelayMessage::decode(&bytes)) {
-            raw.push(msg);
+        // Decoded here only when a recording or a request of our own needs it: the state
+        // machine decodes every message anyway.
+        let wanted = self.raw.is_some() || self.own.is_some();
+        let msg = if wanted { RelayMessage::decode(&bytes).ok() } else { None };
+        if let (Some(raw), Some(msg)) = (self.raw.as_mut(), &msg) {
+            raw.push(msg.clone());
         }
-        if let (Ok(msg), Some((own_id, answer))) = (RelayMessage::decode(&bytes), self.own.as_mut()) {
+        if let (Some(msg), Some((own_id, answer))) = (msg, self.own.as_mut()) {
             match msg {
                 RelayMessage::Accepted { req_id, .. } | RelayMessage::FetchDone { req_id, .. } if req_id == *own_id => {
                     *answer = Some(0)
