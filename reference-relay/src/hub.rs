@@ -111,10 +111,7 @@ pub struct Hub {
 /// Rebuilds a rule book from a store's journal.
 pub fn recover(book: &mut RuleBook, store: &mut dyn Store) -> Result<usize, RecoverError> {
     let entries = store.load().map_err(RecoverError::Store)?;
-    for (i, e) in entries.iter().enumerate() {
-        book.replay(e).map_err(|reject| RecoverError::Replay { position: i + 1, reject })?;
-    }
-    Ok(entries.len())
+    book.replay_all(&entries).map_err(|(position, reject)| RecoverError::Replay { position, reject })
 }
 
 /// Why the relay could not start from its store.

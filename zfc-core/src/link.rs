@@ -312,10 +312,11 @@ impl Transport {
         record.push(PROTOCOL_VERSION);
         record.push(kind::RECORD);
         record.extend_from_slice(&first.to_be_bytes());
-        let mut buf = Zeroizing::new(Vec::with_capacity(CHUNK_CONTENT + 1));
-        // Sized to the largest chunk, not to Noise's 64 KiB maximum: records are mostly small,
-        // and a 64 KiB buffer per record was most of a relay's cost per delivered message.
-        let largest = pieces.iter().map(|p| p.len()).max().unwrap_or(0);
+        // Both buffers sized to the largest chunk (the first), not to Noise's 64 KiB maximum:
+        // records are mostly small, and allocating and zeroizing 64 KiB per record was most of a
+        // relay's cost per delivered message.
+        let largest = pieces.first().map_or(0, |p| p.len());
+        let mut buf = Zeroizing::new(Vec::with_capacity(largest + 1));
         let mut ct = vec![0u8; (largest + 1 + TAG_LEN).min(NOISE_MAX_MSG)];
         let mut nonce = first;
         for (i, content) in pieces.into_iter().enumerate() {

@@ -184,9 +184,7 @@ impl<R: CryptoRng> Sim<R> {
     /// drops. Returns the replay's refusal if the journal does not replay.
     pub fn restart_relay(&mut self, config: RelayConfig) -> Result<(), crate::relay::Reject> {
         let mut relay = RuleBook::new(config);
-        for entry in &self.journal {
-            relay.replay(entry)?;
-        }
+        relay.replay_all(&self.journal).map_err(|(_, reject)| reject)?;
         for id in 0..self.slots.len() {
             self.disconnect(id);
         }

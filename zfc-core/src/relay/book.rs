@@ -214,6 +214,21 @@ impl RuleBook {
         Ok((out, journal))
     }
 
+    /// Replays a journal's entries in order, as a relay does on start ([`Self::replay`] each).
+    /// Returns how many replayed, or the position (from 1) and refusal of the first that did not;
+    /// the caller then discards this rule book.
+    pub fn replay_all<'a>(
+        &mut self,
+        entries: impl IntoIterator<Item = &'a JournalEntry>,
+    ) -> Result<usize, (usize, Reject)> {
+        let mut n = 0;
+        for e in entries {
+            n += 1;
+            self.replay(e).map_err(|reject| (n, reject))?;
+        }
+        Ok(n)
+    }
+
     /// Applies one entry of a journal that [`Self::handle_durable`] returned, on a rule book
     /// built with the same configuration, entries in their order. Frames are checked again (with
     /// the clock they were accepted with); an `Err` means the journal does not belong to this
@@ -224,15 +239,15 @@ impl RuleBook {
                 self.submit(frame, *now, Mode::Replay, &mut Vec::new()).map(|_| ())
             }
             JournalEntry::Acked { room_id, member, seq } => {
-                let rec = self.room_mut(room_id)?.members.get_mut(member).ok_or(Reject::NotMember)?;
-                rec.cursor = rec.cursor.max(seq.saturating_add(1));
+                let room = self.room_mut(room_id)?;
+                if !room.members.contains_key(member) {
+                    return Err(Reject::NotMember);
+                }
+                room.advance_cursor(*member, *seq);
                 Ok(())
             }
             JournalEntry::AckedDirect { room_id, id } => {
-                for ((_, _), q) in self.direct.iter_mut().filter(|((r, _), _)| r == room_id) {
-                    q.retain(|(i, _)| i != id);
-                }
-                self.direct.retain(|_, q| !q.is_empty());
+                self.drop_direct(*room_id, *id, |_| true);
                 Ok(())
             }
         }
@@ -352,29 +367,38 @@ impl RuleBook {
     fn ack(&mut self, conn: ConnId, room_id: RoomId, seq: u64) -> Option<JournalEntry> {
         let room = self.rooms.get(&room_id)?;
         let member = self.subscribed_member(conn, &room_id, room)?;
-        let next_seq = room.next_seq;
-        let rec = self.rooms.get_mut(&room_id).and_then(|r| r.members.get_mut(&member))?;
-        // A cursor past the log's end would hide frames appended later.
-        let cursor = rec.cursor.max(seq.saturating_add(1)).min(next_seq);
-        if cursor == rec.cursor {
-            return None;
-        }
-        rec.cursor = cursor;
+        let cursor = self.rooms.get_mut(&room_id)?.advance_cursor(member, seq)?;
         Some(JournalEntry::Acked { room_id, member, seq: cursor - 1 })
     }
 
     fn ack_direct(&mut self, conn: ConnId, room_id: RoomId, id: u64) -> Option<JournalEntry> {
         let c = self.conns.get(&conn)?;
+        let mine: Vec<[u8; 32]> = c.subs.iter().filter(|(r, _, _)| r == &room_id).map(|(_, i, _)| *i).collect();
+        self.drop_direct(room_id, id, |recipient| mine.contains(recipient))
+            .then_some(JournalEntry::AckedDirect { room_id, id })
+    }
+
+    /// Drops directed frame `id` from the one queue of `room_id` that holds it, if its recipient
+    /// passes `may_drop`; an emptied queue goes too (an empty queue would make its key look like
+    /// a joiner's). Returns whether a frame was dropped.
+    fn drop_direct(&mut self, room_id: RoomId, id: u64, may_drop: impl Fn(&[u8; 32]) -> bool) -> bool {
+        let mut emptied = None;
         let mut dropped = false;
-        for (_, identity, _) in c.subs.iter().filter(|(r, _, _)| r == &room_id) {
-            if let Some(q) = self.direct.get_mut(&(room_id, *identity)) {
-                let before = q.len();
-                q.retain(|(i, _)| *i != id);
-                dropped |= q.len() != before;
+        for ((_, recipient), q) in self.direct.range_mut((room_id, [0; 32])..=(room_id, [0xff; 32])) {
+            // Queue ids are unique over the relay: at most one queue holds `id`.
+            if let Some(pos) = q.iter().position(|(i, _)| *i == id).filter(|_| may_drop(recipient)) {
+                q.remove(pos);
+                dropped = true;
+                if q.is_empty() {
+                    emptied = Some(*recipient);
+                }
+                break;
             }
         }
-        self.direct.retain(|_, q| !q.is_empty());
-        dropped.then_some(JournalEntry::AckedDirect { room_id, id })
+        if let Some(recipient) = emptied {
+            self.direct.remove(&(room_id, recipient));
+        }
+        dropped
     }
 
     /// Queues a directed frame for `recipient` and sends it to its connections now.

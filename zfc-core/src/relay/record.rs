@@ -115,6 +115,20 @@ impl RoomRecord {
     }
 
     /// A member who may send and read: in the roster and not gone.
+    /// Moves `member`'s acknowledgement cursor to just past `seq`: never back, and never past the
+    /// log's end (a cursor there would hide frames appended later). Returns the new cursor if it
+    /// moved.
+    pub(crate) fn advance_cursor(&mut self, member: MemberNo, seq: u64) -> Option<u64> {
+        let next_seq = self.next_seq;
+        let rec = self.members.get_mut(&member)?;
+        let cursor = rec.cursor.max(seq.saturating_add(1)).min(next_seq);
+        if cursor == rec.cursor {
+            return None;
+        }
+        rec.cursor = cursor;
+        Some(cursor)
+    }
+
     pub(crate) fn active_member(&self, m: MemberNo) -> Result<&MemberRecord, Reject> {
         match self.members.get(&m) {
             Some(r) if !r.left => Ok(r),
