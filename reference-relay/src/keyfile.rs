@@ -2,14 +2,14 @@
 //! and printed as the public key that invites carry.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{SeedableRng, UnwrapErr};
 use zeroize::Zeroizing;
 use zfc_core::link::RelayKey;
+
+use crate::fsutil;
 
 const KEY_FILE: &str = "relay.key";
 
@@ -33,15 +33,8 @@ fn load_or_generate(dir: &Path) -> std::io::Result<RelayKey> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = RelayKey::generate(&mut ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng)));
-            // Written aside, synced, then renamed and the directory synced: a crash leaves no key
-            // or the whole key, never a short file.
-            let tmp = dir.join(format!("{KEY_FILE}.tmp"));
-            let _ = fs::remove_file(&tmp);
-            let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-            f.write_all(Zeroizing::new(key.to_bytes()).as_slice())?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            fs::File::open(dir)?.sync_all()?;
+            let secret = Zeroizing::new(key.to_bytes());
+            fsutil::write_atomic(&path, &dir.join(format!("{KEY_FILE}.tmp")), secret.as_slice())?;
             Ok(key)
         }
         Err(e) => Err(e),
@@ -51,6 +44,11 @@ fn load_or_generate(dir: &Path) -> std::io::Result<RelayKey> {
 /// The public key in hex and in eight groups for reading aloud.
 pub fn describe(key: &RelayKey) -> (String, String) {
     let hex = hex::encode(key.public());
-    let groups: Vec<&str> = (0..8).filter_map(|i| hex.get(i * 8..i * 8 + 8)).collect();
-    (hex.clone(), groups.join(" "))
+    let groups = (0..8).filter_map(|i| hex.get(i * 8..i * 8 + 8)).collect::<Vec<_>>().join(" ");
+    (hex, groups)
+}
+
+/// A 32-byte key or token written as 64 hex digits (surrounding whitespace ignored).
+pub fn parse_hex32(text: &str) -> Option<[u8; 32]> {
+    hex::decode(text.trim()).ok()?.try_into().ok()
 }

@@ -14,6 +14,7 @@
 
 pub mod client;
 pub mod conformance;
+pub mod fsutil;
 pub mod hub;
 pub mod keyfile;
 pub mod load;

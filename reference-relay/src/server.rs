@@ -5,7 +5,6 @@
 //! a connection that breaks a limit or sends a bad record is closed with a reason and touches no
 //! other connection; logs hold no content, keys or (unless asked) addresses.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -282,9 +281,4 @@ async fn session(
             }
         }
     }
-}
-
-/// The address a listener is bound to, for printing.
-pub fn bound(listener: &TcpListener) -> Option<SocketAddr> {
-    listener.local_addr().ok()
 }

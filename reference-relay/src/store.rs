@@ -46,6 +46,12 @@ pub trait Store: Send {
     fn append(&mut self, batch: &[JournalEntry]) -> Result<(), StoreError>;
 }
 
+/// The journal table; opening an existing database keeps its table.
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS journal (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    entry BLOB NOT NULL
+);";
+
 /// The embedded default: one SQLite file in WAL mode with `synchronous=FULL`, so a committed
 /// batch survives `kill -9` and power loss.
 pub struct SqliteStore {
@@ -60,19 +66,14 @@ impl SqliteStore {
         db.busy_timeout(std::time::Duration::from_secs(10))?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
-        db.execute_batch(
-            "CREATE TABLE IF NOT EXISTS journal (
-                 position INTEGER PRIMARY KEY AUTOINCREMENT,
-                 entry BLOB NOT NULL
-             );",
-        )?;
+        db.execute_batch(SCHEMA)?;
         Ok(Self { db })
     }
 
     /// An in-memory store, for tests.
     pub fn in_memory() -> Result<Self, StoreError> {
         let db = Connection::open_in_memory()?;
-        db.execute_batch("CREATE TABLE journal (position INTEGER PRIMARY KEY AUTOINCREMENT, entry BLOB NOT NULL);")?;
+        db.execute_batch(SCHEMA)?;
         Ok(Self { db })
     }
 }

@@ -203,6 +203,12 @@ impl Report {
         self.row(&["rule book (decode, checks, append, 100 deliveries)".into(), time(z), time(per)]);
         self.row(&["floor: one verify_strict".into(), time(f), "-".into()]);
         self.line(&format!("\nrule book / floor: {}", ratio(z, f)));
+        self.line("\n### One delivery (428 bytes) sealed into a link record\n");
+        self.header(&["", "time", "/ floor"]);
+        let link = median_ns("link_record_428", "zfc_link_seal", None);
+        let aead = median_ns("link_record_428", "floor_chacha20poly1305", None);
+        self.row(&["zfc link record (Noise transport, ChaCha20-Poly1305)".into(), time(link), ratio(link, aead)]);
+        self.row(&["floor: one ChaCha20-Poly1305 seal".into(), time(aead), "1.00x".into()]);
     }
 
     fn memory(&mut self) {

@@ -5,18 +5,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use zfc_relay::conformance::{Target, run};
+use zfc_relay::conformance::{TargetArgs, run};
 
 /// Checks a relay against the zfc protocol's rules, over real sockets.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// The relay, ws://HOST:PORT.
-    #[arg(long, default_value = "ws://127.0.0.1:5103")]
-    relay: String,
-    /// The relay's key (64 hex digits).
-    #[arg(long)]
-    relay_key: String,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Only cases whose name contains this.
     #[arg(long)]
     only: Option<String>,
@@ -27,11 +23,10 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let Some(key) = hex::decode(args.relay_key.trim()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()) else {
+    let Some(target) = args.target.target(Duration::from_secs(args.wait)) else {
         eprintln!("zfc-conformance: --relay-key is 64 hex digits");
         return ExitCode::FAILURE;
     };
-    let target = Target { relay: args.relay, key, wait: Duration::from_secs(args.wait) };
     let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         eprintln!("zfc-conformance: no runtime");
         return ExitCode::FAILURE;

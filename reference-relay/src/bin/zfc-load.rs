@@ -7,19 +7,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use zfc_relay::conformance::Target;
+use zfc_relay::conformance::TargetArgs;
 use zfc_relay::load::{Shape, peak_rss_kib, run, setup};
 
 /// Load generator for a zfc relay on loopback.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+// The shared help for --relay does not say that this tool refuses other relays.
+#[command(version, about, mut_arg("relay", |a| a.help("The relay, ws://127.0.0.1:PORT (loopback only)")))]
 struct Args {
-    /// The relay, ws://127.0.0.1:PORT (loopback only).
-    #[arg(long, default_value = "ws://127.0.0.1:5103")]
-    relay: String,
-    /// The relay's key (64 hex digits).
-    #[arg(long)]
-    relay_key: String,
+    #[command(flatten)]
+    target: TargetArgs,
     /// The relay's process id, to report its CPU and peak memory.
     #[arg(long)]
     relay_pid: Option<String>,
@@ -54,16 +51,15 @@ fn held(r: &zfc_relay::load::PhaseReport) -> bool {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let loopback = ["ws://127.", "ws://localhost:", "ws://[::1]:"].iter().any(|p| args.relay.starts_with(p));
+    let loopback = ["ws://127.", "ws://localhost:", "ws://[::1]:"].iter().any(|p| args.target.relay.starts_with(p));
     if !loopback || args.seconds > 60 || args.rooms * args.clients > 2000 || args.rates.len() > 20 {
         eprintln!("zfc-load: loopback relays only, at most 60 s per phase, 20 phases and 2000 clients");
         return ExitCode::FAILURE;
     }
-    let Some(key) = hex::decode(args.relay_key.trim()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()) else {
+    let Some(t) = args.target.target(Duration::from_secs(30)) else {
         eprintln!("zfc-load: --relay-key is 64 hex digits");
         return ExitCode::FAILURE;
     };
-    let t = Target { relay: args.relay.clone(), key, wait: Duration::from_secs(30) };
     let shape = Shape { rooms: args.rooms, clients: args.clients, sampled: args.sampled.min(args.clients) };
     let Ok(rt) = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() else {
         return ExitCode::FAILURE;

@@ -16,7 +16,7 @@ use zfc_core::relay::{RelayConfig, RuleBook, admission_hash};
 use zfc_relay::hub::{Hub, MAX_BATCH, recover};
 use zfc_relay::server::{Limits, serve};
 use zfc_relay::store::{SqliteStore, Store};
-use zfc_relay::{keyfile, server};
+use zfc_relay::{fsutil, keyfile};
 
 /// The zfc reference relay.
 #[derive(Parser, Debug)]
@@ -32,16 +32,16 @@ struct Args {
     #[arg(long, default_value_t = Limits::default().max_message)]
     max_message_bytes: usize,
     /// Requests per second a connection may sustain (faster senders are slowed down).
-    #[arg(long, default_value_t = 500.0)]
+    #[arg(long, default_value_t = Limits::default().rate_per_sec)]
     rate: f64,
     /// Requests a connection may send in a burst.
-    #[arg(long, default_value_t = 1000.0)]
+    #[arg(long, default_value_t = Limits::default().burst)]
     burst: f64,
     /// Seconds of silence after which a connection is closed.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = Limits::default().idle.as_secs())]
     idle_timeout: u64,
     /// Most connections at once.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = Limits::default().max_connections)]
     max_connections: usize,
     /// Room creation only for connections that present an admission token (see
     /// --admission-token).
@@ -52,14 +52,14 @@ struct Args {
     #[arg(long = "admission-token", env = "ZFC_RELAY_ADMISSION_TOKENS", value_delimiter = ',')]
     admission_tokens: Vec<String>,
     /// Join requests an invite may have pending at once.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = RelayConfig::default().max_pending_joins_per_invite)]
     max_pending_joins: usize,
     /// Log entries kept per room for history (entries a member has not read yet are kept).
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = RelayConfig::default().max_log_per_room)]
     history_retention: usize,
     /// Directed frames (join traffic) queued per recipient; senders beyond it are refused with
     /// QueueFull.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = RelayConfig::default().max_direct_queue)]
     offline_queue: usize,
     /// Write client addresses into the logs.
     #[arg(long)]
@@ -87,8 +87,7 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut tokens = Vec::new();
     for t in &args.admission_tokens {
-        let bytes: [u8; 32] =
-            hex::decode(t.trim()).ok().and_then(|b| b.try_into().ok()).ok_or("an admission token is 64 hex digits")?;
+        let bytes = keyfile::parse_hex32(t).ok_or("an admission token is 64 hex digits")?;
         tokens.push(admission_hash(&bytes));
     }
     let config = RelayConfig {
@@ -119,10 +118,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             "--offline-queue, --max-pending-joins, --history-retention and --idle-timeout must be at least 1".into()
         );
     }
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&args.data_dir)?;
-    }
+    fsutil::private_dir(&args.data_dir)?;
     // One relay per data directory: a second one would interleave journals.
     let lock = std::fs::File::create(args.data_dir.join("lock"))?;
     lock.try_lock().map_err(|_| format!("{} is in use by another zfc-relay", args.data_dir.display()))?;
@@ -146,7 +142,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     runtime.block_on(async move {
         let listener = TcpListener::bind(&args.listen).await?;
         let (hex, groups) = keyfile::describe(&key);
-        let addr = server::bound(&listener).map_or(args.listen.clone(), |a| a.to_string());
+        let addr = listener.local_addr().map_or(args.listen.clone(), |a| a.to_string());
         // Scripts read these two lines.
         println!("zfc-relay listening on ws://{addr}");
         println!("relay key: {hex}");

@@ -14,6 +14,7 @@ use zfc_core::relay::ClientRequest;
 use zfc_core::{Event, HistoryPolicy, Invite, Member, Owner, RoomConfig};
 use zfc_relay::client::session::now;
 use zfc_relay::client::{Party, Session};
+use zfc_relay::{fsutil, keyfile};
 
 /// A zfc chat client.
 #[derive(Parser, Debug)]
@@ -144,7 +145,7 @@ fn passphrase() -> Res<Zeroizing<String>> {
 }
 
 fn parse_key(hex_key: &str) -> Res<[u8; 32]> {
-    hex::decode(hex_key.trim()).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| "a key is 64 hex digits".into())
+    keyfile::parse_hex32(hex_key).ok_or_else(|| "a key is 64 hex digits".into())
 }
 
 impl Ctx {
@@ -158,8 +159,7 @@ impl Ctx {
     }
 
     fn save_relay(&self, url: &str, key: &[u8; 32]) -> Res<()> {
-        private_dir(&self.dir)?;
-        write_atomic(&self.dir.join("relay"), format!("{url}\n{}\n", hex::encode(key)).as_bytes())
+        write_private(&self.dir, "relay", format!("{url}\n{}\n", hex::encode(key)).as_bytes())
     }
 
     fn load(&self) -> Res<Party> {
@@ -198,31 +198,16 @@ fn save_state(dir: &Path, passphrase: &str, params: Argon2Params, party: &Party)
         Party::Owner(o) => [b"O".to_vec(), o.seal_state(pw, params, &mut rng)?].concat(),
         Party::Member(m) => [b"M".to_vec(), m.seal_state(pw, params, &mut rng)?].concat(),
     });
-    private_dir(dir)?;
-    write_atomic(&dir.join("state.sealed"), &blob)
+    write_private(dir, "state.sealed", &blob)
 }
 
-/// The state directory, readable by its owner only (the sealed state is a password-guessing
-/// target).
-fn private_dir(dir: &Path) -> Res<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    Ok(())
-}
-
-/// Writes through a temporary file (mode 0600, a name of this process's own) and a rename, so
-/// that a crash leaves the old or the new state and two processes never write one temporary file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Res<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(parent) = path.parent() {
-        std::fs::File::open(parent)?.sync_all()?;
-    }
+/// Writes `name` in the state directory, which is kept readable by its owner only (the sealed
+/// state is a password-guessing target). The temporary file is named after this process, so two
+/// processes never write one temporary file.
+fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> Res<()> {
+    fsutil::private_dir(dir)?;
+    let path = dir.join(name);
+    fsutil::write_atomic(&path, &path.with_extension(format!("tmp.{}", std::process::id())), bytes)?;
     Ok(())
 }
 
@@ -427,14 +412,11 @@ fn refused(s: &mut Session) -> Res<()> {
         Event::Rejected { code, .. } => Some(*code),
         _ => None,
     });
-    let mut printed = 0;
     for e in events {
         if let Event::Message(m) = &e {
-            printed += 1;
             println!("{}: {}", m.sender, String::from_utf8_lossy(&m.content));
         }
     }
-    let _ = printed;
     match code {
         Some(c) => Err(format!(
             "the relay refused the request: {}",

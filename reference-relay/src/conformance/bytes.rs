@@ -1,33 +1,13 @@
 //! Byte-level cases: frames and requests laid out by hand from the spec's tables and signed here
 //! (`label || 0x00 || unsigned bytes`), valid ones with one field changed, replays, garbage.
-//!
-//! Reject codes are the spec's numbers, written out rather than taken from zfc-core.
 
 use ed25519_dalek::SigningKey;
 use zfc_core::relay::{ClientRequest, RelayMessage};
 
+use super::code::*;
 use super::probe::{fresh_key, resign, sign_frame};
 use super::{Case, Outcome, Probe, Target, ensure};
-
-const MALFORMED: u16 = 1;
-const NO_SUCH_ROOM: u16 = 10;
-const ROOM_EXISTS: u16 = 11;
-const BAD_ROOM_ID: u16 = 13;
-const BAD_SIGNATURE: u16 = 20;
-const NOT_AUTHENTICATED: u16 = 21;
-const NOT_MEMBER: u16 = 22;
-const INVITE_EXPIRED: u16 = 32;
-const INVITE_EXISTS: u16 = 37;
-const WRONG_EPOCH: u16 = 40;
-const FORKED_CHAIN: u16 = 41;
-const TOO_LARGE: u16 = 2;
-const ROOM_DELETED: u16 = 12;
-const INVITE_UNKNOWN: u16 = 30;
-const INVITE_REVOKED: u16 = 33;
-const STALE_KEY_UPDATE: u16 = 51;
-const REPLAY: u16 = 45;
-const UNKNOWN_EPOCH: u16 = 48;
-const SEQ_JUMP: u16 = 49;
+use crate::client::session::now;
 
 const V: u8 = 1;
 
@@ -134,18 +114,8 @@ fn delivered(seen: &[RelayMessage]) -> Vec<u64> {
     seen.iter().filter_map(|m| if let RelayMessage::Deliver { seq, .. } = m { Some(*seq) } else { None }).collect()
 }
 
-fn now() -> u64 {
-    crate::client::session::now()
-}
-
 fn verdict(got: Result<u64, u16>, want: u16, what: &str) -> Outcome {
     ensure(got == Err(want), || format!("{what}: relay answered {got:?}, the spec says refuse with {want}"))
-}
-
-macro_rules! case {
-    ($name:ident) => {
-        Case { name: stringify!($name), run: |t| Box::pin($name(t)) }
-    };
 }
 
 /// The byte-level cases.

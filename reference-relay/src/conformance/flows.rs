@@ -6,6 +6,7 @@ use std::time::Duration;
 use rand_core::SeedableRng;
 use zfc_core::{Event, HistoryPolicy, Invite, Member, Owner, RoomConfig};
 
+use super::code::{INVITE_USED, NOT_MEMBER};
 use super::{Case, Outcome, Target, ensure};
 use crate::client::session::now;
 use crate::client::{Party, Session};
@@ -21,6 +22,9 @@ pub struct Peer {
 }
 
 impl Peer {
+    fn new(s: Session) -> Self {
+        Self { s, texts: Vec::new(), events: Vec::new() }
+    }
     fn drain(&mut self) {
         for e in self.s.take_events() {
             if let Event::Message(m) = &e {
@@ -92,7 +96,7 @@ pub async fn create(t: &Target, policy: HistoryPolicy) -> Result<Peer, String> {
     s.take_events(); // the room does not exist yet: the first authentication is refused
     s.apply(out).await.map_err(e)?;
     s.settle(t.wait).await.map_err(e)?;
-    let mut p = Peer { s, texts: Vec::new(), events: Vec::new() };
+    let mut p = Peer::new(s);
     p.drain();
     ensure(p.refusals().is_empty(), || format!("creation refused: {:?}", p.refusals()))?;
     Ok(p)
@@ -123,7 +127,7 @@ pub async fn start_join(t: &Target, invite: &Invite, name: &str) -> Result<Peer,
     s.take_events(); // not a joiner before the request lands
     s.apply(out).await.map_err(e)?;
     s.settle(t.wait).await.map_err(e)?;
-    Ok(Peer { s, texts: Vec::new(), events: Vec::new() })
+    Ok(Peer::new(s))
 }
 
 /// Invites and joins a member; the owner (online) approves automatically.
@@ -147,12 +151,6 @@ pub async fn send(t: &Target, peer: &mut Peer, text: &str) -> Outcome {
     }
     .map_err(e)?;
     peer.s.settle(t.wait).await.map_err(e)
-}
-
-macro_rules! case {
-    ($name:ident) => {
-        Case { name: stringify!($name), run: |t| Box::pin($name(t)) }
-    };
 }
 
 /// The flow cases.
@@ -191,7 +189,7 @@ async fn offline_member_catches_up(t: &Target) -> Outcome {
     send(t, &mut owner, "while you were away").await?;
     send(t, &mut owner, "and this").await?;
     let s = Session::connect(Party::Member(bob_state), &t.relay, &t.key, None, t.wait).await.map_err(e)?;
-    let mut bob = Peer { s, texts: Vec::new(), events: Vec::new() };
+    let mut bob = Peer::new(s);
     drive(&mut [&mut bob], t.wait, |ps| ps.iter().all(|p| p.texts.len() >= 2)).await?;
     ensure(bob.texts == ["while you were away", "and this"], || format!("bob read {:?}", bob.texts))
 }
@@ -224,7 +222,7 @@ async fn newcomer_reads_nothing_before_joining_under_strict_policy(t: &Target) -
     // single entry from before her join, even though she could not decrypt it.
     let Party::Member(state) = dora.s.close().await else { return Err("dora is not a member".into()) };
     let s = Session::connect_recorded(Party::Member(state), &t.relay, &t.key, t.wait).await.map_err(e)?;
-    let mut dora = Peer { s, texts: Vec::new(), events: Vec::new() };
+    let mut dora = Peer::new(s);
     dora.s.with_member(|m, _| m.fetch_history(100)).await.map_err(e)?;
     dora.s.settle(t.wait).await.map_err(e)?;
     send(t, &mut bob, "after dora").await?;
@@ -266,15 +264,14 @@ async fn removed_member_is_cut_off(t: &Target) -> Outcome {
         .ok_or("no message frame")?;
     let mut probe = super::Probe::open(t).await?;
     let got = probe.submit(t, frame).await?;
-    // 22: NotMember (spec, reject codes).
-    ensure(got == Err(22), || format!("a removed member's message answered {got:?}"))?;
-    // Coming back with the copy, she learns of her removal, is refused (22), and reads nothing
-    // sent after it.
+    ensure(got == Err(NOT_MEMBER), || format!("a removed member's message answered {got:?}"))?;
+    // Coming back with the copy, she learns of her removal, is refused (NOT_MEMBER), and reads
+    // nothing sent after it.
     let s = Session::connect_recorded(Party::Member(Box::new(stale)), &t.relay, &t.key, t.wait).await.map_err(e)?;
-    let mut back = Peer { s, texts: Vec::new(), events: Vec::new() };
+    let mut back = Peer::new(s);
     let _ = drive(&mut [&mut back], t.wait / 2, |ps| ps.iter().all(|p| p.removed())).await;
     back.drain();
-    ensure(back.refusals().contains(&22), || format!("the copy's authentication got {:?}", back.refusals()))?;
+    ensure(back.refusals().contains(&NOT_MEMBER), || format!("the copy's authentication got {:?}", back.refusals()))?;
     ensure(!back.texts.contains(&"carol must not read this".to_string()), || "the copy read after removal".into())?;
     // At the byte level: entries up to her removal (so she learns of it), nothing after.
     let late: Vec<u64> = raw_deliveries(&back.s).into_iter().filter(|s| *s > removal).collect();
@@ -287,7 +284,7 @@ async fn join_traffic_reaches_only_the_owner_and_the_joiner(t: &Target) -> Outco
     let bob = join(t, &mut owner, &mut [], "bob").await?;
     let Party::Member(state) = bob.s.close().await else { return Err("bob is not a member".into()) };
     let s = Session::connect_recorded(Party::Member(state), &t.relay, &t.key, t.wait).await.map_err(e)?;
-    let mut bob = Peer { s, texts: Vec::new(), events: Vec::new() };
+    let mut bob = Peer::new(s);
     join(t, &mut owner, &mut [&mut bob], "dora").await?;
     let directs =
         bob.s.raw.iter().flatten().filter(|m| matches!(m, zfc_core::relay::RelayMessage::Direct { .. })).count();
@@ -300,7 +297,7 @@ async fn join_request_waits_for_an_offline_owner(t: &Target) -> Outcome {
     let Party::Owner(owner_state) = owner.s.close().await else { return Err("not the owner".into()) };
     let mut dora = start_join(t, &inv, "dora").await?;
     let s = Session::connect(Party::Owner(owner_state), &t.relay, &t.key, None, t.wait).await.map_err(e)?;
-    let mut owner = Peer { s, texts: Vec::new(), events: Vec::new() };
+    let mut owner = Peer::new(s);
     drive(&mut [&mut owner, &mut dora], t.wait, |ps| ps.get(1).is_some_and(|d| d.joined())).await
 }
 
@@ -311,6 +308,5 @@ async fn invite_is_single_use(t: &Target) -> Outcome {
     drive(&mut [&mut owner, &mut first], t.wait, |ps| ps.get(1).is_some_and(|d| d.joined())).await?;
     let mut second = start_join(t, &inv, "second").await?;
     second.drain();
-    // 31: InviteUsed (spec, reject codes).
-    ensure(second.refusals().contains(&31), || format!("second join got {:?}", second.refusals()))
+    ensure(second.refusals().contains(&INVITE_USED), || format!("second join got {:?}", second.refusals()))
 }

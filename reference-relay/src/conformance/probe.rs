@@ -9,13 +9,17 @@ use zfc_core::relay::{ClientRequest, RelayMessage};
 use super::Target;
 use crate::client::{Link, NetError};
 
-/// Signs a frame by hand: the signature covers `label || 0x00 || unsigned`, and follows it.
+/// Signs by hand, as the spec lays it out: the signature covers `label || 0x00 || msg`.
+pub fn sign(key: &SigningKey, label: &str, msg: &[u8]) -> [u8; 64] {
+    let mut signed = label.as_bytes().to_vec();
+    signed.push(0);
+    signed.extend_from_slice(msg);
+    key.sign(&signed).to_bytes()
+}
+
+/// Signs a frame by hand: the signature over `unsigned` ([`sign`]) follows it.
 pub fn sign_frame(key: &SigningKey, label: &str, unsigned: &[u8]) -> Vec<u8> {
-    let mut msg = label.as_bytes().to_vec();
-    msg.push(0);
-    msg.extend_from_slice(unsigned);
-    let sig = key.sign(&msg).to_bytes();
-    [unsigned, sig.as_slice()].concat()
+    [unsigned, sign(key, label, unsigned).as_slice()].concat()
 }
 
 /// Replaces a signed frame's signature by `key`'s over the same (possibly edited) bytes.
@@ -100,10 +104,7 @@ impl Probe {
         signed.extend_from_slice(&room_id);
         signed.extend_from_slice(&identity);
         signed.extend_from_slice(&0u64.to_be_bytes());
-        let mut msg = b"zfc v1 authenticate".to_vec();
-        msg.push(0);
-        msg.extend_from_slice(&signed);
-        let sig = key.sign(&msg).to_bytes();
+        let sig = sign(key, "zfc v1 authenticate", &signed);
         let req_id = self.req_id();
         let req = ClientRequest::Authenticate { req_id, room_id, identity, resume_from: 0, sig };
         self.send(&req.encode()).await?;

@@ -39,7 +39,7 @@ impl Relay {
     }
 
     pub fn key_bytes(&self) -> [u8; 32] {
-        hex::decode(&self.key).unwrap().try_into().unwrap()
+        zfc_relay::keyfile::parse_hex32(&self.key).unwrap()
     }
 
     /// SIGKILL, no chance to flush anything.
