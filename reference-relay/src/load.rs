@@ -12,7 +12,7 @@ use std::time::Duration;
 use rand_chacha::ChaCha20Rng;
 use tokio::time::Instant;
 use zfc_core::relay::{ClientRequest, RelayMessage};
-use zfc_core::{Event, HistoryPolicy, Member};
+use zfc_core::{Event, HistoryPolicy};
 
 use crate::client::{Link, Party};
 use crate::conformance::Target;
@@ -85,8 +85,7 @@ pub fn peak_rss_kib(pid: &str) -> Option<u64> {
 }
 
 struct Client {
-    member: Option<Box<Member>>,
-    owner: Option<Box<zfc_core::Owner>>,
+    party: Party,
     link: Link,
     rng: ChaCha20Rng,
     room: usize,
@@ -142,14 +141,17 @@ async fn drive_client(
 ) -> (Client, Vec<ClientStats>) {
     let mut reports = Vec::new();
     let mut k = 0u64;
+    // Every client switches phases at the same instants (those `run` samples CPU at): a copy sent
+    // in a phase is then counted in that phase by every recipient, not in a neighbour's.
+    let mut phase_start = start;
     for (rate, length) in phases {
         let mut st = ClientStats::default();
         let mut sent_at: HashMap<u32, Instant> = HashMap::new();
         let interval = if rate > 0.0 { Duration::from_secs_f64(1.0 / rate) } else { length };
-        let phase_start = Instant::now();
         let stop_sending = phase_start + length;
         let stop = stop_sending + drain;
         let mut next_send = phase_start + interval.mul_f64(c.phase);
+        phase_start = stop;
         loop {
             let now = Instant::now();
             if now >= stop {
@@ -158,12 +160,7 @@ async fn drive_client(
             if now >= next_send && now < stop_sending {
                 k += 1;
                 let body = content(start, k);
-                let out = match (&mut c.member, &mut c.owner) {
-                    (Some(m), _) => m.send(&body, &mut c.rng),
-                    (None, Some(o)) => o.send(&body, &mut c.rng),
-                    _ => break,
-                };
-                let Ok(out) = out else { break };
+                let Ok(out) = c.party.send(&body, &mut c.rng) else { break };
                 for req in out.to_relay {
                     if let Ok(ClientRequest::Submit { req_id, .. }) = ClientRequest::decode(&req) {
                         sent_at.insert(req_id, Instant::now());
@@ -190,11 +187,7 @@ async fn drive_client(
                     st.deliveries += 1;
                     if c.sampled {
                         let now_us = start.elapsed().as_micros() as u64;
-                        let out = match (&mut c.member, &mut c.owner) {
-                            (Some(m), _) => m.handle(&bytes, crate::client::session::now(), &mut c.rng),
-                            (None, Some(o)) => o.handle(&bytes, crate::client::session::now(), &mut c.rng),
-                            _ => continue,
-                        };
+                        let out = c.party.handle(&bytes, crate::client::session::now(), &mut c.rng);
                         for e in out.map(|o| o.events).unwrap_or_default() {
                             if let Event::Message(m) = e {
                                 let ts = m.content.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
@@ -237,12 +230,8 @@ pub async fn run(
     for (room_no, room) in rooms.into_iter().enumerate() {
         for (i, peer) in room.into_iter().enumerate() {
             let (party, link, rng) = peer.s.into_parts();
-            let (member, owner) = match party {
-                Party::Member(m) => (Some(m), None),
-                Party::Owner(o) => (None, Some(o)),
-            };
             let phase = tasks.len() as f64 / total_clients;
-            let c = Client { member, owner, link, rng, room: room_no, phase, sampled: i < shape.sampled };
+            let c = Client { party, link, rng, room: room_no, phase, sampled: i < shape.sampled };
             tasks.push(tokio::spawn(drive_client(c, start, per_client.clone(), drain)));
         }
     }

@@ -24,16 +24,39 @@ pub enum Party {
 }
 
 impl Party {
-    fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+    /// [`Owner::handle`] or [`Member::handle`].
+    pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         match self {
             Self::Owner(o) => o.handle(bytes, now, rng),
             Self::Member(m) => m.handle(bytes, now, rng),
         }
     }
-    fn on_connected(&mut self, binding: [u8; 32]) {
+    /// [`Owner::on_connected`] or [`Member::on_connected`].
+    pub fn on_connected(&mut self, binding: [u8; 32]) {
         match self {
             Self::Owner(o) => o.on_connected(binding),
             Self::Member(m) => m.on_connected(binding),
+        }
+    }
+    /// [`Owner::send`] or [`Member::send`].
+    pub fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        match self {
+            Self::Owner(o) => o.send(content, rng),
+            Self::Member(m) => m.send(content, rng),
+        }
+    }
+    /// [`Owner::ack`] or [`Member::ack`].
+    pub fn ack(&self) -> Option<Vec<u8>> {
+        match self {
+            Self::Owner(o) => o.ack(),
+            Self::Member(m) => m.ack(),
+        }
+    }
+    /// The room of the owner or member.
+    pub fn room_id(&self) -> crate::RoomId {
+        match self {
+            Self::Owner(o) => o.room_id(),
+            Self::Member(m) => m.room_id(),
         }
     }
 }

@@ -18,14 +18,8 @@ use super::net::{Link, NetError};
 /// Request ids at and above this are the session's own (not the state machine's).
 const OWN_REQ_IDS: u32 = 0xffff_0000;
 
-/// The state machine a session drives.
-#[derive(Debug)]
-pub enum Party {
-    /// A room's owner.
-    Owner(Box<Owner>),
-    /// A member (or a joiner).
-    Member(Box<Member>),
-}
+/// The state machine a session drives: zfc-core's, so that its calls are dispatched in one place.
+pub use zfc_core::sim::Party;
 
 /// Why a session stopped.
 #[derive(Debug)]
@@ -134,10 +128,7 @@ impl Session {
             .await
             .map_err(|_| SessionError::Timeout("the connection to the relay"))??;
         let binding = link.channel_binding();
-        match &mut party {
-            Party::Owner(o) => o.on_connected(binding),
-            Party::Member(m) => m.on_connected(binding),
-        }
+        party.on_connected(binding);
         let mut s = Self {
             party,
             link,
@@ -164,19 +155,11 @@ impl Session {
         self.saver = Some(saver);
     }
 
-    /// Keeps every relay message received from now on in [`Self::raw`].
-    pub fn record_raw(&mut self) {
-        self.raw.get_or_insert_with(Vec::new);
-    }
-
     /// Waits until everything the relay queued for us before now has been handled (the backlog
     /// after authenticating, say), so that what we send next is sent from an up-to-date state: an
     /// empty history fetch is answered after every earlier message, whatever its verdict.
     pub async fn sync(&mut self, wait: Duration) -> Result<(), SessionError> {
-        let room_id = match &self.party {
-            Party::Owner(o) => o.room_id(),
-            Party::Member(m) => m.room_id(),
-        };
+        let room_id = self.party.room_id();
         match self
             .own_request(
                 |req_id| ClientRequest::Fetch { req_id, room_id, from: u64::MAX, until: u64::MAX, limit: 0 },
@@ -287,10 +270,7 @@ impl Session {
             }
         }
         let now = now();
-        let out = match &mut self.party {
-            Party::Owner(o) => o.handle(&bytes, now, &mut self.rng)?,
-            Party::Member(m) => m.handle(&bytes, now, &mut self.rng)?,
-        };
+        let out = self.party.handle(&bytes, now, &mut self.rng)?;
         for e in &out.events {
             match e {
                 Event::Accepted { req_id, .. } | Event::Rejected { req_id, .. } => {
@@ -331,11 +311,7 @@ impl Session {
 
     /// Tells the relay what has been read, so that it does not resend it on the next connection.
     pub async fn ack(&mut self) -> Result<(), SessionError> {
-        let req = match &self.party {
-            Party::Owner(o) => o.ack(),
-            Party::Member(m) => m.ack(),
-        };
-        if let Some(req) = req {
+        if let Some(req) = self.party.ack() {
             self.link.send(&req).await?;
         }
         Ok(())
