@@ -183,7 +183,9 @@ async fn drive_client(
                     }
                 }
                 Ok(RelayMessage::Rejected { req_id, .. }) if sent_at.remove(&req_id).is_some() => st.refused += 1,
-                Ok(RelayMessage::Deliver { .. }) => {
+                // Room messages only: copies of the setup's join commits still arriving would
+                // count in the first phase.
+                Ok(RelayMessage::Deliver { frame, .. }) if frame.get(1) == Some(&zfc_core::frame::kind::MESSAGE) => {
                     st.deliveries += 1;
                     if c.sampled {
                         let now_us = start.elapsed().as_micros() as u64;
