@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A short bounded load run against zfc-relay as a separate process; it fails if a message is lost
-# or refused. (The conformance suite against a zfc-relay process runs in `cargo test`: tests/e2e.rs.)
+# or refused, or if no delivery's latency was measured. (The conformance suite against a zfc-relay process runs in `cargo test`: tests/e2e.rs.)
 # Uses the debug binaries that `cargo test --workspace` built (builds them if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
