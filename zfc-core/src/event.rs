@@ -14,6 +14,65 @@ pub enum EpochReason {
     MemberRemoved(MemberNo),
 }
 
+/// A request that must reach the relay (spec §9.7), as events name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Operation {
+    /// (Owner) Creating the room.
+    CreateRoom,
+    /// (Owner) Registering an invite, by its commitment.
+    RegisterInvite {
+        /// [`crate::Invite::invite_pk`].
+        invite_pk: [u8; 32],
+    },
+    /// (Owner) Revoking an invite (also how a join is refused).
+    RevokeInvite {
+        /// The invite's commitment.
+        invite_pk: [u8; 32],
+    },
+    /// (Owner) Granting a join request.
+    Grant {
+        /// The joiner's key.
+        joiner: [u8; 32],
+    },
+    /// (Owner) Adding a confirmed joiner: its Welcome, then its Add commit.
+    Add {
+        /// The joiner's key.
+        joiner: [u8; 32],
+    },
+    /// (Owner) Removing a member.
+    Remove {
+        /// The member.
+        member: MemberNo,
+    },
+    /// (Owner) Rotating the epoch key.
+    Rotate,
+    /// (Owner) Deleting the room.
+    DeleteRoom,
+    /// (Joiner) The join request.
+    JoinRequest,
+    /// (Joiner) The confirmation of the owner's grant.
+    JoinConfirm,
+    /// (Member) Announcing a fresh key-delivery key.
+    KeyUpdate {
+        /// The update's generation.
+        generation: u32,
+    },
+    /// (Member) Leaving the room.
+    Leave,
+}
+
+/// Why an operation can never land.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The relay refused it with this code ([`crate::relay::Reject`]; codes this version does
+    /// not know are retried, never final).
+    Refused(u16),
+    /// It could not be built (e.g. its join was dropped, or a counter ran out).
+    Invalid(Error),
+}
+
 /// A room message as a receiver sees it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ReceivedMessage {
@@ -109,6 +168,31 @@ pub enum Event {
         /// First position not sent.
         next: u64,
     },
+    /// An operation's request left in this output.
+    OperationSent {
+        /// The operation.
+        op: Operation,
+    },
+    /// An operation waits: behind the commit in flight (membership operations go one commit at
+    /// a time, removals first), or behind resends that wait for the connection's
+    /// authentication. It leaves by itself; `OperationSent` reports when.
+    OperationQueued {
+        /// The operation.
+        op: Operation,
+    },
+    /// The relay holds the operation (for a commit, a key update, a leave or a deletion: it was
+    /// met in the room log, or the relay's answer can only mean it is there).
+    OperationLanded {
+        /// The operation.
+        op: Operation,
+    },
+    /// The operation can never land; nothing will be resent for it.
+    OperationFailed {
+        /// The operation.
+        op: Operation,
+        /// Why.
+        reason: Failure,
+    },
 }
 
 /// The result of one call: requests to send to the relay, in order, and events for the app.
@@ -139,6 +223,13 @@ impl Output {
     pub fn messages(&self) -> impl Iterator<Item = &ReceivedMessage> {
         self.events.iter().filter_map(|e| match e {
             Event::Message(m) => Some(m),
+            _ => None,
+        })
+    }
+    /// The operations reported landed in this output.
+    pub fn landed(&self) -> impl Iterator<Item = &Operation> {
+        self.events.iter().filter_map(|e| match e {
+            Event::OperationLanded { op } => Some(op),
             _ => None,
         })
     }

@@ -52,6 +52,7 @@ pub mod error;
 pub mod event;
 pub mod fingerprint;
 pub mod frame;
+mod inflight;
 pub mod invite;
 mod join;
 pub mod link;
@@ -69,7 +70,7 @@ mod tests;
 pub mod wire;
 
 pub use error::{DecodeError, Error};
-pub use event::{EpochReason, Event, Output, ReceivedMessage};
+pub use event::{EpochReason, Event, Failure, Operation, Output, ReceivedMessage};
 pub use frame::{HistoryPolicy, MemberNo, RoomId};
 pub use invite::Invite;
 pub use member::{GoneReason, Member};

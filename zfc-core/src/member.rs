@@ -7,8 +7,10 @@
 //!                                                             / DeleteRoom ──► Gone
 //! ```
 //! Invariants: the joiner's ephemeral key is erased once the grant is opened; a member erases
-//! every key when it is removed, leaves or the room is deleted; a key-delivery key is erased as
-//! soon as a share sealed to a newer one opens.
+//! every key when it is removed, when its Leave has landed, or when the room is deleted (a
+//! leaving member keeps its keys until the relay holds its Leave, so that a lost Leave can be
+//! resent); a key-delivery key is erased as soon as a share sealed to a newer one opens; every
+//! request that must land is resent until settled ([`crate::inflight`]).
 
 use std::collections::BTreeMap;
 
@@ -18,15 +20,17 @@ use crate::commit::Followed;
 use crate::crypto::{self, KxKey, Secret32, SignKey};
 use crate::epoch::{self, Epoch, EpochChain};
 use crate::error::Error;
-use crate::event::{Event, Output};
+use crate::event::{Event, Failure, Operation, Output};
 use crate::fingerprint;
 use crate::frame::{
     Change, Commit, Frame, HistoryPolicy, JoinConfirm, KeyGrant, KeyMode, KeyUpdate, Leave, MemberNo, RoomId, Signed,
     Welcome,
 };
+use crate::inflight::{Kind, Requests, Verdict};
 use crate::invite::{Invite, invite_keys};
 use crate::join;
 use crate::message::Padding;
+use crate::relay::Reject;
 use crate::relay::proto::{self, ClientRequest, RelayMessage};
 use crate::room::{Roster, RosterEntry};
 use crate::view::{AuthRetry, Position, RoomView};
@@ -73,6 +77,9 @@ pub(crate) struct Joined {
     pub kx_generation: u32,
     /// Epochs entered since our last key update.
     pub epochs_since_refresh: u32,
+    /// Our Leave is submitted and not yet landed: we send nothing more, and keep our keys until
+    /// the relay holds it.
+    pub leaving: bool,
 }
 
 #[derive(Debug)]
@@ -95,6 +102,8 @@ pub struct Member {
     pub(crate) key_refresh_every: u32,
     /// To authenticate again once the relay knows of our join request.
     pub(crate) auth: AuthRetry,
+    /// Requests that must land and are not settled yet.
+    pub(crate) requests: Requests,
 }
 
 /// Most key-delivery keys a member holds at once (its current one and those announced since).
@@ -141,8 +150,9 @@ impl Member {
             retained_epochs: 16,
             key_refresh_every: DEFAULT_KEY_REFRESH_EPOCHS,
             auth: AuthRetry::default(),
+            requests: Requests::default(),
         };
-        let out = Output::request(m.submit(bytes));
+        let out = m.must_land(Kind::JoinRequest, Operation::JoinRequest, bytes);
         m.auth.retry_after = Some(m.next_req);
         Ok((m, out))
     }
@@ -175,12 +185,31 @@ impl Member {
         self.padding = padding;
     }
 
-    fn submit(&mut self, frame: Vec<u8>) -> Vec<u8> {
+    fn next_req_id(&mut self) -> u32 {
         if let MemberState::Joined(j) = &mut self.state {
-            return j.view.submit(frame);
+            return j.view.next_req_id();
         }
         self.next_req = self.next_req.wrapping_add(1).max(1);
-        ClientRequest::Submit { req_id: self.next_req, frame }.encode()
+        self.next_req
+    }
+
+    /// Tracks a request that must land; its bytes leave in the output unless they wait behind
+    /// resends for this connection's authentication.
+    fn must_land(&mut self, kind: Kind, op: Operation, frame: Vec<u8>) -> Output {
+        let req_id = self.next_req_id();
+        let request = ClientRequest::Submit { req_id, frame }.encode();
+        self.requests.track(kind, op, req_id, request)
+    }
+
+    /// How many requests that must land wait for the relay (resent on every new connection,
+    /// after authentication, until settled).
+    pub fn requests_in_flight(&self) -> usize {
+        self.requests.flights.len()
+    }
+
+    /// Whether our Leave was submitted and has not landed yet (we keep our keys until it has).
+    pub fn is_leaving(&self) -> bool {
+        matches!(&self.state, MemberState::Joined(j) if j.leaving)
     }
 
     /// The room id.
@@ -244,6 +273,13 @@ impl Member {
             _ => Err(Error::NotJoined),
         }
     }
+    /// Joined and not leaving: what sending needs.
+    fn active_mut(&mut self) -> Result<&mut Joined, Error> {
+        match self.joined_mut()? {
+            j if j.leaving => Err(Error::Removed),
+            j => Ok(j),
+        }
+    }
     fn joined_mut(&mut self) -> Result<&mut Joined, Error> {
         match &mut self.state {
             MemberState::Joined(j) => Ok(j),
@@ -253,9 +289,15 @@ impl Member {
         }
     }
 
-    /// A new link to the relay is up; `channel_binding` is its handshake hash.
+    /// A new link to the relay is up; `channel_binding` is its handshake hash. Once the relay
+    /// accepts the authentication that answers its challenge, every request that must land and
+    /// was not settled is sent again. Requests handed out before the first connection are for
+    /// the app to send on it; after that, requests handed out while no connection is up may be
+    /// dropped: the member resends.
     pub fn on_connected(&mut self, channel_binding: [u8; 32]) {
         self.channel_binding = Some(channel_binding);
+        self.auth = AuthRetry { retry_after: self.auth.retry_after, ..Default::default() };
+        self.requests.on_connected();
         if let MemberState::Joined(j) = &mut self.state {
             j.view.channel_binding = Some(channel_binding);
         }
@@ -263,13 +305,13 @@ impl Member {
 
     /// Sends a room message.
     pub fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        self.joined_mut()?.view.send(content, rng)
+        self.active_mut()?.view.send(content, rng)
     }
 
     /// Announces a fresh key-delivery key; the old one is erased once a share sealed to the
     /// new one has opened.
     pub fn update_key(&mut self, rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        let j = self.joined_mut()?;
+        let j = self.active_mut()?;
         // The owner may already have sealed a share to any announced key: keep them all until
         // one opens, but no more than a few.
         if j.kx_keys.len() >= MAX_KX_KEYS {
@@ -284,17 +326,79 @@ impl Member {
         j.kx_generation = generation;
         j.epochs_since_refresh = 0;
         j.kx_keys.insert(0, key);
-        Ok(Output::request(j.view.submit(f.encode())))
+        Ok(self.must_land(Kind::KeyUpdate, Operation::KeyUpdate { generation }, f.encode()))
     }
 
-    /// Leaves the room: tells the relay and the owner, and erases every key at once.
+    /// Leaves the room: tells the relay and the owner. From now on the member sends nothing; it
+    /// erases every key once the relay holds the Leave ([`Event::OperationLanded`] with
+    /// [`Operation::Leave`], then [`Self::gone`] is `Left`), and resends the Leave on every
+    /// new connection until then.
     pub fn leave(&mut self) -> Result<Output, Error> {
-        let j = self.joined_mut()?;
+        let j = self.active_mut()?;
         let f = Signed::sign(Leave { room_id: j.view.room_id, member: j.view.me }, &j.view.sign_key);
-        let req = j.view.submit(f.encode());
-        let room = j.view.room_id;
-        self.state = MemberState::Gone(room, GoneReason::Left);
-        Ok(Output::request(req))
+        j.leaving = true;
+        Ok(self.must_land(Kind::Leave, Operation::Leave, f.encode()))
+    }
+
+    /// Out of the room for `reason`: every key is erased and every request in flight settled
+    /// (a Leave as landed, anything else as failed).
+    fn go(&mut self, reason: GoneReason) -> Output {
+        let room = self.room_id();
+        self.state = MemberState::Gone(room, reason);
+        let code = match reason {
+            GoneReason::Deleted => Reject::RoomDeleted,
+            GoneReason::Removed | GoneReason::Left => Reject::NotMember,
+        };
+        let mut out = Output::default();
+        for f in self.requests.take_where(|_| true) {
+            out.events.push(match f.kind {
+                Kind::Leave => Event::OperationLanded { op: f.op },
+                _ => Event::OperationFailed { op: f.op, reason: Failure::Refused(code.code()) },
+            });
+        }
+        out
+    }
+
+    /// A relay answer to one of our requests that must land (`code` None: accepted).
+    fn on_answer(&mut self, req_id: u32, code: Option<u16>) -> Result<Output, Error> {
+        let Some((i, verdict)) = self.requests.answer(req_id, code) else { return Ok(Output::default()) };
+        let mut out = Output::default();
+        match verdict {
+            Verdict::Retry => {
+                if self.requests.retry(i, code)
+                    && let Some(nonce) = self.auth.challenge
+                {
+                    out.extend(self.authenticate(&nonce)?);
+                }
+            }
+            Verdict::Landed => {
+                let Some(f) = self.requests.take(i) else { return Ok(out) };
+                out.events.push(Event::OperationLanded { op: f.op });
+                if f.kind == Kind::Leave {
+                    out.extend(self.go(GoneReason::Left));
+                }
+            }
+            Verdict::Final | Verdict::Log | Verdict::Ask => {
+                let Some(f) = self.requests.take(i) else { return Ok(out) };
+                let reason = Failure::Refused(code.unwrap_or_default());
+                out.events.push(Event::OperationFailed { op: f.op, reason });
+                match f.kind {
+                    // The key announced by an update that can never land opens nothing.
+                    Kind::KeyUpdate => {
+                        if let (Ok(Frame::KeyUpdate(u)), MemberState::Joined(j)) =
+                            (Frame::decode(f.frame()), &mut self.state)
+                            && j.kx_keys.len() > 1
+                        {
+                            j.kx_keys.retain(|k| k.public() != u.body.kx_pk);
+                        }
+                    }
+                    // Refused for good: the member stops here all the same.
+                    Kind::Leave => out.extend(self.go(GoneReason::Left)),
+                    _ => {}
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Asks the relay for history before our live stream (what the room's policy allows us).
@@ -325,10 +429,23 @@ impl Member {
         match RelayMessage::decode(bytes)? {
             RelayMessage::Challenge { nonce } => {
                 self.auth.challenge = Some(nonce);
-                self.authenticate(&nonce)
+                // A JoinRequest not yet answered goes first; authentication is tried again once
+                // it is accepted.
+                let mut out = Output::default();
+                out.to_relay.extend(self.requests.before_auth());
+                if let Some(id) = self.requests.before_auth_req() {
+                    self.auth.retry_after = Some(id);
+                }
+                out.extend(self.authenticate(&nonce)?);
+                Ok(out)
             }
             RelayMessage::Accepted { req_id, seq } => {
                 let mut out = Output::event(Event::Accepted { req_id, seq });
+                if self.auth.is_auth(req_id) {
+                    out.extend(self.requests.subscribed());
+                } else {
+                    out.extend(self.on_answer(req_id, None)?);
+                }
                 // Authenticated before the relay knew of our join request: ask again now.
                 if let Some(nonce) = self.auth.retry(req_id) {
                     out.extend(self.authenticate(&nonce)?);
@@ -337,7 +454,18 @@ impl Member {
             }
             RelayMessage::Rejected { req_id, code } => {
                 self.auth.on_rejected(req_id);
-                Ok(Output::event(Event::Rejected { req_id, code }))
+                let mut out = Output::event(Event::Rejected { req_id, code });
+                if self.auth.is_auth(req_id) {
+                    self.requests.on_unsubscribed();
+                    // A leaving member refused as no member: the relay holds its Leave (or
+                    // removed it), which is what the Leave asked for.
+                    if self.is_leaving() && code == Reject::NotMember.code() {
+                        out.extend(self.go(GoneReason::Left));
+                    }
+                } else {
+                    out.extend(self.on_answer(req_id, Some(code))?);
+                }
+                Ok(out)
             }
             RelayMessage::FetchDone { next, .. } => Ok(Output::event(Event::HistoryDone { next })),
             RelayMessage::Direct { room_id, id, frame } => {
@@ -431,7 +559,7 @@ impl Member {
         // Dropping the AwaitingGrant state zeroizes the ephemeral key and the PSK.
         self.state = MemberState::AwaitingAdd(Box::new(next));
         let mut out = Output::event(Event::Granted);
-        out.to_relay.push(self.submit(confirm.encode()));
+        out.extend(self.must_land(Kind::JoinConfirm, Operation::JoinConfirm, confirm.encode()));
         Ok(out)
     }
 
@@ -444,9 +572,9 @@ impl Member {
                     && j.view.check_delete(&f).is_ok()
                 {
                     // Deletion is final and owner-signed: it counts wherever it arrives.
-                    let room = j.view.room_id;
-                    self.state = MemberState::Gone(room, GoneReason::Deleted);
-                    return Ok(Output::event(Event::RoomDeleted));
+                    let mut out = Output::event(Event::RoomDeleted);
+                    out.extend(self.go(GoneReason::Deleted));
+                    return Ok(out);
                 }
                 let pos = j.view.position(seq)?;
                 j.view.consume(seq, &pos);
@@ -545,6 +673,7 @@ impl Member {
             kx_keys: vec![kx_key],
             kx_generation: 0,
             epochs_since_refresh: 0,
+            leaving: false,
         }));
         Ok(Output::event(Event::Joined { member: member_no, epoch: epoch_no }))
     }
@@ -561,17 +690,31 @@ impl Member {
             Frame::KeyUpdate(_) | Frame::Leave(_) if history => Ok(Output::default()),
             Frame::KeyUpdate(f) => {
                 let ev = j.view.receive_key_update(&f)?;
+                let mut out = Output::event(ev);
                 if f.body.member == j.view.me {
                     catch_up_own_key_update(j, f.body.generation);
+                    // Our own update in the log, byte for byte: it landed.
+                    if let Some(fl) = self.requests.take_frame(Kind::KeyUpdate, frame) {
+                        out.events.push(Event::OperationLanded { op: fl.op });
+                    }
                 }
-                Ok(Output::event(ev))
+                Ok(out)
             }
-            Frame::Leave(f) => Ok(Output::event(j.view.receive_leave(&f)?)),
+            Frame::Leave(f) => {
+                let me = f.body.member == j.view.me;
+                let mut out = Output::event(j.view.receive_leave(&f)?);
+                // Our own Leave in the log, byte for byte: it landed.
+                if me && let Some(fl) = self.requests.take_frame(Kind::Leave, frame) {
+                    out.events.push(Event::OperationLanded { op: fl.op });
+                    out.extend(self.go(GoneReason::Left));
+                }
+                Ok(out)
+            }
             Frame::DeleteRoom(f) => {
                 j.view.check_delete(&f)?;
-                let room = j.view.room_id;
-                self.state = MemberState::Gone(room, GoneReason::Deleted);
-                Ok(Output::event(Event::RoomDeleted))
+                let mut out = Output::event(Event::RoomDeleted);
+                out.extend(self.go(GoneReason::Deleted));
+                Ok(out)
             }
             _ => Err(Error::Unexpected("frame kind not in a room log")),
         }
@@ -583,9 +726,9 @@ impl Member {
         let key_refs: Vec<&KxKey> = keys.iter().collect();
         match j.view.follow_commit(&f, bytes, seq, &key_refs)? {
             Followed::RemovedUs => {
-                let room = j.view.room_id;
-                self.state = MemberState::Gone(room, GoneReason::Removed);
-                Ok(Output::event(Event::RemovedFromRoom))
+                let mut out = Output::event(Event::RemovedFromRoom);
+                out.extend(self.go(GoneReason::Removed));
+                Ok(out)
             }
             Followed::Entered { reason, used_key } => {
                 if let Some(used) = used_key {

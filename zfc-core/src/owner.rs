@@ -3,8 +3,12 @@
 //!
 //! Invariants: the owner applies a commit only when the relay hands it back in the room's
 //! order, so its view never runs ahead of what members see; at most one commit is in flight,
-//! and later membership operations wait in a queue; the owner's authority is checked in one
-//! place at the relay ([`crate::relay::RuleBook`]) and exercised only here.
+//! and later membership operations wait in a queue, removals first; a commit counts as landed
+//! only when the log entry at its epoch is the commit itself, and one that lost its epoch to
+//! another commit is rebuilt on the next; an Add's commit leaves only after its Welcome was
+//! accepted; every request that must land is resent until settled ([`crate::inflight`]); the
+//! owner's authority is checked in one place at the relay ([`crate::relay::RuleBook`]) and
+//! exercised only here.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -14,14 +18,16 @@ use crate::commit::Followed;
 use crate::crypto::{self, KxKey, Secret32, SignKey};
 use crate::epoch::{self, Epoch, EpochChain, ShareChain};
 use crate::error::Error;
-use crate::event::{Event, Output};
+use crate::event::{Event, Failure, Operation, Output};
 use crate::fingerprint;
 use crate::frame::{
     Change, Commit, CreateRoom, DeleteRoom, Frame, HistoryPolicy, JoinConfirm, JoinRequest, KeyMode, MemberNo,
     OWNER_MEMBER, RegisterInvite, RevokeInvite, RoomId, Signed, Welcome,
 };
+use crate::inflight::{Kind, Requests, Verdict};
 use crate::invite::{Invite, invite_keys};
 use crate::join::{self, GrantPayload};
+use crate::relay::Reject;
 use crate::relay::proto::{ClientRequest, RelayMessage};
 use crate::room::{RoomConfig, Roster, RosterEntry, room_id_for};
 use crate::view::{AuthRetry, Position, RoomView};
@@ -66,11 +72,34 @@ pub(crate) enum Op {
     Rotate,
 }
 
+impl Op {
+    pub(crate) fn operation(&self) -> Operation {
+        match self {
+            Self::Add(joiner) => Operation::Add { joiner: *joiner },
+            Self::Remove(member) => Operation::Remove { member: *member },
+            Self::Rotate => Operation::Rotate,
+        }
+    }
+}
+
+/// The commit in flight: made for the epoch after the owner's current one.
 #[derive(Debug)]
 pub(crate) struct PendingCommit {
     pub req_id: u32,
+    /// The signed commit frame.
     pub bytes: Vec<u8>,
     pub secret: Secret32,
+    /// What it carries out (rebuilt on the next epoch if another commit takes this one).
+    pub op: Op,
+    /// The Welcome's request id while an Add's Welcome waits for its answer: the commit is
+    /// submitted only once the relay holds the Welcome.
+    pub welcome: Option<u32>,
+}
+
+impl PendingCommit {
+    pub(crate) fn request(&self) -> Vec<u8> {
+        ClientRequest::Submit { req_id: self.req_id, frame: self.bytes.clone() }.encode()
+    }
 }
 
 /// The room's owner.
@@ -90,6 +119,8 @@ pub struct Owner {
     pub(crate) auth: AuthRetry,
     /// Where the owner's own share keys come from (see [`ShareChain`]).
     pub(crate) share_chain: ShareChain,
+    /// Requests that must land and are not settled yet.
+    pub(crate) requests: Requests,
 }
 
 impl Owner {
@@ -143,8 +174,9 @@ impl Owner {
             deleted: false,
             auth: AuthRetry::default(),
             share_chain: ShareChain { epoch: 0, chain: Secret32::random(rng) },
+            requests: Requests::default(),
         };
-        let out = Output::request(owner.view.submit(create_frame));
+        let out = owner.must_land(Kind::CreateRoom, Operation::CreateRoom, create_frame);
         owner.auth.retry_after = Some(owner.view.next_req);
         (owner, out)
     }
@@ -179,19 +211,38 @@ impl Owner {
         self.pending.is_some()
     }
 
-    /// A new link to the relay is up; `channel_binding` is its handshake hash. The relay's
-    /// challenge follows; the owner answers it in [`Self::handle`].
-    pub fn on_connected(&mut self, channel_binding: [u8; 32]) {
-        self.view.channel_binding = Some(channel_binding);
+    /// Whether requests that must land are waiting for the relay (they are resent on every new
+    /// connection, after authentication, until settled).
+    pub fn requests_in_flight(&self) -> usize {
+        self.requests.flights.len()
     }
 
-    /// The request that (re-)creates the room at a relay: send it once after creation, or
-    /// again if the relay lost it.
+    /// A new link to the relay is up; `channel_binding` is its handshake hash. The relay's
+    /// challenge follows; the owner answers it in [`Self::handle`], and once the relay accepts
+    /// that authentication, sends again every request that must land and was not settled.
+    /// Requests handed out before the first connection are for the app to send on it; after
+    /// that, requests handed out while no connection is up may be dropped: the owner resends.
+    pub fn on_connected(&mut self, channel_binding: [u8; 32]) {
+        self.view.channel_binding = Some(channel_binding);
+        self.auth = AuthRetry::default();
+        self.requests.on_connected();
+    }
+
+    /// The request that (re-)creates the room at a relay: it is sent once after creation and
+    /// resent until answered; this makes a new one, for a relay that lost the room.
     pub fn create_request(&mut self) -> Vec<u8> {
-        let f = self.create_frame.clone();
-        let req = self.view.submit(f);
+        let _ = self.requests.take_where(|f| f.kind == Kind::CreateRoom);
+        let out = self.must_land(Kind::CreateRoom, Operation::CreateRoom, self.create_frame.clone());
         self.auth.retry_after = Some(self.view.next_req);
-        req
+        out.to_relay.into_iter().next().unwrap_or_default()
+    }
+
+    /// Tracks a request that must land; its bytes leave in the output unless they wait behind
+    /// resends for this connection's authentication.
+    fn must_land(&mut self, kind: Kind, op: Operation, frame: Vec<u8>) -> Output {
+        let req_id = self.view.next_req_id();
+        let request = ClientRequest::Submit { req_id, frame }.encode();
+        self.requests.track(kind, op, req_id, request)
     }
 
     fn live(&self) -> Result<(), Error> {
@@ -235,7 +286,7 @@ impl Owner {
         let reg =
             Signed::sign(RegisterInvite { room_id: self.view.room_id, invite_pk, expires_at }, &self.view.sign_key);
         self.invites.insert(invite_pk, OwnerInvite { psk: keys.psk, expires_at, status: InviteStatus::Open });
-        Ok((invite, Output::request(self.view.submit(reg.encode()))))
+        Ok((invite, self.must_land(Kind::RegisterInvite, Operation::RegisterInvite { invite_pk }, reg.encode())))
     }
 
     /// Revokes an unused invite (by its commitment, [`Invite::invite_pk`]).
@@ -249,7 +300,7 @@ impl Owner {
         }
         self.joins.retain(|_, j| j.request.invite_pk != invite_pk);
         let f = Signed::sign(RevokeInvite { room_id: self.view.room_id, invite_pk }, &self.view.sign_key);
-        Ok(Output::request(self.view.submit(f.encode())))
+        Ok(self.must_land(Kind::RevokeInvite, Operation::RevokeInvite { invite_pk }, f.encode()))
     }
 
     /// Grants a pending join request ([`Event::JoinRequested`]).
@@ -268,7 +319,7 @@ impl Owner {
         if let Some(j) = self.joins.get_mut(&joiner) {
             j.stage = JoinStage::Granted { export, grant_hash };
         }
-        Ok(Output::request(self.view.submit(bytes)))
+        Ok(self.must_land(Kind::KeyGrant, Operation::Grant { joiner }, bytes))
     }
 
     /// Refuses a pending join request and revokes the invite it used.
@@ -300,7 +351,7 @@ impl Owner {
     pub fn delete_room(&mut self) -> Result<Output, Error> {
         self.live()?;
         let f = Signed::sign(DeleteRoom { room_id: self.view.room_id }, &self.view.sign_key);
-        Ok(Output::request(self.view.submit(f.encode())))
+        Ok(self.must_land(Kind::DeleteRoom, Operation::DeleteRoom, f.encode()))
     }
 
     /// Sends a room message.
@@ -314,28 +365,63 @@ impl Owner {
         self.view.ack()
     }
 
+    /// Queues a membership operation (an identical one is not queued twice; removals go before
+    /// every other kind) and starts it if no commit is in flight. The output says which.
     fn enqueue(&mut self, op: Op, rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        if !self.queue.contains(&op) {
-            self.queue.push_back(op);
+        let in_flight = self.pending.as_ref().is_some_and(|p| p.op == op);
+        if !in_flight && !self.queue.contains(&op) {
+            self.queue_op(op.clone(), false);
+        }
+        if self.pending.is_some() {
+            return Ok(Output::event(Event::OperationQueued { op: op.operation() }));
         }
         Ok(self.pump(rng))
     }
 
-    /// Starts the next queued operation if no commit is in flight. Operations that became
-    /// moot (a member already gone) are dropped.
+    /// Puts `op` in the queue: a removal after the removals already queued and before anything
+    /// else; another kind at the back, or at the front (`front`: it lost its epoch and goes
+    /// first among its kind).
+    fn queue_op(&mut self, op: Op, front: bool) {
+        let removal = matches!(op, Op::Remove(_));
+        let at = if removal || front {
+            let removals = self.queue.iter().take_while(|o| matches!(o, Op::Remove(_))).count();
+            if removal && !front {
+                removals
+            } else if removal {
+                0
+            } else {
+                removals
+            }
+        } else {
+            self.queue.len()
+        };
+        self.queue.insert(at.min(self.queue.len()), op);
+    }
+
+    /// Starts the next queued operation if no commit is in flight. An operation that became
+    /// moot is reported: a removal of a member already gone as landed, anything else that
+    /// cannot be built as failed.
     fn pump(&mut self, rng: &mut impl CryptoRng) -> Output {
         let mut out = Output::default();
         while self.pending.is_none() {
             let Some(op) = self.queue.pop_front() else { break };
             match self.make_commit(&op, rng) {
                 Ok(o) => out.extend(o),
-                Err(error) => out.events.push(Event::FrameRejected { position: 0, error }),
+                Err(Error::NoSuchMember(m)) if op == Op::Remove(m) => {
+                    out.events.push(Event::OperationLanded { op: op.operation() })
+                }
+                Err(error) => {
+                    out.events.push(Event::OperationFailed { op: op.operation(), reason: Failure::Invalid(error) })
+                }
             }
         }
         out
     }
 
     fn make_commit(&mut self, op: &Op, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        if self.deleted {
+            return Err(Error::RoomDeleted);
+        }
         let current = self.view.chain.current().ok_or(Error::NotJoined)?;
         let epoch = current.number.checked_add(1).ok_or(Error::CounterExhausted)?;
         let mut roster = self.view.roster.clone();
@@ -381,7 +467,7 @@ impl Owner {
                     let kx = roster.get(member).map(|e| e.kx_pk).ok_or(Error::NoSuchMember(member))?;
                     commit.shares.push(epoch::seal_share(&commit, member, &kx, &[&secret, prev_secret], rng)?);
                 }
-                self.finish_commit(commit, secret, roster, welcome_for)
+                self.finish_commit(op, commit, secret, roster, welcome_for)
             }
             KeyMode::Fresh => {
                 let secret = Secret32::random(rng);
@@ -392,13 +478,16 @@ impl Owner {
                     let kx = if m == OWNER_MEMBER { own } else { e.kx_pk };
                     commit.shares.push(epoch::seal_share(&commit, m, &kx, &[&secret], rng)?);
                 }
-                self.finish_commit(commit, secret, roster, welcome_for)
+                self.finish_commit(op, commit, secret, roster, welcome_for)
             }
         }
     }
 
+    /// Signs the commit and submits it, or, for an Add, submits the Welcome first and holds the
+    /// commit until the relay has accepted it (a joiner must never meet its Add without it).
     fn finish_commit(
         &mut self,
+        op: &Op,
         commit: Commit,
         secret: Secret32,
         roster: Roster,
@@ -407,8 +496,8 @@ impl Owner {
         let epoch = commit.epoch;
         let signed = Signed::sign(commit, &self.view.sign_key);
         let bytes = signed.encode();
-        let mut out = Output::default();
-        if let Some((joiner_sign_pk, member)) = welcome_for {
+        let operation = op.operation();
+        let welcome = welcome_for.map(|(joiner_sign_pk, member)| {
             let welcome = Welcome {
                 room_id: self.view.room_id,
                 joiner_sign_pk,
@@ -416,13 +505,123 @@ impl Owner {
                 epoch,
                 roster: roster.iter().map(|(m, e)| (m, e.sign_pk)).collect(),
             };
-            let w = Signed::sign(welcome, &self.view.sign_key);
-            out.to_relay.push(self.view.submit(w.encode()));
-        }
-        let req = self.view.submit(bytes.clone());
-        self.pending = Some(PendingCommit { req_id: self.view.next_req, bytes, secret });
-        out.to_relay.push(req);
+            let req_id = self.view.next_req_id();
+            (req_id, ClientRequest::Submit { req_id, frame: Signed::sign(welcome, &self.view.sign_key).encode() })
+        });
+        let req_id = self.view.next_req_id();
+        let pending = PendingCommit { req_id, bytes, secret, op: op.clone(), welcome: welcome.as_ref().map(|w| w.0) };
+        let out = match welcome {
+            Some((w_id, w)) => self.requests.track(Kind::Welcome, operation, w_id, w.encode()),
+            None => self.requests.track(Kind::Commit, operation, req_id, pending.request()),
+        };
+        self.pending = Some(pending);
         Ok(out)
+    }
+
+    /// Authenticates on the current connection with its challenge.
+    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Vec<u8>, Error> {
+        let req = self.view.authenticate(nonce)?;
+        self.auth.auth = Some((self.view.next_req, false));
+        Ok(req)
+    }
+
+    /// A relay answer to one of our requests that must land (`code` None: accepted).
+    fn on_answer(&mut self, req_id: u32, code: Option<u16>, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let Some((i, verdict)) = self.requests.answer(req_id, code) else { return Ok(Output::default()) };
+        let Some(flight) = self.requests.flights.get(i) else { return Ok(Output::default()) };
+        let (kind, op) = (flight.kind, flight.op);
+        let verdict = match (verdict, op) {
+            (Verdict::Ask, Operation::RevokeInvite { invite_pk }) => {
+                let registering = self
+                    .requests
+                    .any(|f| matches!(f.op, Operation::RegisterInvite { invite_pk: pk } if pk == invite_pk));
+                if registering { Verdict::Retry } else { Verdict::Landed }
+            }
+            (Verdict::Ask, Operation::Grant { joiner }) => match self.joins.get(&joiner).map(|j| &j.stage) {
+                Some(JoinStage::Granted { .. } | JoinStage::Confirmed) => Verdict::Landed,
+                _ => Verdict::Final,
+            },
+            (Verdict::Ask, Operation::Remove { member }) if !self.view.roster.contains(member) => Verdict::Landed,
+            (Verdict::Ask, _) => Verdict::Final,
+            (v, _) => v,
+        };
+        let mut out = Output::default();
+        match verdict {
+            Verdict::Retry => {
+                if self.requests.retry(i, code)
+                    && let Some(nonce) = self.auth.challenge
+                {
+                    out.to_relay.push(self.authenticate(&nonce)?);
+                }
+            }
+            Verdict::Landed => {
+                let _ = self.requests.take(i);
+                match kind {
+                    // The relay holds the Welcome: the commit may go.
+                    Kind::Welcome => {
+                        if let Some(p) = self.pending.as_mut().filter(|p| p.welcome == Some(req_id)) {
+                            p.welcome = None;
+                            let request = p.request();
+                            out.to_relay.extend(self.requests.push(Kind::Commit, op, p.req_id, request));
+                        }
+                    }
+                    // It lands when the owner meets it in the log.
+                    Kind::Commit => {}
+                    _ => out.events.push(Event::OperationLanded { op }),
+                }
+            }
+            Verdict::Final | Verdict::Log | Verdict::Ask => {
+                let _ = self.requests.take(i);
+                let reason = Failure::Refused(self.failure_code(op, code));
+                if let Operation::Remove { member } = op
+                    && !self.view.roster.contains(member)
+                {
+                    out.events.push(Event::OperationLanded { op });
+                } else {
+                    out.events.push(Event::OperationFailed { op, reason });
+                }
+                if matches!(kind, Kind::Welcome | Kind::Commit) {
+                    self.pending = None;
+                    out.extend(self.pump(rng));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The code an operation failed with: for a grant refused as NoPendingJoin, whether the
+    /// invite was used or revoked, when the owner knows.
+    fn failure_code(&self, op: Operation, code: Option<u16>) -> u16 {
+        let code = code.unwrap_or_default();
+        let Operation::Grant { joiner } = op else { return code };
+        let invite = self.joins.get(&joiner).map(|j| j.request.invite_pk);
+        let status = invite.and_then(|pk| self.invites.get(&pk)).map(|i| i.status);
+        match status {
+            Some(InviteStatus::Used) => Reject::InviteUsed.code(),
+            Some(InviteStatus::Revoked) => Reject::InviteRevoked.code(),
+            _ => code,
+        }
+    }
+
+    /// The room is gone: every request still in flight is settled, and every queued operation
+    /// fails.
+    fn close_all(&mut self) -> Output {
+        let mut out = Output::default();
+        let deleted = Failure::Refused(Reject::RoomDeleted.code());
+        for f in self.requests.take_where(|_| true) {
+            let ev = match f.kind {
+                Kind::DeleteRoom => Event::OperationLanded { op: f.op },
+                // Reported once below, with the commit in flight.
+                Kind::Welcome | Kind::Commit => continue,
+                _ => Event::OperationFailed { op: f.op, reason: deleted.clone() },
+            };
+            out.events.push(ev);
+        }
+        let pending = self.pending.take().map(|p| p.op);
+        for op in pending.into_iter().chain(self.queue.drain(..)) {
+            out.events.push(Event::OperationFailed { op: op.operation(), reason: deleted.clone() });
+        }
+        out
     }
 
     /// Handles one message from the relay. `now` (Unix seconds) checks invite expiry; `rng`
@@ -431,28 +630,37 @@ impl Owner {
         match RelayMessage::decode(bytes)? {
             RelayMessage::Challenge { nonce } => {
                 self.auth.challenge = Some(nonce);
-                let req = self.view.authenticate(&nonce)?;
-                self.auth.auth = Some((self.view.next_req, false));
-                Ok(Output::request(req))
+                // A CreateRoom not yet answered goes first, and authentication is tried again
+                // once it is accepted.
+                let mut out = Output::default();
+                out.to_relay.extend(self.requests.before_auth());
+                if let Some(id) = self.requests.before_auth_req() {
+                    self.auth.retry_after = Some(id);
+                }
+                out.to_relay.push(self.authenticate(&nonce)?);
+                Ok(out)
             }
             RelayMessage::Accepted { req_id, seq } => {
                 let mut out = Output::event(Event::Accepted { req_id, seq });
+                if self.auth.is_auth(req_id) {
+                    out.extend(self.requests.subscribed());
+                } else {
+                    out.extend(self.on_answer(req_id, None, rng)?);
+                }
                 // Authenticated before the relay had the room: ask again now that it has.
                 if let Some(nonce) = self.auth.retry(req_id) {
-                    out.to_relay.push(self.view.authenticate(&nonce)?);
-                    self.auth.auth = Some((self.view.next_req, false));
+                    out.to_relay.push(self.authenticate(&nonce)?);
                 }
                 Ok(out)
             }
             RelayMessage::Rejected { req_id, code } => {
                 self.auth.on_rejected(req_id);
                 let mut out = Output::event(Event::Rejected { req_id, code });
-                // WrongEpoch answers a duplicate of a commit the relay already took (a resend
-                // after a lost answer): the commit itself will arrive in the log.
-                let duplicate = code == crate::relay::Reject::WrongEpoch.code();
-                if !duplicate && self.pending.as_ref().is_some_and(|p| p.req_id == req_id) {
-                    self.pending = None;
-                    out.extend(self.pump(rng));
+                if self.auth.is_auth(req_id) {
+                    self.requests.on_unsubscribed();
+                    // A deleted room refuses us after the tombstone, which settled everything.
+                } else {
+                    out.extend(self.on_answer(req_id, Some(code), rng)?);
                 }
                 Ok(out)
             }
@@ -589,7 +797,9 @@ impl Owner {
                 self.view.check_delete(&f)?;
                 self.deleted = true;
                 self.view.erase_keys();
-                Ok(Output::event(Event::RoomDeleted))
+                let mut out = Output::event(Event::RoomDeleted);
+                out.extend(self.close_all());
+                Ok(out)
             }
             _ => Err(Error::Unexpected("frame kind not in a room log")),
         }
@@ -606,9 +816,22 @@ impl Owner {
         };
         // Earlier positions of the chain are erased: a later leak cannot reopen those shares.
         self.share_chain = position;
-        // Whether it was the one in flight or one we had forgotten, the commit in flight (if any)
-        // was made for this epoch number and can no longer land.
-        self.pending = None;
+        let mut out = Output::event(Event::EpochChanged { epoch: f.body.epoch, reason });
+        // The commit in flight, if any, was made for this epoch number: it is this one, or it
+        // lost the epoch (to a commit we made before a restore from an older backup) and its
+        // operation is rebuilt on the next epoch. Byte equality decides, not the answer.
+        if let Some(p) = self.pending.take() {
+            let ids = [Some(p.req_id), p.welcome];
+            let _ = self.requests.take_where(|fl| ids.contains(&Some(fl.req_id)));
+            if p.bytes == bytes {
+                out.events.push(Event::OperationLanded { op: p.op.operation() });
+            } else {
+                self.queue_op(p.op, true);
+            }
+        }
+        // Queued operations this commit made moot: done if it did what they asked, failed if
+        // it made them impossible.
+        let mut moot = Vec::new();
         match &f.body.change {
             Change::Rotate => {}
             Change::Add { member, sign_pk, invite_pk, .. } => {
@@ -617,16 +840,33 @@ impl Owner {
                 // The invite is spent: other requests that used it can never be added.
                 self.joins.retain(|_, j| &j.request.invite_pk != invite_pk);
                 let joins = &self.joins;
-                self.queue.retain(|op| !matches!(op, Op::Add(pk) if !joins.contains_key(pk)));
+                self.queue.retain(|op| match op {
+                    Op::Add(pk) if !joins.contains_key(pk) => {
+                        moot.push((op.clone(), pk == sign_pk));
+                        false
+                    }
+                    _ => true,
+                });
                 if let Some(inv) = self.invites.get_mut(invite_pk) {
                     inv.status = InviteStatus::Used;
                 }
             }
             Change::Remove { member } => {
+                let before = self.queue.len();
                 self.queue.retain(|op| op != &Op::Remove(*member));
+                if self.queue.len() != before {
+                    moot.push((Op::Remove(*member), true));
+                }
             }
         }
-        let mut out = Output::event(Event::EpochChanged { epoch: f.body.epoch, reason });
+        for (op, done) in moot {
+            out.events.push(match done {
+                true => Event::OperationLanded { op: op.operation() },
+                false => {
+                    Event::OperationFailed { op: op.operation(), reason: Failure::Refused(Reject::InviteUsed.code()) }
+                }
+            });
+        }
         out.extend(self.pump(rng));
         Ok(out)
     }

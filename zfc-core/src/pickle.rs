@@ -2,7 +2,8 @@
 //! form under a key from Argon2id over a password.
 //!
 //! ```text
-//! pickle  = magic (4: "ZFCO" owner | "ZFCM" member) || version u16 (1) || fields
+//! pickle  = magic (4: "ZFCO" owner | "ZFCM" member) || version u16 (2) || fields
+//!           (version 2 = version 1's fields || requests in flight; version 1 still loads)
 //! sealed  = "ZFCS" || version u8 (1) || m_cost_kib u32 || t_cost u32 || p_cost u32
 //!           || salt (16) || nonce (24) || XChaCha20-Poly1305(key, nonce, aad = header, pickle)
 //! key     = Argon2id(password, salt, m_cost_kib, t_cost, p_cost) -> 32 bytes
@@ -21,18 +22,23 @@ use zeroize::Zeroizing;
 use crate::crypto::{self, KxKey, NONCE_LEN, Secret32, SignKey};
 use crate::epoch::{Epoch, EpochChain};
 use crate::error::DecodeError;
-use crate::frame::{HistoryPolicy, JoinRequest, MAX_MEMBERS, Signed, Welcome};
+use crate::frame::{Change, Commit, HistoryPolicy, JoinRequest, MAX_MEMBERS, Signed, Welcome};
+use crate::inflight::{Flight, Kind, Requests};
 use crate::member::{AwaitingAdd, AwaitingGrant, GoneReason, Joined, Member, MemberState};
 use crate::message::{Padding, ReplayWindow};
 use crate::owner::{InviteStatus, JoinStage, Op, Owner, OwnerInvite, PendingCommit, PendingJoin};
 use crate::room::{RoomConfig, Roster, RosterEntry};
 use crate::view::RoomView;
-use crate::wire::{MAX_FRAME_LEN, Reader, Writer};
+use crate::wire::{MAX_ENVELOPE_LEN, MAX_FRAME_LEN, Reader, Writer};
 
 const OWNER_MAGIC: &[u8; 4] = b"ZFCO";
 const MEMBER_MAGIC: &[u8; 4] = b"ZFCM";
 const SEALED_MAGIC: &[u8; 4] = b"ZFCS";
-const PICKLE_VERSION: u16 = 1;
+const PICKLE_VERSION: u16 = 2;
+/// The first version, without requests in flight: still loaded.
+const PICKLE_V1: u16 = 1;
+/// Most requests in flight a state may hold.
+const MAX_FLIGHTS: usize = 1 << 16;
 const SEALED_VERSION: u8 = 1;
 /// Largest pickle accepted (a 10 000-member owner state fits well below it).
 const MAX_PICKLE: usize = 64 * 1024 * 1024;
@@ -418,7 +424,27 @@ fn get_view(r: &mut Reader<'_>) -> Result<RoomView, DecodeError> {
     })
 }
 
-fn header(r: &mut Reader<'_>, magic: &[u8; 4], other: &[u8; 4]) -> Result<(), StateError> {
+/// Requests in flight, in order: each saved Submit as it will be resent.
+fn put_requests(w: &mut Writer, requests: &Requests) {
+    w.u32(requests.flights.len() as u32);
+    for f in &requests.flights {
+        w.bytes(&f.request).u8(u8::from(f.announced));
+    }
+}
+
+fn get_requests(r: &mut Reader<'_>) -> Result<Requests, DecodeError> {
+    let n = r.count(5, MAX_FLIGHTS)?;
+    let mut requests = Requests::default();
+    for _ in 0..n {
+        let request = r.bytes(MAX_ENVELOPE_LEN)?.to_vec();
+        let announced = get_flag(r)?;
+        requests.flights.push_back(Flight::from_request(request, announced)?);
+    }
+    Ok(requests)
+}
+
+/// Reads the header; returns the version (1 or 2).
+fn header(r: &mut Reader<'_>, magic: &[u8; 4], other: &[u8; 4]) -> Result<u16, StateError> {
     let m: [u8; 4] = r.array()?;
     if &m == other {
         return Err(StateError::WrongKind);
@@ -427,10 +453,10 @@ fn header(r: &mut Reader<'_>, magic: &[u8; 4], other: &[u8; 4]) -> Result<(), St
         return Err(DecodeError::InvalidValue("state magic").into());
     }
     let version = r.u16()?;
-    if version != PICKLE_VERSION {
+    if version != PICKLE_VERSION && version != PICKLE_V1 {
         return Err(StateError::UnsupportedVersion(version));
     }
-    Ok(())
+    Ok(version)
 }
 
 // ---------------------------------------------------------------- owner
@@ -488,6 +514,12 @@ impl Owner {
         }
         w.u8(u8::from(self.deleted));
         w.u32(self.share_chain.epoch).fixed(self.share_chain.chain.expose());
+        // Version 2.
+        match self.pending.as_ref().and_then(|p| p.welcome) {
+            Some(id) => w.u8(1).u32(id),
+            None => w.u8(0).u32(0),
+        };
+        put_requests(&mut w, &self.requests);
         Zeroizing::new(w.finish())
     }
 
@@ -497,7 +529,7 @@ impl Owner {
             return Err(DecodeError::TooLong { len: blob.len(), max: MAX_PICKLE }.into());
         }
         let mut r = Reader::new(blob);
-        header(&mut r, OWNER_MAGIC, MEMBER_MAGIC)?;
+        let version = header(&mut r, OWNER_MAGIC, MEMBER_MAGIC)?;
         let view = get_view(&mut r)?;
         let kx_key = KxKey::from_secret(get_secret(&mut r)?);
         let policy = get_policy(&mut r)?;
@@ -548,13 +580,19 @@ impl Owner {
             joins.insert(request.joiner_sign_pk, PendingJoin { request, request_hash, name, stage });
         }
         let next_member = r.u32()?;
-        let pending = match r.u8()? {
+        let mut pending = match r.u8()? {
             0 => None,
-            1 => Some(PendingCommit {
-                req_id: r.u32()?,
-                bytes: r.bytes(MAX_FRAME_LEN)?.to_vec(),
-                secret: get_secret(&mut r)?,
-            }),
+            1 => {
+                let req_id = r.u32()?;
+                let bytes = r.bytes(MAX_FRAME_LEN)?.to_vec();
+                let secret = get_secret(&mut r)?;
+                let op = match Signed::<Commit>::decode(&bytes)?.body.change {
+                    Change::Add { sign_pk, .. } => Op::Add(sign_pk),
+                    Change::Remove { member } => Op::Remove(member),
+                    Change::Rotate => Op::Rotate,
+                };
+                Some(PendingCommit { req_id, bytes, secret, op, welcome: None })
+            }
             _ => return Err(DecodeError::InvalidValue("pending commit").into()),
         };
         let nq = r.count(1, 1 << 16)?;
@@ -569,6 +607,25 @@ impl Owner {
         }
         let deleted = get_flag(&mut r)?;
         let share_chain = crate::epoch::ShareChain { epoch: r.u32()?, chain: get_secret(&mut r)? };
+        let requests = if version == PICKLE_V1 {
+            // Version 1 saved only the commit in flight: it is resent like any request.
+            let mut requests = Requests::default();
+            if let Some(p) = &pending {
+                requests.flights.push_back(Flight::from_request(p.request(), true)?);
+            }
+            requests
+        } else {
+            let welcome = get_opt_u32(&mut r)?;
+            match pending.as_mut() {
+                Some(p) => p.welcome = welcome,
+                None if welcome.is_some() => return Err(DecodeError::InvalidValue("welcome without commit").into()),
+                None => {}
+            }
+            get_requests(&mut r)?
+        };
+        if requests.any(|f| matches!(f.kind, Kind::Welcome | Kind::Commit)) && pending.is_none() {
+            return Err(DecodeError::InvalidValue("commit in flight").into());
+        }
         r.finish()?;
         Ok(Self {
             view,
@@ -583,6 +640,7 @@ impl Owner {
             deleted,
             auth: crate::view::AuthRetry::default(),
             share_chain,
+            requests,
         })
     }
 
@@ -648,6 +706,9 @@ impl Member {
                 w.u8(3).fixed(room).u8(*reason as u8);
             }
         }
+        // Version 2.
+        w.u8(u8::from(self.is_leaving()));
+        put_requests(&mut w, &self.requests);
         Zeroizing::new(w.finish())
     }
 
@@ -657,7 +718,7 @@ impl Member {
             return Err(DecodeError::TooLong { len: blob.len(), max: MAX_PICKLE }.into());
         }
         let mut r = Reader::new(blob);
-        header(&mut r, MEMBER_MAGIC, OWNER_MAGIC)?;
+        let version = header(&mut r, MEMBER_MAGIC, OWNER_MAGIC)?;
         let padding = get_padding(&mut r)?;
         let retained_epochs = r.u32()?;
         if retained_epochs == 0 || retained_epochs > 1024 {
@@ -666,7 +727,7 @@ impl Member {
         let next_req = r.u32()?;
         let key_refresh_every = r.u32()?;
         let join_req = get_opt_u32(&mut r)?;
-        let state = match r.u8()? {
+        let mut state = match r.u8()? {
             0 => MemberState::AwaitingGrant(Box::new(AwaitingGrant {
                 room_id: r.array()?,
                 owner_sign_pk: r.array()?,
@@ -708,7 +769,13 @@ impl Member {
                 }
                 let kx_generation = r.u32()?;
                 let epochs_since_refresh = r.u32()?;
-                MemberState::Joined(Box::new(Joined { view, kx_keys, kx_generation, epochs_since_refresh }))
+                MemberState::Joined(Box::new(Joined {
+                    view,
+                    kx_keys,
+                    kx_generation,
+                    epochs_since_refresh,
+                    leaving: false,
+                }))
             }
             3 => {
                 let room = r.array()?;
@@ -722,6 +789,16 @@ impl Member {
             }
             _ => return Err(DecodeError::InvalidValue("member state").into()),
         };
+        let requests = if version == PICKLE_V1 {
+            Requests::default()
+        } else {
+            match (get_flag(&mut r)?, &mut state) {
+                (true, MemberState::Joined(j)) => j.leaving = true,
+                (true, _) => return Err(DecodeError::InvalidValue("leaving").into()),
+                (false, _) => {}
+            }
+            get_requests(&mut r)?
+        };
         r.finish()?;
         Ok(Self {
             state,
@@ -731,6 +808,7 @@ impl Member {
             retained_epochs,
             key_refresh_every,
             auth: crate::view::AuthRetry { retry_after: join_req, ..Default::default() },
+            requests,
         })
     }
 

@@ -86,6 +86,37 @@ pub struct Slot {
     pub events: Vec<Event>,
     /// Errors returned by `handle` (relay messages refused outright).
     pub errors: Vec<Error>,
+    /// The last state the party handed out for saving: taken, as an app must, before any
+    /// output that submits something leaves (when [`Sim::saving`] is on).
+    pub saved: Option<Vec<u8>>,
+    /// Scripted relay answers: the party's next submissions are answered with these codes
+    /// instead of reaching the rule book (a relay that refuses, for tests).
+    pub refuse_next: VecDeque<u16>,
+}
+
+impl Party {
+    /// The whole state as a pickle.
+    pub fn pickle(&self) -> Vec<u8> {
+        match self {
+            Self::Owner(o) => o.pickle().to_vec(),
+            Self::Member(m) => m.pickle().to_vec(),
+        }
+    }
+    /// A party loaded from [`Self::pickle`]'s output, of the same kind as `self`.
+    pub fn restore_like(&self, blob: &[u8]) -> Result<Self, crate::pickle::StateError> {
+        Ok(match self {
+            Self::Owner(_) => Self::Owner(Box::new(Owner::unpickle(blob)?)),
+            Self::Member(_) => Self::Member(Box::new(Member::unpickle(blob)?)),
+        })
+    }
+}
+
+/// Whether an output must be preceded by saving the state: it submits something (which may
+/// spend a sequence number, a key or an epoch), or it queues an operation (which exists only in
+/// the state until it leaves).
+fn submits(out: &Output) -> bool {
+    out.to_relay.iter().any(|r| r.get(1) == Some(&crate::relay::proto::kind::SUBMIT))
+        || out.events.iter().any(|e| matches!(e, Event::OperationQueued { .. }))
 }
 
 /// The simulated network.
@@ -108,6 +139,9 @@ pub struct Sim<R: CryptoRng> {
     pub relay_key: Option<RelayKey>,
     /// The rule book's durable changes so far, as a persisting relay would write them.
     pub journal: Vec<JournalEntry>,
+    /// Whether parties hand out their state for saving before every output that submits
+    /// (into [`Slot::saved`]; [`Self::crash`] restores it).
+    pub saving: bool,
     next_conn: ConnId,
 }
 
@@ -132,12 +166,14 @@ impl<R: CryptoRng> Sim<R> {
             tracing: false,
             relay_key: None,
             journal: Vec::new(),
+            saving: false,
             next_conn: 1,
         }
     }
 
     /// Adds a party, queueing what its creation output asks to send; it starts offline.
     pub fn add(&mut self, name: &str, party: Party, out: Output) -> PartyId {
+        let saved = (self.saving && submits(&out)).then(|| party.pickle());
         self.slots.push(Slot {
             name: name.to_string(),
             party,
@@ -147,16 +183,60 @@ impl<R: CryptoRng> Sim<R> {
             inbox: VecDeque::new(),
             events: out.events,
             errors: Vec::new(),
+            saved,
+            refuse_next: VecDeque::new(),
         });
         self.slots.len() - 1
     }
 
-    /// Queues a party's output.
+    /// Queues a party's output (saving its state first when it submits and saving is on).
     pub fn apply(&mut self, id: PartyId, out: Output) {
+        let saving = self.saving;
         if let Some(s) = self.slots.get_mut(id) {
+            if saving && submits(&out) {
+                s.saved = Some(s.party.pickle());
+            }
             s.outbox.extend(out.to_relay);
             s.events.extend(out.events);
         }
+    }
+
+    /// The connection drops before the party's unsent requests leave: they are lost.
+    pub fn lose_outbox(&mut self, id: PartyId) {
+        if let Some(s) = self.slots.get_mut(id) {
+            s.outbox.clear();
+        }
+        self.disconnect(id);
+    }
+
+    /// The party's requests reach the relay, then the connection drops before any answer
+    /// comes back: the relay acted on them, the party never learns how.
+    pub fn lose_answers(&mut self, id: PartyId) {
+        let Some(conn) = self.slots.get(id).and_then(|s| s.conn) else { return };
+        while let Some(req) = self.slots.get_mut(id).and_then(|s| s.outbox.pop_front()) {
+            let req = match self.slots.get_mut(id).and_then(|s| s.link.as_mut()) {
+                Some((client, relay)) => match client.seal(&req).and_then(|rec| relay.open(&rec)) {
+                    Ok(b) => b,
+                    Err(_) => continue,
+                },
+                None => req,
+            };
+            self.deliver_to_relay(conn, &req);
+        }
+        self.disconnect(id);
+    }
+
+    /// The party crashes and restarts from the last state it handed out for saving (requires
+    /// [`Self::saving`]); it comes back offline, with nothing queued. Returns false when there
+    /// was no saved state.
+    pub fn crash(&mut self, id: PartyId) -> bool {
+        self.disconnect(id);
+        let Some(slot) = self.slots.get_mut(id) else { return false };
+        let Some(blob) = slot.saved.clone() else { return false };
+        let Ok(party) = slot.party.restore_like(&blob) else { return false };
+        slot.party = party;
+        slot.outbox.clear();
+        true
     }
 
     /// Brings a party online: a fresh connection (a Noise handshake when the relay has a key),
@@ -260,6 +340,10 @@ impl<R: CryptoRng> Sim<R> {
                 },
                 None => req,
             };
+            if let Some(answer) = self.scripted_refusal(id, &req) {
+                self.route_to_party(id, answer);
+                continue;
+            }
             self.deliver_to_relay(conn, &req);
         }
         while let Some(msg) = self.slots.get_mut(id).and_then(|s| s.inbox.pop_front()) {
@@ -271,6 +355,9 @@ impl<R: CryptoRng> Sim<R> {
             let Some(slot) = self.slots.get_mut(id) else { break };
             match slot.party.handle(&msg, now, &mut self.rng) {
                 Ok(out) => {
+                    if self.saving && submits(&out) {
+                        slot.saved = Some(slot.party.pickle());
+                    }
                     slot.outbox.extend(out.to_relay);
                     slot.events.extend(out.events);
                 }
@@ -285,6 +372,15 @@ impl<R: CryptoRng> Sim<R> {
             }
         }
         moved
+    }
+
+    /// The scripted answer to `req` from party `id`, if one is due (a Submit only).
+    fn scripted_refusal(&mut self, id: PartyId, req: &[u8]) -> Option<Vec<u8>> {
+        let Ok(crate::relay::ClientRequest::Submit { req_id, .. }) = crate::relay::ClientRequest::decode(req) else {
+            return None;
+        };
+        let code = self.slots.get_mut(id)?.refuse_next.pop_front()?;
+        Some(crate::relay::RelayMessage::Rejected { req_id, code }.encode())
     }
 
     /// Hands one request to the relay and routes its answers.

@@ -40,6 +40,10 @@ impl AuthRetry {
             *refused = true;
         }
     }
+    /// Whether `req_id` is our last authentication on this connection.
+    pub(crate) fn is_auth(&self, req_id: u32) -> bool {
+        self.auth.is_some_and(|(id, _)| id == req_id)
+    }
     /// The challenge to answer again, when `req_id` is the awaited submission and the last
     /// authentication was refused.
     pub(crate) fn retry(&self, req_id: u32) -> Option<[u8; 32]> {

@@ -1,10 +1,14 @@
-//! Random schedules of room operations and network faults (connections dropped, deliveries
-//! withheld or reordered by the relay, requests duplicated, parties offline for a while,
-//! interleavings), checking after
-//! every step that no member accepts a message twice or one no member sent, that removed members
-//! read nothing sent after their removal, and at the end, once the network has delivered
-//! everything, that all members are in the owner's epoch with its roster and have read every
-//! message sent to them.
+//! Random schedules of room operations and network faults (connections dropped, requests lost
+//! before they reach the relay or answers lost after, relay restarts from its journal, parties
+//! crashing and restarting from the last state they handed out for saving, deliveries withheld
+//! or reordered by the relay, requests duplicated, parties offline for a while, interleavings),
+//! checking after every step that no member accepts a message twice (except what a crash made it
+//! read again) or one no member sent, that removed members read nothing sent after their removal,
+//! and that leavers read nothing sent after their Leave landed; and at the end, once the network
+//! has delivered everything, that every removal the owner asked for landed, that all members are
+//! in the owner's epoch with its roster and have read every message sent to them, and that no two
+//! different signed frames ever existed for one message (epoch, sender, seq), one commit epoch,
+//! one key update generation or one member number.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -12,8 +16,10 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
-use zfc_core::sim::Party;
-use zfc_core::{EpochReason, Event, HistoryPolicy, RoomConfig};
+use zfc_core::frame::{Change, Frame};
+use zfc_core::relay::{ClientRequest, RelayConfig};
+use zfc_core::sim::{Party, Traced};
+use zfc_core::{EpochReason, Event, HistoryPolicy, Operation, RoomConfig};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -35,6 +41,14 @@ enum Op {
     Steal(usize),
     /// The attacker sends with a stolen state, on any connection.
     AttackerSend(usize, usize),
+    /// The connection drops before the party's queued requests leave.
+    LoseRequests(usize),
+    /// The party's requests reach the relay; the connection drops before any answer returns.
+    LoseAnswers(usize),
+    /// The relay crashes and restarts from its journal; every connection drops.
+    RestartRelay,
+    /// The party crashes and restarts from the last state it handed out for saving.
+    Crash(usize),
     Run,
 }
 
@@ -55,9 +69,16 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<usize>(), 0..6usize).prop_map(|(k, p)| Op::Replay(k, p)),
         1 => (1..6usize).prop_map(Op::Steal),
         1 => (any::<usize>(), 0..6usize).prop_map(|(k, p)| Op::AttackerSend(k, p)),
+        2 => (0..6usize).prop_map(Op::LoseRequests),
+        2 => (0..6usize).prop_map(Op::LoseAnswers),
+        1 => Just(Op::RestartRelay),
+        1 => (0..6usize).prop_map(Op::Crash),
         2 => Just(Op::Run),
     ]
 }
+
+/// What a party had read (contents, and (sender, epoch, seq)) when it crashed.
+type Reread = (BTreeSet<String>, BTreeSet<(u32, u32, u32)>);
 
 /// What a test knows about each message: who sent it and when (the count of removals so far).
 struct Ledger {
@@ -76,6 +97,12 @@ struct Ledger {
     joined_epoch: BTreeMap<usize, u32>,
     /// Party -> (relay position, epoch, content) of every message it read, in order.
     log: BTreeMap<usize, Vec<(u64, u32, String)>>,
+    /// Party -> what it had read and accepted when it last crashed: it may read those again.
+    rereads: BTreeMap<usize, Reread>,
+    /// Member numbers the owner was asked to remove (directly, or by a landed Leave).
+    asked_removals: BTreeSet<u32>,
+    /// Member numbers whose removal the owner reported landed.
+    landed_removals: BTreeSet<u32>,
     counter: usize,
 }
 
@@ -98,6 +125,20 @@ fn check_step(room: &mut common::Room, ledger: &mut Ledger) -> Result<(), TestCa
             if let Event::Joined { epoch, .. } = &e {
                 ledger.joined_epoch.insert(id, *epoch);
             }
+            if let Event::OperationLanded { op: Operation::Remove { member } } = &e
+                && id == room.owner
+            {
+                ledger.landed_removals.insert(*member);
+            }
+            if let Event::OperationFailed { op: Operation::Remove { member }, reason } = &e
+                && id == room.owner
+            {
+                prop_assert!(false, "the removal of {member} failed: {reason:?}");
+            }
+            // From the moment its Leave landed, a leaver reads nothing sent later.
+            if let Event::OperationLanded { op: Operation::Leave } = &e {
+                ledger.left_at.entry(id).or_insert_with(|| ledger.sent.keys().cloned().collect());
+            }
             if let Event::Message(m) = e {
                 let text = String::from_utf8(m.content.clone()).unwrap();
                 // What a stolen state sends is sent by that member (its key signed it), as long
@@ -113,15 +154,18 @@ fn check_step(room: &mut common::Room, ledger: &mut Ledger) -> Result<(), TestCa
                     continue;
                 }
                 prop_assert!(ledger.sent.contains_key(&text), "party {id} accepted a message nobody sent: {text}");
+                let key = (m.sender, m.epoch, m.seq);
+                let (reread_texts, reread_keys) = ledger.rereads.entry(id).or_default();
+                let again = reread_texts.remove(&text) & reread_keys.remove(&key);
                 prop_assert!(
-                    ledger.accepted.entry(id).or_default().insert((m.sender, m.epoch, m.seq)),
+                    ledger.accepted.entry(id).or_default().insert(key) || again,
                     "party {id} accepted ({}, {}, {}) twice",
                     m.sender,
                     m.epoch,
                     m.seq
                 );
                 prop_assert!(
-                    ledger.received.entry(id).or_default().insert(text.clone()),
+                    ledger.received.entry(id).or_default().insert(text.clone()) || again,
                     "party {id} read {text} twice"
                 );
                 if let Some(before) = ledger.left_at.get(&id) {
@@ -137,6 +181,7 @@ fn check_step(room: &mut common::Room, ledger: &mut Ledger) -> Result<(), TestCa
 fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), TestCaseError> {
     let config = RoomConfig::builder().auto_approve(true).history_policy(policy).rotate_every(7).build().unwrap();
     let mut room = common::room(seed, config);
+    room.sim.saving = true;
     room.join("m1").unwrap();
     room.join("m2").unwrap();
     room.sim.tracing = true;
@@ -150,6 +195,9 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
         removal_epoch: BTreeMap::new(),
         joined_epoch: BTreeMap::new(),
         log: BTreeMap::new(),
+        rereads: BTreeMap::new(),
+        asked_removals: BTreeSet::new(),
+        landed_removals: BTreeSet::new(),
         counter: 0,
     };
     for op in ops {
@@ -177,7 +225,9 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
                     && let Some(m) = member_no(&mut room, p)
                 {
                     ledger.numbers.insert(m, p);
-                    let _ = room.by_owner(|o, rng| o.remove(m, rng));
+                    if room.by_owner(|o, rng| o.remove(m, rng)).is_ok() {
+                        ledger.asked_removals.insert(m);
+                    }
                 }
             }
             Op::Join => {
@@ -193,7 +243,6 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
                     && room.by_member(p, |m, _| m.leave()).is_ok()
                 {
                     ledger.numbers.insert(m, p);
-                    ledger.left_at.entry(p).or_insert_with(|| ledger.sent.keys().cloned().collect());
                 }
             }
             Op::KeyUpdate(p) => {
@@ -258,6 +307,19 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
                     }
                 }
             }
+            Op::LoseRequests(p) => room.sim.lose_outbox(p % n),
+            Op::LoseAnswers(p) => room.sim.lose_answers(p % n),
+            Op::RestartRelay => {
+                prop_assert!(room.sim.restart_relay(RelayConfig::default()).is_ok(), "the journal does not replay");
+            }
+            Op::Crash(p) => {
+                let p = p % n;
+                let read = ledger.received.get(&p).cloned().unwrap_or_default();
+                let accepted = ledger.accepted.get(&p).cloned().unwrap_or_default();
+                if room.sim.crash(p) {
+                    ledger.rereads.insert(p, (read, accepted));
+                }
+            }
             Op::Run => {
                 room.sim.run();
             }
@@ -281,6 +343,13 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
     let owner_digest = room.owner().roster().digest();
     let owner_log = ledger.log.get(&room.owner).cloned().unwrap_or_default();
     prop_assert!(!room.owner().commit_in_flight(), "owner still has a commit in flight");
+    // Every removal asked for landed, and was reported so; a leaver the owner processed counts
+    // as asked (the owner removes it by itself).
+    for m in &ledger.asked_removals {
+        prop_assert!(!room.owner().roster().contains(*m), "member {} is still in the owner's roster", m);
+        prop_assert!(ledger.landed_removals.contains(m), "the removal of {} was never reported landed", m);
+    }
+    check_unique_frames(&room)?;
     // A removed member read nothing of the epoch its removal opened, nor of any later one: after
     // a removal the relay accepts no message under an older epoch, so that is everything sent
     // after the removal in the relay's order.
@@ -307,6 +376,43 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
         let first_epoch = if policy == HistoryPolicy::SinceLastRotation { joined.saturating_sub(1) } else { joined };
         for (seq, _, text) in owner_log.iter().filter(|(seq, epoch, _)| *seq > start && *epoch >= first_epoch) {
             prop_assert!(got.contains(text), "party {} never read {} (relay position {})", id, text, seq);
+        }
+    }
+    Ok(())
+}
+
+/// No two different signed frames for one message (epoch, sender, seq), one commit epoch, one
+/// key update (member, generation) or one member number, among everything honest parties ever
+/// submitted, across every crash and restore.
+fn check_unique_frames(room: &common::Room) -> Result<(), TestCaseError> {
+    let mut messages: BTreeMap<(u32, u32, u32), Vec<u8>> = BTreeMap::new();
+    let mut commits: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+    let mut updates: BTreeMap<(u32, u32), Vec<u8>> = BTreeMap::new();
+    let mut numbers: BTreeMap<u32, [u8; 32]> = BTreeMap::new();
+    for t in &room.sim.trace {
+        let Traced::ToRelay(_, bytes) = t else { continue };
+        let Ok(ClientRequest::Submit { frame, .. }) = ClientRequest::decode(bytes) else { continue };
+        let first = |seen: Option<&Vec<u8>>| seen.is_none_or(|f| *f == frame);
+        match Frame::decode(&frame) {
+            Ok(Frame::Message(f)) => {
+                let key = (f.body.epoch, f.body.sender, f.body.seq);
+                prop_assert!(first(messages.get(&key)), "two messages for {:?}", key);
+                messages.insert(key, frame.clone());
+            }
+            Ok(Frame::Commit(f)) => {
+                prop_assert!(first(commits.get(&f.body.epoch)), "two commits for epoch {}", f.body.epoch);
+                if let Change::Add { member, sign_pk, .. } = f.body.change {
+                    prop_assert!(numbers.get(&member).is_none_or(|k| *k == sign_pk), "member {} given twice", member);
+                    numbers.insert(member, sign_pk);
+                }
+                commits.insert(f.body.epoch, frame.clone());
+            }
+            Ok(Frame::KeyUpdate(f)) => {
+                let key = (f.body.member, f.body.generation);
+                prop_assert!(first(updates.get(&key)), "two key updates for {:?}", key);
+                updates.insert(key, frame.clone());
+            }
+            _ => {}
         }
     }
     Ok(())

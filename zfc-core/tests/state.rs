@@ -140,18 +140,9 @@ fn fixture(name: &str) -> Vec<u8> {
     hex::decode(text.trim()).unwrap()
 }
 
-/// Writes the fixtures when `ZFC_WRITE_FIXTURES=1`; otherwise checks that version-1 blobs load.
+/// Version-1 blobs (written before requests in flight were saved) still load.
 #[test]
 fn version_1_fixtures_load() {
-    let (mut room, bob, _) = lived_room(7);
-    let mut rng = ChaCha20Rng::seed_from_u64(11);
-    let owner_sealed = room.owner().seal_state(PASSWORD, Argon2Params::MIN, &mut rng).unwrap();
-    let member_sealed = room.member(bob).unwrap().seal_state(PASSWORD, Argon2Params::MIN, &mut rng).unwrap();
-    if std::env::var("ZFC_WRITE_FIXTURES").as_deref() == Ok("1") {
-        let dir = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
-        std::fs::write(format!("{dir}/owner-v1.sealed.hex"), hex::encode(&owner_sealed) + "\n").unwrap();
-        std::fs::write(format!("{dir}/member-v1.sealed.hex"), hex::encode(&member_sealed) + "\n").unwrap();
-    }
     let owner = Owner::open_state(&fixture("owner-v1.sealed.hex"), PASSWORD).unwrap();
     let member = Member::open_state(&fixture("member-v1.sealed.hex"), PASSWORD).unwrap();
     // What the fixture room looked like when written.
@@ -161,9 +152,41 @@ fn version_1_fixtures_load() {
     assert_eq!(member.member_no(), Some(1));
     assert_eq!(member.room_id(), owner.room_id());
     assert_eq!(member.fingerprint(0).unwrap(), owner.fingerprint(0).unwrap());
-    // While the writer is still at version 1, today's code writes the same bytes.
-    assert_eq!(owner_sealed, fixture("owner-v1.sealed.hex"));
-    assert_eq!(member_sealed, fixture("member-v1.sealed.hex"));
+    assert_eq!((owner.requests_in_flight(), member.requests_in_flight()), (0, 0));
+    // Saved again, they are version 2 and load as such.
+    let again = Owner::unpickle(&owner.pickle()).unwrap();
+    assert_eq!(*again.pickle(), *owner.pickle());
+    assert_eq!(again.epoch(), 5);
+}
+
+/// Writes the version-2 fixtures when `ZFC_WRITE_FIXTURES=1`; otherwise checks that they load,
+/// with their requests in flight, and that today's code writes the same bytes.
+#[test]
+fn version_2_fixtures_load_with_their_requests_in_flight() {
+    let (mut room, bob, _) = lived_room(7);
+    // Offline, the owner rotates and bob leaves: both wait to be resent.
+    room.sim.disconnect(room.owner);
+    room.sim.disconnect(bob);
+    room.by_owner(|o, rng| o.rotate(rng)).unwrap();
+    room.by_member(bob, |m, _| m.leave()).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let owner_sealed = room.owner().seal_state(PASSWORD, Argon2Params::MIN, &mut rng).unwrap();
+    let member_sealed = room.member(bob).unwrap().seal_state(PASSWORD, Argon2Params::MIN, &mut rng).unwrap();
+    if std::env::var("ZFC_WRITE_FIXTURES").as_deref() == Ok("1") {
+        let dir = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
+        std::fs::write(format!("{dir}/owner-v2.sealed.hex"), hex::encode(&owner_sealed) + "\n").unwrap();
+        std::fs::write(format!("{dir}/member-v2.sealed.hex"), hex::encode(&member_sealed) + "\n").unwrap();
+    }
+    let owner = Owner::open_state(&fixture("owner-v2.sealed.hex"), PASSWORD).unwrap();
+    let member = Member::open_state(&fixture("member-v2.sealed.hex"), PASSWORD).unwrap();
+    assert_eq!(owner.epoch(), 5);
+    assert!(owner.commit_in_flight());
+    assert_eq!(owner.requests_in_flight(), 1);
+    assert!(member.is_leaving());
+    assert_eq!(member.requests_in_flight(), 1);
+    // While the writer is still at version 2, today's code writes the same bytes.
+    assert_eq!(owner_sealed, fixture("owner-v2.sealed.hex"));
+    assert_eq!(member_sealed, fixture("member-v2.sealed.hex"));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::error::Error;
-use crate::event::Output;
+use crate::event::{Event, Failure, Operation, Output};
 use crate::relay::RuleBook;
 
 #[test]
@@ -84,18 +84,33 @@ fn the_owner_acknowledges_what_it_read() {
 }
 
 #[test]
-fn a_refused_commit_is_dropped_unless_the_relay_already_has_it() {
+fn a_refused_commit_ends_only_on_its_own_answer_and_is_reported() {
     let (mut r, _, _) = room_of_three(107);
     let out = r.owner().rotate(&mut ChaCha20Rng::seed_from_u64(5)).unwrap();
     let (id, _) = submitted(&out);
-    // Another request's refusal, and WrongEpoch (a duplicate of a commit the relay took), keep it.
+    // Another request's refusal keeps it.
     let _ = inject(&mut r, OWNER, RelayMessage::Rejected { req_id: id + 100, code: 41 }).unwrap();
     assert!(r.owner().commit_in_flight());
-    let _ = inject(&mut r, OWNER, RelayMessage::Rejected { req_id: id, code: 40 }).unwrap();
-    assert!(r.owner().commit_in_flight());
-    // Any other refusal of it drops it.
-    let _ = inject(&mut r, OWNER, RelayMessage::Rejected { req_id: id, code: 41 }).unwrap();
+    // WrongEpoch on a subscribed connection, with no commit for that epoch met in the log before
+    // the answer: nothing can explain it any more, so it ends, reported.
+    let out = inject(&mut r, OWNER, RelayMessage::Rejected { req_id: id, code: 40 }).unwrap();
     assert!(!r.owner().commit_in_flight());
+    let failed = Event::OperationFailed { op: Operation::Rotate, reason: Failure::Refused(40) };
+    assert!(out.events.contains(&failed), "{:?}", out.events);
+}
+
+#[test]
+fn a_wrong_epoch_answer_before_authentication_waits_for_the_log() {
+    let (mut r, _, _) = room_of_three(110);
+    r.sim.disconnect(OWNER);
+    let binding = [7; 32];
+    r.owner().on_connected(binding);
+    // Not authenticated on this connection yet: the log has not been replayed to us.
+    let out = r.owner().rotate(&mut ChaCha20Rng::seed_from_u64(5)).unwrap();
+    let (id, _) = submitted(&out);
+    let out = inject(&mut r, OWNER, RelayMessage::Rejected { req_id: id, code: 40 }).unwrap();
+    assert!(r.owner().commit_in_flight(), "kept: the log decides");
+    assert!(!out.events.iter().any(|e| matches!(e, Event::OperationFailed { .. })));
 }
 
 #[test]
