@@ -524,7 +524,11 @@ impl Member {
                 if w.body.joiner_sign_pk != s.sign_key.public() {
                     return Err(Error::Unexpected("welcome for another joiner"));
                 }
-                s.welcome = Some(w.body);
+                // An Add rebuilt on a later epoch (its first commit lost the epoch) comes with a
+                // new Welcome after the stale one: keep the newest.
+                if s.welcome.as_ref().is_none_or(|old| w.body.epoch >= old.epoch) {
+                    s.welcome = Some(w.body);
+                }
                 Ok(Output::default())
             }
             _ => Err(Error::Unexpected("directed frame not expected in this state")),
