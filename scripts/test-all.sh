@@ -20,10 +20,17 @@ cargo fmt --all -- --check
 
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The test-only fault injection (feature of zfc-relay, off above) is linted too.
+cargo clippy -p zfc-relay --features fault-injection --all-targets --locked -- -D warnings
 
 step "unit, integration, attack, property, robustness, vector and fixture tests"
 log=$(mktemp)
 cargo test --workspace --exclude zfc-bench --locked 2>&1 | tee "$log"
+
+step "reference relay: a removal whose commit the relay failed to store lands after a restart (fault injection)"
+# A test-only build: the feature rebuilds zfc-relay (library and binaries, not its dependencies;
+# about 10 s) so that ZFC_RELAY_FAIL_COMMIT can fail a chosen batch; release builds never have it.
+cargo test --locked -p zfc-relay --features fault-injection --test fault 2>&1 | tee -a "$log"
 passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 rm -f "$log"

@@ -56,6 +56,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS journal (
 /// batch survives `kill -9` and power loss.
 pub struct SqliteStore {
     db: Connection,
+    #[cfg(feature = "fault-injection")]
+    fault: fault::FailCommit,
 }
 
 impl SqliteStore {
@@ -67,14 +69,22 @@ impl SqliteStore {
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
         db.execute_batch(SCHEMA)?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            #[cfg(feature = "fault-injection")]
+            fault: fault::FailCommit::from_env(),
+        })
     }
 
     /// An in-memory store, for tests.
     pub fn in_memory() -> Result<Self, StoreError> {
         let db = Connection::open_in_memory()?;
         db.execute_batch(SCHEMA)?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            #[cfg(feature = "fault-injection")]
+            fault: fault::FailCommit::default(),
+        })
     }
 }
 
@@ -98,8 +108,67 @@ impl Store for SqliteStore {
                 stmt.execute(params![entry.encode()])?;
             }
         }
+        // Dropping `tx` on this error rolls the whole batch back.
+        #[cfg(feature = "fault-injection")]
+        self.fault.check(batch)?;
         tx.commit()?;
         Ok(())
+    }
+}
+
+/// Fault injection, compiled only with the `fault-injection` feature (off by default, so never in
+/// a release binary). It exists for `tests/fault.rs`: to prove against real processes that a
+/// commit the relay accepted but never made durable is still made to land, the relay must fail
+/// exactly that commit's transaction. With `ZFC_RELAY_FAIL_COMMIT=N` in its environment, the
+/// append of the batch holding the N-th accepted Commit frame (counted from 1 since the store
+/// was opened) fails as a disk I/O error before `COMMIT`: the transaction rolls back, nothing of
+/// the batch is written, and the hub stops the relay as on any storage failure. Without the
+/// variable nothing changes.
+#[cfg(feature = "fault-injection")]
+mod fault {
+    use zfc_core::frame::Frame;
+    use zfc_core::relay::JournalEntry;
+
+    use super::StoreError;
+
+    /// The variable that names the commit to fail.
+    const VAR: &str = "ZFC_RELAY_FAIL_COMMIT";
+
+    #[derive(Debug, Default)]
+    pub(super) struct FailCommit {
+        /// The commit to fail, from 1; `None`: never fail.
+        nth: Option<u64>,
+        /// Commit frames appended so far (in batches that did not fail).
+        seen: u64,
+    }
+
+    impl FailCommit {
+        #[allow(clippy::panic, reason = "a test-only switch, read once as the relay starts")]
+        pub(super) fn from_env() -> Self {
+            let nth = std::env::var(VAR).ok().map(|v| match v.trim().parse::<u64>() {
+                Ok(n) if n > 0 => n,
+                // A typo must not pass as "no fault": the test would then prove nothing.
+                _ => panic!("{VAR} must be a number from 1, not {v:?}"),
+            });
+            Self { nth, seen: 0 }
+        }
+
+        /// Counts the batch's commits; fails if the chosen one is among them.
+        pub(super) fn check(&mut self, batch: &[JournalEntry]) -> Result<(), StoreError> {
+            let Some(nth) = self.nth else { return Ok(()) };
+            let is_commit = |e: &&JournalEntry| match e {
+                JournalEntry::Submitted { frame, .. } => matches!(Frame::decode(frame), Ok(Frame::Commit(_))),
+                _ => false,
+            };
+            let commits = batch.iter().filter(is_commit).count() as u64;
+            if self.seen < nth && nth <= self.seen + commits {
+                tracing::error!(commit = nth, "fault injection: failing the batch holding this commit");
+                let io = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR);
+                return Err(StoreError::Db(rusqlite::Error::SqliteFailure(io, Some(format!("injected: {VAR}={nth}")))));
+            }
+            self.seen += commits;
+            Ok(())
+        }
     }
 }
 

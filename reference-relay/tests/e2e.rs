@@ -35,21 +35,7 @@ fn the_conformance_suite_passes_against_zfc_relay() {
 fn people_chat_through_the_relay_with_the_command_line_client() {
     let dir = temp_dir("cli");
     let relay = Relay::start(&dir.join("relay"), "127.0.0.1:0", &[]);
-    let (owner, bob, carol) = (dir.join("owner"), dir.join("bob"), dir.join("carol"));
-    let room = ok(zfc(&owner).args(["create", "--relay", &relay.url, "--relay-key", &relay.key, "--auto-approve"]));
-    assert!(room.starts_with("room "), "{room}");
-    let invite_bob = ok(zfc(&owner).args(["invite", "--ttl", "600"]));
-    let invite_carol = ok(zfc(&owner).args(["invite", "--ttl", "600"]));
-    // The owner listens (and approves) while the two join, until it has read bob's message.
-    let listener =
-        zfc(&owner).args(["listen", "--count", "1", "--seconds", "120"]).stdout(Stdio::piped()).spawn().unwrap();
-    let joined = ok(zfc(&bob).args(["join", invite_bob.trim(), "--name", "bob"]));
-    assert!(joined.contains("joined as member 1"), "{joined}");
-    let joined = ok(zfc(&carol).args(["join", invite_carol.trim(), "--name", "carol"]));
-    assert!(joined.contains("joined as member 2"), "{joined}");
-    ok(zfc(&bob).args(["send", "hello", "from", "bob"]));
-    let owner_saw = String::from_utf8_lossy(&listener.wait_with_output().unwrap().stdout).into_owned();
-    assert!(owner_saw.contains("1: hello from bob"), "{owner_saw}");
+    let common::Three { owner, bob, carol } = common::three_chat(&dir, &relay);
 
     let carol_reads = ok(zfc(&carol).args(["listen", "--count", "1", "--seconds", "10"]));
     assert!(carol_reads.contains("1: hello from bob"), "{carol_reads}");

@@ -11,7 +11,7 @@ use rand_core::{SeedableRng, UnwrapErr};
 use zeroize::Zeroizing;
 use zfc_core::pickle::Argon2Params;
 use zfc_core::relay::ClientRequest;
-use zfc_core::{Event, HistoryPolicy, Invite, Member, Owner, RoomConfig};
+use zfc_core::{Event, Failure, HistoryPolicy, Invite, Member, Operation, Owner, RoomConfig};
 use zfc_relay::client::session::now;
 use zfc_relay::client::{Party, Session};
 use zfc_relay::{fsutil, keyfile};
@@ -297,11 +297,11 @@ async fn run(args: Args) -> Res<()> {
             let (member, out) = Member::join(&invite, &name, now(), &mut rng)?;
             ctx.save_relay(&invite.relay_addr, &invite.relay_pk)?;
             ctx.save(&Party::Member(Box::new(member)))?;
+            // The saved state holds the join request in flight: the member sends it itself with
+            // its answer to the relay's challenge (and authenticates again once it is accepted),
+            // so `out` is not sent a second time.
+            drop(out);
             let mut s = ctx.connect(ctx.load()?).await?;
-            // Not a joiner until the request lands: the first authentication is refused and
-            // retried by the member afterwards.
-            s.take_events();
-            s.apply(out).await?;
             s.settle(ctx.wait).await?;
             refused(&mut s)?;
             ctx.save(&s.party)?;
@@ -381,15 +381,14 @@ async fn run(args: Args) -> Res<()> {
         Command::Remove { member } => {
             let mut s = ctx.connect(ctx.load()?).await?;
             s.with_owner(|o, rng| o.remove(member, rng)).await?;
-            s.settle(ctx.wait).await?;
-            refused(&mut s)?;
+            settled(&ctx, &mut s, Operation::Remove { member }).await?;
             ctx.save(&s.close().await)?;
+            println!("member {member} removed");
         }
         Command::Rotate => {
             let mut s = ctx.connect(ctx.load()?).await?;
             s.with_owner(|o, rng| o.rotate(rng)).await?;
-            s.settle(ctx.wait).await?;
-            refused(&mut s)?;
+            settled(&ctx, &mut s, Operation::Rotate).await?;
             ctx.save(&s.close().await)?;
         }
         Command::History { limit } => {
@@ -405,11 +404,28 @@ async fn run(args: Args) -> Res<()> {
     Ok(())
 }
 
-/// Turns a relay refusal seen among the events into an error (after printing the rest).
+/// Waits until the state machine reports `op` landed (or failed), printing what else happens;
+/// a resend of an earlier operation left over from a lost connection lands first.
+async fn settled(ctx: &Ctx, s: &mut Session, op: Operation) -> Res<()> {
+    let done = |e: &Event| match e {
+        Event::OperationLanded { op: o } | Event::OperationFailed { op: o, .. } => *o == op,
+        _ => false,
+    };
+    s.settle(ctx.wait).await?;
+    s.wait_for(ctx.wait, done).await?;
+    refused(s)
+}
+
+/// Turns a refusal seen among the events into an error (after printing the rest): an operation
+/// that can never land, or a refused room message. Other refusals answer requests the state
+/// machine settles itself (a resend the relay already had, say).
 fn refused(s: &mut Session) -> Res<()> {
     let events = s.take_events();
-    let code = events.iter().find_map(|e| match e {
-        Event::Rejected { code, .. } => Some(*code),
+    let reason = |code: u16| zfc_core::relay::Reject::from_code(code).map_or(code.to_string(), |r| r.to_string());
+    let failure = events.iter().find_map(|e| match e {
+        Event::Rejected { req_id, code } if s.is_message(*req_id) => Some(reason(*code)),
+        Event::OperationFailed { op, reason: Failure::Refused(code) } => Some(format!("{op:?}: {}", reason(*code))),
+        Event::OperationFailed { op, reason: Failure::Invalid(e) } => Some(format!("{op:?}: {e}")),
         _ => None,
     });
     for e in events {
@@ -417,12 +433,8 @@ fn refused(s: &mut Session) -> Res<()> {
             println!("{}: {}", m.sender, String::from_utf8_lossy(&m.content));
         }
     }
-    match code {
-        Some(c) => Err(format!(
-            "the relay refused the request: {}",
-            zfc_core::relay::Reject::from_code(c).map_or(c.to_string(), |r| r.to_string())
-        )
-        .into()),
+    match failure {
+        Some(f) => Err(format!("the relay refused the request: {f}").into()),
         None => Ok(()),
     }
 }

@@ -78,6 +78,9 @@ pub struct Session {
     link: Link,
     rng: ChaCha20Rng,
     pending: BTreeSet<u32>,
+    /// Request ids of the room messages submitted: the only submissions the state machine does
+    /// not settle itself (the others end in an operation event).
+    messages: BTreeSet<u32>,
     fetching: usize,
     own: Option<(u32, Option<u16>)>,
     next_own: u32,
@@ -134,6 +137,7 @@ impl Session {
             link,
             rng,
             pending: BTreeSet::new(),
+            messages: BTreeSet::new(),
             fetching: 0,
             own: None,
             next_own: OWN_REQ_IDS,
@@ -180,15 +184,23 @@ impl Session {
     /// Sends what `out` asks and keeps its events.
     pub async fn apply(&mut self, out: Output) -> Result<(), SessionError> {
         let decoded: Vec<_> = out.to_relay.iter().map(|r| ClientRequest::decode(r)).collect();
-        // Authentication, fetches and acknowledgements spend nothing; submissions may.
-        let spends = decoded.iter().any(|d| matches!(d, Ok(ClientRequest::Submit { .. })));
+        // Authentication, fetches and acknowledgements spend nothing; submissions may, and a
+        // queued operation lives only in the state until it leaves.
+        let queued = out.events.iter().any(|e| matches!(e, Event::OperationQueued { .. }));
+        let spends = queued || decoded.iter().any(|d| matches!(d, Ok(ClientRequest::Submit { .. })));
         if let (true, Some(save)) = (spends, self.saver.as_mut()) {
             save(&self.party).map_err(SessionError::Save)?;
         }
         self.events.extend(out.events);
         for (req, d) in out.to_relay.iter().zip(decoded) {
             match d {
-                Ok(ClientRequest::Authenticate { req_id, .. } | ClientRequest::Submit { req_id, .. }) => {
+                Ok(ClientRequest::Submit { req_id, frame }) => {
+                    if frame.get(1) == Some(&zfc_core::frame::kind::MESSAGE) {
+                        self.messages.insert(req_id);
+                    }
+                    self.pending.insert(req_id);
+                }
+                Ok(ClientRequest::Authenticate { req_id, .. }) => {
                     self.pending.insert(req_id);
                 }
                 Ok(ClientRequest::Fetch { .. }) => self.fetching += 1,
@@ -325,6 +337,12 @@ impl Session {
     /// Takes the events seen so far.
     pub fn take_events(&mut self) -> Vec<Event> {
         self.events.drain(..).collect()
+    }
+
+    /// Whether `req_id` was one of our room messages (refusals of other submissions are settled
+    /// by the state machine and reported as operation events).
+    pub fn is_message(&self, req_id: u32) -> bool {
+        self.messages.contains(&req_id)
     }
 
     /// The state machine, the link and the RNG, for callers that drive the link themselves

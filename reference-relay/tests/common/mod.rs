@@ -16,11 +16,17 @@ pub struct Relay {
 impl Relay {
     /// Starts `zfc-relay` on `listen` (e.g. 127.0.0.1:0) with `dir` as its data directory.
     pub fn start(dir: &Path, listen: &str, extra: &[&str]) -> Relay {
+        Self::start_with_env(dir, listen, extra, &[])
+    }
+
+    /// [`Self::start`] with extra environment variables for the relay.
+    pub fn start_with_env(dir: &Path, listen: &str, extra: &[&str], env: &[(&str, &str)]) -> Relay {
         let mut child = Command::new(env!("CARGO_BIN_EXE_zfc-relay"))
             .args(["--listen", listen, "--data-dir"])
             .arg(dir)
             .args(extra)
             .env("ZFC_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -40,6 +46,20 @@ impl Relay {
 
     pub fn key_bytes(&self) -> [u8; 32] {
         zfc_relay::keyfile::parse_hex32(&self.key).unwrap()
+    }
+
+    /// Waits up to `within` for the relay to exit on its own; its exit status, if it did.
+    pub fn wait_exit(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     /// SIGKILL, no chance to flush anything.
@@ -88,4 +108,33 @@ pub fn ok(cmd: &mut Command) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
+}
+
+/// The state directories of a room's three people.
+pub struct Three {
+    pub owner: PathBuf,
+    pub bob: PathBuf,
+    pub carol: PathBuf,
+}
+
+/// Owner, bob and carol as separate `zfc` processes under `dir`: the owner creates an
+/// auto-approving room on `relay` and invites both, bob and carol join (member 1 and 2) while the
+/// owner listens, and bob says hello, which the owner reads.
+pub fn three_chat(dir: &Path, relay: &Relay) -> Three {
+    let t = Three { owner: dir.join("owner"), bob: dir.join("bob"), carol: dir.join("carol") };
+    let room = ok(zfc(&t.owner).args(["create", "--relay", &relay.url, "--relay-key", &relay.key, "--auto-approve"]));
+    assert!(room.starts_with("room "), "{room}");
+    let invite_bob = ok(zfc(&t.owner).args(["invite", "--ttl", "600"]));
+    let invite_carol = ok(zfc(&t.owner).args(["invite", "--ttl", "600"]));
+    // The owner listens (and approves) while the two join, until it has read bob's message.
+    let listener =
+        zfc(&t.owner).args(["listen", "--count", "1", "--seconds", "120"]).stdout(Stdio::piped()).spawn().unwrap();
+    let joined = ok(zfc(&t.bob).args(["join", invite_bob.trim(), "--name", "bob"]));
+    assert!(joined.contains("joined as member 1"), "{joined}");
+    let joined = ok(zfc(&t.carol).args(["join", invite_carol.trim(), "--name", "carol"]));
+    assert!(joined.contains("joined as member 2"), "{joined}");
+    ok(zfc(&t.bob).args(["send", "hello", "from", "bob"]));
+    let owner_saw = String::from_utf8_lossy(&listener.wait_with_output().unwrap().stdout).into_owned();
+    assert!(owner_saw.contains("1: hello from bob"), "{owner_saw}");
+    t
 }
