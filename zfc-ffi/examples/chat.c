@@ -29,7 +29,37 @@ static zfc_rng *rng;
 static zfc_relay *relay;
 static party *parties[2];
 
+/* What the relay sent and the parties have not read yet, in order, as a network delivers it:
+ * one connection's messages arrive in the order they were sent (the protocol relies on it). */
+#define MAX_WIRE 256
+static struct {
+    party *to;
+    uint8_t *bytes;
+    size_t len;
+} wire[MAX_WIRE];
+static size_t wire_head, wire_tail;
+
+static void on_the_wire(party *p, const uint8_t *bytes, size_t len) {
+    if (wire_tail - wire_head == MAX_WIRE) die("the wire is full", ZFC_ERR_INVALID_ARGUMENT);
+    uint8_t *copy = malloc(len);
+    if (!copy) die("out of memory", ZFC_ERR_INVALID_ARGUMENT);
+    memcpy(copy, bytes, len);
+    wire[wire_tail % MAX_WIRE].to = p;
+    wire[wire_tail % MAX_WIRE].bytes = copy;
+    wire[wire_tail % MAX_WIRE].len = len;
+    wire_tail++;
+}
+
 static void deliver_to_party(party *p, const uint8_t *bytes, size_t len);
+
+/* Delivers everything on the wire, including what the deliveries make the parties send. */
+static void pump(void) {
+    while (wire_head != wire_tail) {
+        size_t i = wire_head++ % MAX_WIRE;
+        deliver_to_party(wire[i].to, wire[i].bytes, wire[i].len);
+        free(wire[i].bytes);
+    }
+}
 
 /* The relay handles one request from a party and sends what the rule book says. */
 static void to_relay(party *p, const uint8_t *req, size_t len) {
@@ -44,7 +74,7 @@ static void to_relay(party *p, const uint8_t *req, size_t len) {
         size_t n;
         TRY(zfc_relay_output_get(out, i, &conn, &data, &n));
         for (int k = 0; k < 2; k++)
-            if (parties[k] && parties[k]->conn == conn) deliver_to_party(parties[k], data, n);
+            if (parties[k] && parties[k]->conn == conn) on_the_wire(parties[k], data, n);
     }
     zfc_relay_output_free(out);
     zfc_buf_free(rec);
@@ -108,8 +138,9 @@ static void connect(party *p, zfc_relay_key *key, const uint8_t relay_pk[32], ui
     size_t len;
     uint64_t c;
     TRY(zfc_relay_output_get(out, 0, &c, &challenge, &len));
-    deliver_to_party(p, challenge, len);
+    on_the_wire(p, challenge, len);
     zfc_relay_output_free(out);
+    pump();
 }
 
 int main(void) {
@@ -128,10 +159,12 @@ int main(void) {
     TRY(zfc_owner_create(&cfg, rng, &alice.owner, &out));
     connect(&alice, relay_key, relay_pk, 1);
     route(&alice, out); /* creates the room at the relay */
+    pump();
 
     zfc_buf *invite = NULL;
     TRY(zfc_owner_invite(alice.owner, NOW, 3600, "ws://127.0.0.1:5103", relay_pk, rng, &invite, &out));
     route(&alice, out);
+    pump();
     char uri[1024];
     snprintf(uri, sizeof uri, "%.*s", (int)zfc_buf_len(invite), (const char *)zfc_buf_data(invite));
     zfc_buf_free(invite);
@@ -140,10 +173,12 @@ int main(void) {
     TRY(zfc_member_join(uri, "carol", NOW, rng, &carol.member, &out));
     connect(&carol, relay_key, relay_pk, 2);
     route(&carol, out); /* the join request; the owner approves it in route() */
+    pump();
 
     const char *text = "hello from the C example";
     TRY(zfc_owner_send(alice.owner, (const uint8_t *)text, strlen(text), rng, &out));
     route(&alice, out);
+    pump();
 
     zfc_link_free(alice.link);
     zfc_link_free(alice.relay_end);

@@ -214,6 +214,17 @@ enum zfc_event_kind
   ZFC_EVENT_FRAME_REJECTED = 12,
   // A history fetch ended; `position` is the first position not sent.
   ZFC_EVENT_HISTORY_DONE = 13,
+  // A request that must land left for the first time (`operation` says which; `member`,
+  // `epoch` and `key` its details, see zfc_operation).
+  ZFC_EVENT_OPERATION_SENT = 14,
+  // An operation waits (behind the commit in flight, or behind resends that wait for the
+  // connection's authentication); ZFC_EVENT_OPERATION_SENT follows when it leaves.
+  ZFC_EVENT_OPERATION_QUEUED = 15,
+  // The relay holds the operation (for a commit: met in the room log).
+  ZFC_EVENT_OPERATION_LANDED = 16,
+  // The operation can never land: the relay refused it with `code` (zfc_reject_name), or, when
+  // `code` is 0, it could not be built and `error` is the zfc_result saying why.
+  ZFC_EVENT_OPERATION_FAILED = 17,
   // An event this version of the C API does not describe.
   ZFC_EVENT_OTHER = 99,
 };
@@ -222,6 +233,49 @@ enum zfc_event_kind
 typedef enum zfc_event_kind zfc_event_kind;
 #else
 typedef uint32_t zfc_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Which operation an operation event names (spec §9.7), and where its details are.
+enum zfc_operation
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Not an operation event.
+  ZFC_OPERATION_NONE = 0,
+  // (Owner) Creating the room.
+  ZFC_OPERATION_CREATE_ROOM = 1,
+  // (Owner) Registering the invite whose commitment is `key`.
+  ZFC_OPERATION_REGISTER_INVITE = 2,
+  // (Owner) Revoking the invite whose commitment is `key`.
+  ZFC_OPERATION_REVOKE_INVITE = 3,
+  // (Owner) Granting the join of `key`.
+  ZFC_OPERATION_GRANT = 4,
+  // (Owner) Adding the joiner `key` (its Welcome, then its commit).
+  ZFC_OPERATION_ADD = 5,
+  // (Owner) Removing `member`.
+  ZFC_OPERATION_REMOVE = 6,
+  // (Owner) Rotating the epoch key.
+  ZFC_OPERATION_ROTATE = 7,
+  // (Owner) Deleting the room.
+  ZFC_OPERATION_DELETE_ROOM = 8,
+  // (Joiner) The join request.
+  ZFC_OPERATION_JOIN_REQUEST = 9,
+  // (Joiner) The confirmation of the grant.
+  ZFC_OPERATION_JOIN_CONFIRM = 10,
+  // (Member) The key update of generation `epoch`.
+  ZFC_OPERATION_KEY_UPDATE = 11,
+  // (Member) Leaving.
+  ZFC_OPERATION_LEAVE = 12,
+  // An operation this version of the C API does not describe.
+  ZFC_OPERATION_OTHER = 99,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zfc_operation zfc_operation;
+#else
+typedef uint32_t zfc_operation;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -283,8 +337,12 @@ typedef struct zfc_event {
   const uint8_t *text;
   // Length of `text`.
   size_t text_len;
-  // A key (the joiner's, for ZFC_EVENT_JOIN_REQUESTED), else zeros.
+  // A key (the joiner's, for ZFC_EVENT_JOIN_REQUESTED; see zfc_operation), else zeros.
   uint8_t key[32];
+  // For the ZFC_EVENT_OPERATION_* kinds, a zfc_operation; else 0.
+  uint32_t operation;
+  // For ZFC_EVENT_OPERATION_FAILED with `code` 0, the zfc_result saying why; else 0.
+  uint32_t error;
 } zfc_event;
 
 // A room's settings. Fill it with zfc_room_config_default, then change fields.

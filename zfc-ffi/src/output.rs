@@ -1,6 +1,6 @@
 //! What a call hands back: requests for the relay and events for the app.
 
-use zfc_core::{EpochReason, Event, Output};
+use zfc_core::{EpochReason, Event, Failure, Operation, Output};
 
 use crate::boundary::{free_handle, into_handle};
 use crate::result::zfc_result;
@@ -62,8 +62,91 @@ pub enum zfc_event_kind {
     ZFC_EVENT_FRAME_REJECTED = 12,
     /// A history fetch ended; `position` is the first position not sent.
     ZFC_EVENT_HISTORY_DONE = 13,
+    /// A request that must land left for the first time (`operation` says which; `member`,
+    /// `epoch` and `key` its details, see zfc_operation).
+    ZFC_EVENT_OPERATION_SENT = 14,
+    /// An operation waits (behind the commit in flight, or behind resends that wait for the
+    /// connection's authentication); ZFC_EVENT_OPERATION_SENT follows when it leaves.
+    ZFC_EVENT_OPERATION_QUEUED = 15,
+    /// The relay holds the operation (for a commit: met in the room log).
+    ZFC_EVENT_OPERATION_LANDED = 16,
+    /// The operation can never land: the relay refused it with `code` (zfc_reject_name), or, when
+    /// `code` is 0, it could not be built and `error` is the zfc_result saying why.
+    ZFC_EVENT_OPERATION_FAILED = 17,
     /// An event this version of the C API does not describe.
     ZFC_EVENT_OTHER = 99,
+}
+
+/// Which operation an operation event names (spec §9.7), and where its details are.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum zfc_operation {
+    /// Not an operation event.
+    ZFC_OPERATION_NONE = 0,
+    /// (Owner) Creating the room.
+    ZFC_OPERATION_CREATE_ROOM = 1,
+    /// (Owner) Registering the invite whose commitment is `key`.
+    ZFC_OPERATION_REGISTER_INVITE = 2,
+    /// (Owner) Revoking the invite whose commitment is `key`.
+    ZFC_OPERATION_REVOKE_INVITE = 3,
+    /// (Owner) Granting the join of `key`.
+    ZFC_OPERATION_GRANT = 4,
+    /// (Owner) Adding the joiner `key` (its Welcome, then its commit).
+    ZFC_OPERATION_ADD = 5,
+    /// (Owner) Removing `member`.
+    ZFC_OPERATION_REMOVE = 6,
+    /// (Owner) Rotating the epoch key.
+    ZFC_OPERATION_ROTATE = 7,
+    /// (Owner) Deleting the room.
+    ZFC_OPERATION_DELETE_ROOM = 8,
+    /// (Joiner) The join request.
+    ZFC_OPERATION_JOIN_REQUEST = 9,
+    /// (Joiner) The confirmation of the grant.
+    ZFC_OPERATION_JOIN_CONFIRM = 10,
+    /// (Member) The key update of generation `epoch`.
+    ZFC_OPERATION_KEY_UPDATE = 11,
+    /// (Member) Leaving.
+    ZFC_OPERATION_LEAVE = 12,
+    /// An operation this version of the C API does not describe.
+    ZFC_OPERATION_OTHER = 99,
+}
+
+/// The zfc_operation of `op`, with its details written into `ev`.
+fn operation(op: &Operation, ev: &mut zfc_event) -> zfc_operation {
+    use zfc_operation as O;
+    match op {
+        Operation::CreateRoom => O::ZFC_OPERATION_CREATE_ROOM,
+        Operation::RegisterInvite { invite_pk } => {
+            ev.key = *invite_pk;
+            O::ZFC_OPERATION_REGISTER_INVITE
+        }
+        Operation::RevokeInvite { invite_pk } => {
+            ev.key = *invite_pk;
+            O::ZFC_OPERATION_REVOKE_INVITE
+        }
+        Operation::Grant { joiner } => {
+            ev.key = *joiner;
+            O::ZFC_OPERATION_GRANT
+        }
+        Operation::Add { joiner } => {
+            ev.key = *joiner;
+            O::ZFC_OPERATION_ADD
+        }
+        Operation::Remove { member } => {
+            ev.member = *member;
+            O::ZFC_OPERATION_REMOVE
+        }
+        Operation::Rotate => O::ZFC_OPERATION_ROTATE,
+        Operation::DeleteRoom => O::ZFC_OPERATION_DELETE_ROOM,
+        Operation::JoinRequest => O::ZFC_OPERATION_JOIN_REQUEST,
+        Operation::JoinConfirm => O::ZFC_OPERATION_JOIN_CONFIRM,
+        Operation::KeyUpdate { generation } => {
+            ev.epoch = *generation;
+            O::ZFC_OPERATION_KEY_UPDATE
+        }
+        Operation::Leave => O::ZFC_OPERATION_LEAVE,
+        _ => O::ZFC_OPERATION_OTHER,
+    }
 }
 
 /// One event. Pointers borrow from the zfc_output it came from.
@@ -93,8 +176,12 @@ pub struct zfc_event {
     pub text: *const u8,
     /// Length of `text`.
     pub text_len: usize,
-    /// A key (the joiner's, for ZFC_EVENT_JOIN_REQUESTED), else zeros.
+    /// A key (the joiner's, for ZFC_EVENT_JOIN_REQUESTED; see zfc_operation), else zeros.
     pub key: [u8; 32],
+    /// For the ZFC_EVENT_OPERATION_* kinds, a zfc_operation; else 0.
+    pub operation: u32,
+    /// For ZFC_EVENT_OPERATION_FAILED with `code` 0, the zfc_result saying why; else 0.
+    pub error: u32,
 }
 
 fn bytes_ptr(b: &[u8]) -> (*const u8, usize) {
@@ -116,6 +203,8 @@ fn describe(e: &Event, text: &[u8]) -> zfc_event {
         text: std::ptr::null(),
         text_len: 0,
         key: [0; 32],
+        operation: zfc_operation::ZFC_OPERATION_NONE as u32,
+        error: 0,
     };
     let kind = match e {
         Event::JoinRequested { joiner, name, .. } => {
@@ -170,6 +259,27 @@ fn describe(e: &Event, text: &[u8]) -> zfc_event {
         Event::HistoryDone { next } => {
             ev.position = *next;
             zfc_event_kind::ZFC_EVENT_HISTORY_DONE
+        }
+        Event::OperationSent { op } => {
+            ev.operation = operation(op, &mut ev) as u32;
+            zfc_event_kind::ZFC_EVENT_OPERATION_SENT
+        }
+        Event::OperationQueued { op } => {
+            ev.operation = operation(op, &mut ev) as u32;
+            zfc_event_kind::ZFC_EVENT_OPERATION_QUEUED
+        }
+        Event::OperationLanded { op } => {
+            ev.operation = operation(op, &mut ev) as u32;
+            zfc_event_kind::ZFC_EVENT_OPERATION_LANDED
+        }
+        Event::OperationFailed { op, reason } => {
+            ev.operation = operation(op, &mut ev) as u32;
+            match reason {
+                Failure::Refused(code) => ev.code = u32::from(*code),
+                Failure::Invalid(e) => ev.error = zfc_result::from(e.clone()) as u32,
+                _ => ev.error = zfc_result::ZFC_ERR_UNKNOWN as u32,
+            }
+            zfc_event_kind::ZFC_EVENT_OPERATION_FAILED
         }
         _ => zfc_event_kind::ZFC_EVENT_OTHER,
     };

@@ -69,6 +69,9 @@ typedef struct {
     int join_requests;
     int history_messages;
     uint64_t last_accepted_position;
+    uint32_t last_landed_operation; /* a zfc_operation */
+    uint32_t last_landed_member;
+    int operations_failed;
 } party;
 
 typedef struct {
@@ -228,6 +231,11 @@ static inline void take_output(net *w, int p, zfc_output *out) {
         case ZFC_EVENT_ROOM_DELETED: x->deleted = 1; break;
         case ZFC_EVENT_FRAME_REJECTED: x->rejected_frames++; x->last_frame_error = ev.code; break;
         case ZFC_EVENT_REJECTED: x->relay_refusals++; x->last_refusal = ev.code; break;
+        case ZFC_EVENT_OPERATION_LANDED:
+            x->last_landed_operation = ev.operation;
+            x->last_landed_member = ev.member;
+            break;
+        case ZFC_EVENT_OPERATION_FAILED: x->operations_failed++; break;
         case ZFC_EVENT_JOIN_REQUESTED:
             x->join_requests++;
             CHECK(ev.data_len > 0 && ev.text_len == 35);

@@ -51,6 +51,10 @@ int main(void) {
     CHECK_OK(zfc_owner_epoch(w.parties[owner].owner, &e1));
     CHECK(e1 == e0 + 1);
     CHECK(w.parties[bob].removed);
+    /* The owner is told the removal landed (met in the log), naming the member. */
+    CHECK(w.parties[owner].last_landed_operation == ZFC_OPERATION_REMOVE);
+    CHECK(w.parties[owner].last_landed_member == 1);
+    CHECK(w.parties[owner].operations_failed == 0);
     int bob_before = w.parties[bob].messages;
     send_text(&w, carol, "bob cannot read this");
     CHECK(w.parties[bob].messages == bob_before);
@@ -67,6 +71,7 @@ int main(void) {
     CHECK_OK(zfc_member_epoch(w.parties[carol].member, &ec));
     CHECK_OK(zfc_owner_epoch(w.parties[owner].owner, &e1));
     CHECK(ec == e1 && e1 == e0 + 2);
+    CHECK(w.parties[owner].last_landed_operation == ZFC_OPERATION_ROTATE);
     send_text(&w, owner, "first of the new epoch");
     send_text(&w, carol, "second of the new epoch");
 
