@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::frame::MemberNo;
+use crate::relay::Reject;
 
 /// Why the room moved to a new epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,12 +149,13 @@ pub enum Event {
         /// Log position, or 0.
         seq: u64,
     },
-    /// The relay refused request `req_id` with `code` ([`crate::relay::Reject`]).
+    /// The relay refused request `req_id` (one the app sent: answers to the session's own
+    /// authentication are handled inside). `req_id` 0: the relay is closing the connection.
     Rejected {
         /// The request.
         req_id: u32,
-        /// The code.
-        code: u16,
+        /// Why; [`Reject::Unknown`] for a code this version does not know.
+        reason: Reject,
     },
     /// A frame arrived in order but failed a check (forged, replayed, wrong epoch, ...): it was
     /// dropped and changed nothing but the position consumed. Log it; do not branch on it.

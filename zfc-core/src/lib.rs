@@ -62,6 +62,7 @@ pub mod owner;
 pub mod pickle;
 pub mod relay;
 pub mod room;
+mod session;
 pub mod sim;
 mod view;
 

@@ -26,14 +26,14 @@ use crate::frame::{
     Change, Commit, Frame, HistoryPolicy, JoinConfirm, KeyGrant, KeyMode, KeyUpdate, Leave, MemberNo, RoomId, Signed,
     Welcome,
 };
-use crate::inflight::{Kind, Requests, Verdict};
+use crate::inflight::{Flight, Kind, Verdict};
 use crate::invite::{Invite, invite_keys};
 use crate::join;
 use crate::message::Padding;
 use crate::relay::Reject;
-use crate::relay::proto::{self, ClientRequest, RelayMessage};
 use crate::room::{Roster, RosterEntry};
-use crate::view::{AuthRetry, Position, RoomView};
+use crate::session::{self, Role, Session};
+use crate::view::{Position, RoomView};
 
 /// Why a member is no longer in its room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,16 +94,12 @@ pub(crate) enum MemberState {
 #[derive(Debug)]
 pub struct Member {
     pub(crate) state: MemberState,
-    pub(crate) channel_binding: Option<[u8; 32]>,
-    pub(crate) next_req: u32,
     pub(crate) padding: Padding,
     pub(crate) retained_epochs: u32,
     /// Announce a fresh key-delivery key after this many epochs (0: only when asked).
     pub(crate) key_refresh_every: u32,
-    /// To authenticate again once the relay knows of our join request.
-    pub(crate) auth: AuthRetry,
-    /// Requests that must land and are not settled yet.
-    pub(crate) requests: Requests,
+    /// The connection, authentication and requests in flight.
+    pub(crate) session: Session,
 }
 
 /// Most key-delivery keys a member holds at once (its current one and those announced since).
@@ -144,16 +140,12 @@ impl Member {
                 eph,
                 request_hash: join::request_hash(&bytes),
             })),
-            channel_binding: None,
-            next_req: 0,
             padding: Padding::default(),
             retained_epochs: 16,
             key_refresh_every: DEFAULT_KEY_REFRESH_EPOCHS,
-            auth: AuthRetry::default(),
-            requests: Requests::default(),
+            session: Session::default(),
         };
-        let out = m.must_land(Kind::JoinRequest, Operation::JoinRequest, bytes);
-        m.auth.retry_after = Some(m.next_req);
+        let out = m.session.must_land(Kind::JoinRequest, Operation::JoinRequest, bytes);
         Ok((m, out))
     }
 
@@ -185,26 +177,15 @@ impl Member {
         self.padding = padding;
     }
 
-    fn next_req_id(&mut self) -> u32 {
-        if let MemberState::Joined(j) = &mut self.state {
-            return j.view.next_req_id();
-        }
-        self.next_req = self.next_req.wrapping_add(1).max(1);
-        self.next_req
-    }
-
-    /// Tracks a request that must land; its bytes leave in the output unless they wait behind
-    /// resends for this connection's authentication.
+    /// Tracks a request that must land.
     fn must_land(&mut self, kind: Kind, op: Operation, frame: Vec<u8>) -> Output {
-        let req_id = self.next_req_id();
-        let request = ClientRequest::Submit { req_id, frame }.encode();
-        self.requests.track(kind, op, req_id, request)
+        self.session.must_land(kind, op, frame)
     }
 
     /// How many requests that must land wait for the relay (resent on every new connection,
     /// after authentication, until settled).
     pub fn requests_in_flight(&self) -> usize {
-        self.requests.flights.len()
+        self.session.requests.flights.len()
     }
 
     /// Whether our Leave was submitted and has not landed yet (we keep our keys until it has).
@@ -275,13 +256,19 @@ impl Member {
     }
     /// Joined and not leaving: what sending needs.
     fn active_mut(&mut self) -> Result<&mut Joined, Error> {
-        match self.joined_mut()? {
+        Self::active(&mut self.state)
+    }
+    fn active(state: &mut MemberState) -> Result<&mut Joined, Error> {
+        match Self::joined_in(state)? {
             j if j.leaving => Err(Error::Removed),
             j => Ok(j),
         }
     }
     fn joined_mut(&mut self) -> Result<&mut Joined, Error> {
-        match &mut self.state {
+        Self::joined_in(&mut self.state)
+    }
+    fn joined_in(state: &mut MemberState) -> Result<&mut Joined, Error> {
+        match state {
             MemberState::Joined(j) => Ok(j),
             MemberState::Gone(_, GoneReason::Deleted) => Err(Error::RoomDeleted),
             MemberState::Gone(..) => Err(Error::Removed),
@@ -295,17 +282,12 @@ impl Member {
     /// the app to send on it; after that, requests handed out while no connection is up may be
     /// dropped: the member resends.
     pub fn on_connected(&mut self, channel_binding: [u8; 32]) {
-        self.channel_binding = Some(channel_binding);
-        self.auth = AuthRetry { retry_after: self.auth.retry_after, ..Default::default() };
-        self.requests.on_connected();
-        if let MemberState::Joined(j) = &mut self.state {
-            j.view.channel_binding = Some(channel_binding);
-        }
+        self.session.on_connected(channel_binding);
     }
 
     /// Sends a room message.
     pub fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        self.active_mut()?.view.send(content, rng)
+        Self::active(&mut self.state)?.view.send(&mut self.session, content, rng)
     }
 
     /// Announces a fresh key-delivery key; the old one is erased once a share sealed to the
@@ -350,7 +332,7 @@ impl Member {
             GoneReason::Removed | GoneReason::Left => Reject::NotMember,
         };
         let mut out = Output::default();
-        for f in self.requests.take_where(|_| true) {
+        for f in self.session.requests.take_where(|_| true) {
             out.events.push(match f.kind {
                 Kind::Leave => Event::OperationLanded { op: f.op },
                 _ => Event::OperationFailed { op: f.op, reason: Failure::Refused(code.code()) },
@@ -359,62 +341,48 @@ impl Member {
         out
     }
 
-    /// A relay answer to one of our requests that must land (`code` None: accepted).
-    fn on_answer(&mut self, req_id: u32, code: Option<u16>) -> Result<Output, Error> {
-        let Some((i, verdict)) = self.requests.answer(req_id, code) else { return Ok(Output::default()) };
-        let mut out = Output::default();
-        match verdict {
-            Verdict::Retry => {
-                if self.requests.retry(i, code)
-                    && let Some(nonce) = self.auth.challenge
-                {
-                    out.extend(self.authenticate(&nonce)?);
-                }
-            }
-            Verdict::Landed => {
-                let Some(f) = self.requests.take(i) else { return Ok(out) };
-                out.events.push(Event::OperationLanded { op: f.op });
-                if f.kind == Kind::Leave {
-                    out.extend(self.go(GoneReason::Left));
-                }
-            }
-            Verdict::Final | Verdict::Log | Verdict::Ask => {
-                let Some(f) = self.requests.take(i) else { return Ok(out) };
-                let reason = Failure::Refused(code.unwrap_or_default());
-                out.events.push(Event::OperationFailed { op: f.op, reason });
-                match f.kind {
-                    // The key announced by an update that can never land opens nothing.
-                    Kind::KeyUpdate => {
-                        if let (Ok(Frame::KeyUpdate(u)), MemberState::Joined(j)) =
-                            (Frame::decode(f.frame()), &mut self.state)
-                            && j.kx_keys.len() > 1
-                        {
-                            j.kx_keys.retain(|k| k.public() != u.body.kx_pk);
-                        }
-                    }
-                    // Refused for good: the member stops here all the same.
-                    Kind::Leave => out.extend(self.go(GoneReason::Left)),
-                    _ => {}
-                }
-            }
+    /// A request that landed; a landed Leave ends the member.
+    fn on_landed(&mut self, f: Flight) -> Output {
+        let mut out = Output::event(Event::OperationLanded { op: f.op });
+        if f.kind == Kind::Leave {
+            out.extend(self.go(GoneReason::Left));
         }
-        Ok(out)
+        out
+    }
+
+    /// A request that can never land.
+    fn on_failed(&mut self, f: Flight, code: u16) -> Output {
+        let mut out = Output::event(Event::OperationFailed { op: f.op, reason: Failure::Refused(code) });
+        match f.kind {
+            // The key announced by an update that can never land opens nothing.
+            Kind::KeyUpdate => {
+                if let (Ok(Frame::KeyUpdate(u)), MemberState::Joined(j)) = (Frame::decode(f.frame()), &mut self.state)
+                    && j.kx_keys.len() > 1
+                {
+                    j.kx_keys.retain(|k| k.public() != u.body.kx_pk);
+                }
+            }
+            // Refused for good: the member stops here all the same.
+            Kind::Leave => out.extend(self.go(GoneReason::Left)),
+            _ => {}
+        }
+        out
     }
 
     /// Asks the relay for history before our live stream (what the room's policy allows us).
     pub fn fetch_history(&mut self, limit: u32) -> Result<Output, Error> {
-        Ok(self.joined_mut()?.view.fetch_history(limit))
+        Ok(Self::joined_in(&mut self.state)?.view.fetch_history(&mut self.session, limit))
     }
 
-    /// Tells the relay we have read everything processed so far.
-    pub fn ack(&self) -> Option<Vec<u8>> {
-        self.joined().ok().and_then(|j| j.view.ack())
+    /// Tells the relay we have read everything processed so far (an empty output before the
+    /// first live entry, or when not joined).
+    pub fn ack(&self) -> Output {
+        self.joined().map(|j| j.view.ack()).unwrap_or_default()
     }
 
     /// Handles one message from the relay.
     pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        let _ = now;
-        let mut out = self.handle_message(bytes)?;
+        let mut out = session::handle(self, bytes, now, rng)?;
         let due = match &self.state {
             MemberState::Joined(j) => self.key_refresh_every > 0 && j.epochs_since_refresh >= self.key_refresh_every,
             _ => false,
@@ -425,90 +393,16 @@ impl Member {
         Ok(out)
     }
 
-    fn handle_message(&mut self, bytes: &[u8]) -> Result<Output, Error> {
-        match RelayMessage::decode(bytes)? {
-            RelayMessage::Challenge { nonce } => {
-                self.auth.challenge = Some(nonce);
-                // A JoinRequest not yet answered goes first; authentication is tried again once
-                // it is accepted.
-                let mut out = Output::default();
-                out.to_relay.extend(self.requests.before_auth());
-                if let Some(id) = self.requests.before_auth_req() {
-                    self.auth.retry_after = Some(id);
-                }
-                out.extend(self.authenticate(&nonce)?);
-                Ok(out)
-            }
-            RelayMessage::Accepted { req_id, seq } => {
-                let mut out = Output::event(Event::Accepted { req_id, seq });
-                if self.auth.is_auth(req_id) {
-                    out.extend(self.requests.subscribed());
-                } else {
-                    out.extend(self.on_answer(req_id, None)?);
-                }
-                // Authenticated before the relay knew of our join request: ask again now.
-                if let Some(nonce) = self.auth.retry(req_id) {
-                    out.extend(self.authenticate(&nonce)?);
-                }
-                Ok(out)
-            }
-            RelayMessage::Rejected { req_id, code } => {
-                self.auth.on_rejected(req_id);
-                let mut out = Output::event(Event::Rejected { req_id, code });
-                if self.auth.is_auth(req_id) {
-                    self.requests.on_unsubscribed();
-                    // A leaving member refused as no member: the relay holds its Leave (or
-                    // removed it), which is what the Leave asked for.
-                    if self.is_leaving() && code == Reject::NotMember.code() {
-                        out.extend(self.go(GoneReason::Left));
-                    }
-                } else {
-                    out.extend(self.on_answer(req_id, Some(code))?);
-                }
-                Ok(out)
-            }
-            RelayMessage::FetchDone { next, .. } => Ok(Output::event(Event::HistoryDone { next })),
-            RelayMessage::Direct { room_id, id, frame } => {
-                if room_id != self.room_id() {
-                    return Err(Error::WrongRoom);
-                }
-                let mut out = match self.on_direct(&frame) {
-                    Ok(o) => o,
-                    Err(error) => Output::event(Event::FrameRejected { position: id, error }),
-                };
-                out.to_relay.push(ClientRequest::AckDirect { room_id, id }.encode());
-                Ok(out)
-            }
-            RelayMessage::Deliver { room_id, seq, frame } => {
-                if room_id != self.room_id() {
-                    return Err(Error::WrongRoom);
-                }
-                self.on_deliver(seq, &frame)
-            }
-        }
-    }
-
-    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Output, Error> {
-        let binding = self.channel_binding.ok_or(Error::Unexpected("challenge before on_connected"))?;
-        let (bytes, req) = match &mut self.state {
-            MemberState::AwaitingGrant(s) => {
-                self.next_req = self.next_req.wrapping_add(1).max(1);
-                let req = self.next_req;
-                (proto::authenticate(req, &s.sign_key, nonce, &binding, s.room_id, 0).encode(), req)
-            }
-            MemberState::AwaitingAdd(s) => {
-                self.next_req = self.next_req.wrapping_add(1).max(1);
-                let req = self.next_req;
-                (proto::authenticate(req, &s.sign_key, nonce, &binding, s.room_id, 0).encode(), req)
-            }
-            MemberState::Joined(j) => {
-                let bytes = j.view.authenticate(nonce)?;
-                (bytes, j.view.next_req)
-            }
-            MemberState::Gone(..) => return Ok(Output::default()),
+    /// The Authenticate for `nonce`: a joiner speaks for its future member key from 0, a member
+    /// resumes from its live position; a party that is gone authenticates no more.
+    fn authenticate_as(&mut self, nonce: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+        let (key, room, resume) = match &self.state {
+            MemberState::AwaitingGrant(s) => (&s.sign_key, s.room_id, 0),
+            MemberState::AwaitingAdd(s) => (&s.sign_key, s.room_id, 0),
+            MemberState::Joined(j) => (&j.view.sign_key, j.view.room_id, j.view.live_next),
+            MemberState::Gone(..) => return Ok(None),
         };
-        self.auth.auth = Some((req, false));
-        Ok(Output::request(bytes))
+        self.session.authenticate(key, nonce, room, resume).map(Some)
     }
 
     fn on_direct(&mut self, frame: &[u8]) -> Result<Output, Error> {
@@ -666,8 +560,6 @@ impl Member {
             history_next: None,
             send_seq: (c.epoch, 0),
             padding: self.padding.clone(),
-            channel_binding: self.channel_binding,
-            next_req: self.next_req,
         };
         let epoch_no = c.epoch;
         let member_no = *member;
@@ -684,7 +576,7 @@ impl Member {
 
     fn on_log(&mut self, frame: &[u8], seq: u64, pos: &Position) -> Result<Output, Error> {
         let history = matches!(pos, Position::History);
-        let j = self.joined_mut()?;
+        let j = Self::joined_in(&mut self.state)?;
         match Frame::decode(frame)? {
             Frame::Message(f) => Ok(Output::event(j.view.receive_message(&f, seq, history)?)),
             // Commits below our live stream predate us: they hold no share for us and their
@@ -698,7 +590,7 @@ impl Member {
                 if f.body.member == j.view.me {
                     catch_up_own_key_update(j, f.body.generation);
                     // Our own update in the log, byte for byte: it landed.
-                    if let Some(fl) = self.requests.take_frame(Kind::KeyUpdate, frame) {
+                    if let Some(fl) = self.session.requests.take_frame(Kind::KeyUpdate, frame) {
                         out.events.push(Event::OperationLanded { op: fl.op });
                     }
                 }
@@ -708,7 +600,7 @@ impl Member {
                 let me = f.body.member == j.view.me;
                 let mut out = Output::event(j.view.receive_leave(&f)?);
                 // Our own Leave in the log, byte for byte: it landed.
-                if me && let Some(fl) = self.requests.take_frame(Kind::Leave, frame) {
+                if me && let Some(fl) = self.session.requests.take_frame(Kind::Leave, frame) {
                     out.events.push(Event::OperationLanded { op: fl.op });
                     out.extend(self.go(GoneReason::Left));
                 }
@@ -743,5 +635,41 @@ impl Member {
                 Ok(Output::event(Event::EpochChanged { epoch: f.body.epoch, reason }))
             }
         }
+    }
+}
+
+impl Role for Member {
+    fn session(&mut self) -> &mut Session {
+        &mut self.session
+    }
+    fn room_id(&self) -> RoomId {
+        Member::room_id(self)
+    }
+    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+        self.authenticate_as(nonce)
+    }
+    fn on_direct(&mut self, frame: &[u8], _id: u64, _now: u64, _rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        Member::on_direct(self, frame)
+    }
+    fn on_deliver(&mut self, seq: u64, frame: &[u8], _rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        Member::on_deliver(self, seq, frame)
+    }
+    // The member's answers are all in the table.
+    fn decide(&mut self, _flight: &Flight, _code: Option<u16>) -> Verdict {
+        Verdict::Final
+    }
+    fn landed(&mut self, flight: Flight, _rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        Ok(self.on_landed(flight))
+    }
+    fn failed(&mut self, flight: Flight, code: u16, _rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        Ok(self.on_failed(flight, code))
+    }
+    fn auth_refused(&mut self, code: u16) -> Output {
+        // A leaving member refused as no member: the relay holds its Leave (or removed it),
+        // which is what the Leave asked for.
+        if self.is_leaving() && code == Reject::NotMember.code() {
+            return self.go(GoneReason::Left);
+        }
+        Output::default()
     }
 }

@@ -24,13 +24,14 @@ use crate::frame::{
     Change, Commit, CreateRoom, DeleteRoom, Frame, HistoryPolicy, JoinConfirm, JoinRequest, KeyMode, MemberNo,
     OWNER_MEMBER, RegisterInvite, RevokeInvite, RoomId, Signed, Welcome,
 };
-use crate::inflight::{Kind, Requests, Verdict};
+use crate::inflight::{Flight, Kind, Verdict};
 use crate::invite::{Invite, invite_keys};
 use crate::join::{self, GrantPayload};
 use crate::relay::Reject;
-use crate::relay::proto::{ClientRequest, RelayMessage};
+use crate::relay::proto::ClientRequest;
 use crate::room::{RoomConfig, Roster, RosterEntry, room_id_for};
-use crate::view::{AuthRetry, Position, RoomView};
+use crate::session::{self, Role, Session};
+use crate::view::{Position, RoomView};
 
 /// Most join requests the owner holds unanswered at once.
 pub const MAX_PENDING_JOINS: usize = 256;
@@ -115,12 +116,10 @@ pub struct Owner {
     pub(crate) pending: Option<PendingCommit>,
     pub(crate) queue: VecDeque<Op>,
     pub(crate) deleted: bool,
-    /// To authenticate again once the relay has created the room.
-    pub(crate) auth: AuthRetry,
     /// Where the owner's own share keys come from (see [`ShareChain`]).
     pub(crate) share_chain: ShareChain,
-    /// Requests that must land and are not settled yet.
-    pub(crate) requests: Requests,
+    /// The connection, authentication and requests in flight.
+    pub(crate) session: Session,
 }
 
 impl Owner {
@@ -158,8 +157,6 @@ impl Owner {
             history_next: None,
             send_seq: (0, 0),
             padding: config.padding.clone(),
-            channel_binding: None,
-            next_req: 0,
         };
         let mut owner = Self {
             view,
@@ -172,12 +169,10 @@ impl Owner {
             pending: None,
             queue: VecDeque::new(),
             deleted: false,
-            auth: AuthRetry::default(),
             share_chain: ShareChain { epoch: 0, chain: Secret32::random(rng) },
-            requests: Requests::default(),
+            session: Session::default(),
         };
-        let out = owner.must_land(Kind::CreateRoom, Operation::CreateRoom, create_frame);
-        owner.auth.retry_after = Some(owner.view.next_req);
+        let out = owner.session.must_land(Kind::CreateRoom, Operation::CreateRoom, create_frame);
         (owner, out)
     }
 
@@ -211,10 +206,10 @@ impl Owner {
         self.pending.is_some()
     }
 
-    /// Whether requests that must land are waiting for the relay (they are resent on every new
+    /// How many requests that must land wait for the relay (they are resent on every new
     /// connection, after authentication, until settled).
     pub fn requests_in_flight(&self) -> usize {
-        self.requests.flights.len()
+        self.session.requests.flights.len()
     }
 
     /// A new link to the relay is up; `channel_binding` is its handshake hash. The relay's
@@ -223,26 +218,19 @@ impl Owner {
     /// Requests handed out before the first connection are for the app to send on it; after
     /// that, requests handed out while no connection is up may be dropped: the owner resends.
     pub fn on_connected(&mut self, channel_binding: [u8; 32]) {
-        self.view.channel_binding = Some(channel_binding);
-        self.auth = AuthRetry::default();
-        self.requests.on_connected();
+        self.session.on_connected(channel_binding);
     }
 
     /// The request that (re-)creates the room at a relay: it is sent once after creation and
     /// resent until answered; this makes a new one, for a relay that lost the room.
-    pub fn create_request(&mut self) -> Vec<u8> {
-        let _ = self.requests.take_where(|f| f.kind == Kind::CreateRoom);
-        let out = self.must_land(Kind::CreateRoom, Operation::CreateRoom, self.create_frame.clone());
-        self.auth.retry_after = Some(self.view.next_req);
-        out.to_relay.into_iter().next().unwrap_or_default()
+    pub fn create_request(&mut self) -> Output {
+        let _ = self.session.requests.take_where(|f| f.kind == Kind::CreateRoom);
+        self.session.must_land(Kind::CreateRoom, Operation::CreateRoom, self.create_frame.clone())
     }
 
-    /// Tracks a request that must land; its bytes leave in the output unless they wait behind
-    /// resends for this connection's authentication.
+    /// Tracks a request that must land.
     fn must_land(&mut self, kind: Kind, op: Operation, frame: Vec<u8>) -> Output {
-        let req_id = self.view.next_req_id();
-        let request = ClientRequest::Submit { req_id, frame }.encode();
-        self.requests.track(kind, op, req_id, request)
+        self.session.must_land(kind, op, frame)
     }
 
     fn live(&self) -> Result<(), Error> {
@@ -357,11 +345,12 @@ impl Owner {
     /// Sends a room message.
     pub fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
         self.live()?;
-        self.view.send(content, rng)
+        self.view.send(&mut self.session, content, rng)
     }
 
-    /// Asks the relay to acknowledge everything read so far (its cursor for this identity).
-    pub fn ack(&self) -> Option<Vec<u8>> {
+    /// Asks the relay to acknowledge everything read so far (its cursor for this identity); an
+    /// empty output when nothing was read yet.
+    pub fn ack(&self) -> Output {
         self.view.ack()
     }
 
@@ -505,94 +494,79 @@ impl Owner {
                 epoch,
                 roster: roster.iter().map(|(m, e)| (m, e.sign_pk)).collect(),
             };
-            let req_id = self.view.next_req_id();
+            let req_id = self.session.next_req_id();
             (req_id, ClientRequest::Submit { req_id, frame: Signed::sign(welcome, &self.view.sign_key).encode() })
         });
-        let req_id = self.view.next_req_id();
+        let req_id = self.session.next_req_id();
         let pending = PendingCommit { req_id, bytes, secret, op: op.clone(), welcome: welcome.as_ref().map(|w| w.0) };
         let out = match welcome {
-            Some((w_id, w)) => self.requests.track(Kind::Welcome, operation, w_id, w.encode()),
-            None => self.requests.track(Kind::Commit, operation, req_id, pending.request()),
+            Some((w_id, w)) => self.session.requests.track(Kind::Welcome, operation, w_id, w.encode()),
+            None => self.session.requests.track(Kind::Commit, operation, req_id, pending.request()),
         };
         self.pending = Some(pending);
         Ok(out)
     }
 
-    /// Authenticates on the current connection with its challenge.
-    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Vec<u8>, Error> {
-        let req = self.view.authenticate(nonce)?;
-        self.auth.auth = Some((self.view.next_req, false));
-        Ok(req)
-    }
-
-    /// A relay answer to one of our requests that must land (`code` None: accepted).
-    fn on_answer(&mut self, req_id: u32, code: Option<u16>, rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        let Some((i, verdict)) = self.requests.answer(req_id, code) else { return Ok(Output::default()) };
-        let Some(flight) = self.requests.flights.get(i) else { return Ok(Output::default()) };
-        let (kind, op) = (flight.kind, flight.op);
-        let verdict = match (verdict, op) {
-            (Verdict::Ask, Operation::RevokeInvite { invite_pk }) => {
+    /// Decides an answer the table leaves to the owner's state (spec §9.7).
+    fn decide_answer(&self, flight: &Flight) -> Verdict {
+        match flight.op {
+            // Nothing to revoke: landed, unless our registration of it is still to land.
+            Operation::RevokeInvite { invite_pk } => {
                 let registering = self
+                    .session
                     .requests
                     .any(|f| matches!(f.op, Operation::RegisterInvite { invite_pk: pk } if pk == invite_pk));
                 if registering { Verdict::Retry } else { Verdict::Landed }
             }
-            (Verdict::Ask, Operation::Grant { joiner }) => match self.joins.get(&joiner).map(|j| &j.stage) {
+            // The grant moved the join on, or the join ended.
+            Operation::Grant { joiner } => match self.joins.get(&joiner).map(|j| &j.stage) {
                 Some(JoinStage::Granted { .. } | JoinStage::Confirmed) => Verdict::Landed,
                 _ => Verdict::Final,
             },
-            (Verdict::Ask, Operation::Remove { member }) if !self.view.roster.contains(member) => Verdict::Landed,
-            (Verdict::Ask, _) => Verdict::Final,
-            (v, _) => v,
-        };
-        let mut out = Output::default();
-        match verdict {
-            Verdict::Retry => {
-                if self.requests.retry(i, code)
-                    && let Some(nonce) = self.auth.challenge
-                {
-                    out.to_relay.push(self.authenticate(&nonce)?);
-                }
-            }
-            Verdict::Landed => {
-                let _ = self.requests.take(i);
-                match kind {
-                    // The relay holds the Welcome: the commit may go.
-                    Kind::Welcome => {
-                        if let Some(p) = self.pending.as_mut().filter(|p| p.welcome == Some(req_id)) {
-                            p.welcome = None;
-                            let request = p.request();
-                            out.to_relay.extend(self.requests.push(Kind::Commit, op, p.req_id, request));
-                        }
-                    }
-                    // It lands when the owner meets it in the log.
-                    Kind::Commit => {}
-                    _ => out.events.push(Event::OperationLanded { op }),
-                }
-            }
-            Verdict::Final | Verdict::Log | Verdict::Ask => {
-                let _ = self.requests.take(i);
-                let reason = Failure::Refused(self.failure_code(op, code));
-                if let Operation::Remove { member } = op
-                    && !self.view.roster.contains(member)
-                {
-                    out.events.push(Event::OperationLanded { op });
-                } else {
-                    out.events.push(Event::OperationFailed { op, reason });
-                }
-                if matches!(kind, Kind::Welcome | Kind::Commit) {
-                    self.pending = None;
-                    out.extend(self.pump(rng));
-                }
-            }
+            // The relay no longer has the member: done, if our roster agrees.
+            Operation::Remove { member } if !self.view.roster.contains(member) => Verdict::Landed,
+            _ => Verdict::Final,
         }
-        Ok(out)
+    }
+
+    /// A request that landed: a Welcome releases its commit; a commit lands when met in the log.
+    fn on_landed(&mut self, flight: Flight) -> Output {
+        let mut out = Output::default();
+        match flight.kind {
+            Kind::Welcome => {
+                if let Some(p) = self.pending.as_mut().filter(|p| p.welcome == Some(flight.req_id)) {
+                    p.welcome = None;
+                    let request = p.request();
+                    out.to_relay.extend(self.session.requests.push(Kind::Commit, flight.op, p.req_id, request));
+                }
+            }
+            Kind::Commit => {}
+            _ => out.events.push(Event::OperationLanded { op: flight.op }),
+        }
+        out
+    }
+
+    /// A request that can never land; a commit's (or its Welcome's) frees the queue.
+    fn on_failed(&mut self, flight: Flight, code: u16, rng: &mut impl CryptoRng) -> Output {
+        let mut out = Output::default();
+        let op = flight.op;
+        if let Operation::Remove { member } = op
+            && !self.view.roster.contains(member)
+        {
+            out.events.push(Event::OperationLanded { op });
+        } else {
+            out.events.push(Event::OperationFailed { op, reason: Failure::Refused(self.failure_code(op, code)) });
+        }
+        if matches!(flight.kind, Kind::Welcome | Kind::Commit) {
+            self.pending = None;
+            out.extend(self.pump(rng));
+        }
+        out
     }
 
     /// The code an operation failed with: for a grant refused as NoPendingJoin, whether the
     /// invite was used or revoked, when the owner knows.
-    fn failure_code(&self, op: Operation, code: Option<u16>) -> u16 {
-        let code = code.unwrap_or_default();
+    fn failure_code(&self, op: Operation, code: u16) -> u16 {
         let Operation::Grant { joiner } = op else { return code };
         let invite = self.joins.get(&joiner).map(|j| j.request.invite_pk);
         let status = invite.and_then(|pk| self.invites.get(&pk)).map(|i| i.status);
@@ -608,7 +582,7 @@ impl Owner {
     fn close_all(&mut self) -> Output {
         let mut out = Output::default();
         let deleted = Failure::Refused(Reject::RoomDeleted.code());
-        for f in self.requests.take_where(|_| true) {
+        for f in self.session.requests.take_where(|_| true) {
             let ev = match f.kind {
                 Kind::DeleteRoom => Event::OperationLanded { op: f.op },
                 // Reported once below, with the commit in flight.
@@ -627,67 +601,7 @@ impl Owner {
     /// Handles one message from the relay. `now` (Unix seconds) checks invite expiry; `rng`
     /// feeds commits the owner makes in response (joins confirmed, members leaving, rotation).
     pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        match RelayMessage::decode(bytes)? {
-            RelayMessage::Challenge { nonce } => {
-                self.auth.challenge = Some(nonce);
-                // A CreateRoom not yet answered goes first, and authentication is tried again
-                // once it is accepted.
-                let mut out = Output::default();
-                out.to_relay.extend(self.requests.before_auth());
-                if let Some(id) = self.requests.before_auth_req() {
-                    self.auth.retry_after = Some(id);
-                }
-                out.to_relay.push(self.authenticate(&nonce)?);
-                Ok(out)
-            }
-            RelayMessage::Accepted { req_id, seq } => {
-                let mut out = Output::event(Event::Accepted { req_id, seq });
-                if self.auth.is_auth(req_id) {
-                    out.extend(self.requests.subscribed());
-                } else {
-                    out.extend(self.on_answer(req_id, None, rng)?);
-                }
-                // Authenticated before the relay had the room: ask again now that it has.
-                if let Some(nonce) = self.auth.retry(req_id) {
-                    out.to_relay.push(self.authenticate(&nonce)?);
-                }
-                Ok(out)
-            }
-            RelayMessage::Rejected { req_id, code } => {
-                self.auth.on_rejected(req_id);
-                let mut out = Output::event(Event::Rejected { req_id, code });
-                if self.auth.is_auth(req_id) {
-                    self.requests.on_unsubscribed();
-                    // A deleted room refuses us after the tombstone, which settled everything.
-                } else {
-                    out.extend(self.on_answer(req_id, Some(code), rng)?);
-                }
-                Ok(out)
-            }
-            RelayMessage::FetchDone { next, .. } => Ok(Output::event(Event::HistoryDone { next })),
-            RelayMessage::Direct { room_id, id, frame } => {
-                if room_id != self.view.room_id {
-                    return Err(Error::WrongRoom);
-                }
-                let mut out = match self.on_direct(&frame, now, rng) {
-                    Ok(o) => o,
-                    Err(error) => Output::event(Event::FrameRejected { position: id, error }),
-                };
-                out.to_relay.push(ClientRequest::AckDirect { room_id, id }.encode());
-                Ok(out)
-            }
-            RelayMessage::Deliver { room_id, seq, frame } => {
-                if room_id != self.view.room_id {
-                    return Err(Error::WrongRoom);
-                }
-                let pos = self.view.position(seq)?;
-                self.view.consume(seq, &pos);
-                Ok(match self.on_log(&frame, seq, &pos, rng) {
-                    Ok(o) => o,
-                    Err(error) => Output::event(Event::FrameRejected { position: seq, error }),
-                })
-            }
-        }
+        session::handle(self, bytes, now, rng)
     }
 
     fn on_direct(&mut self, frame: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
@@ -822,7 +736,7 @@ impl Owner {
         // operation is rebuilt on the next epoch. Byte equality decides, not the answer.
         if let Some(p) = self.pending.take() {
             let ids = [Some(p.req_id), p.welcome];
-            let _ = self.requests.take_where(|fl| ids.contains(&Some(fl.req_id)));
+            let _ = self.session.requests.take_where(|fl| ids.contains(&Some(fl.req_id)));
             if p.bytes == bytes {
                 out.events.push(Event::OperationLanded { op: p.op.operation() });
             } else {
@@ -869,5 +783,43 @@ impl Owner {
         }
         out.extend(self.pump(rng));
         Ok(out)
+    }
+}
+
+impl Role for Owner {
+    fn session(&mut self) -> &mut Session {
+        &mut self.session
+    }
+    fn room_id(&self) -> RoomId {
+        self.view.room_id
+    }
+    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+        let v = &self.view;
+        self.session.authenticate(&v.sign_key, nonce, v.room_id, v.live_next).map(Some)
+    }
+    fn on_direct(&mut self, frame: &[u8], _id: u64, now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        Owner::on_direct(self, frame, now, rng)
+    }
+    fn on_deliver(&mut self, seq: u64, frame: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let pos = self.view.position(seq)?;
+        self.view.consume(seq, &pos);
+        Ok(match self.on_log(frame, seq, &pos, rng) {
+            Ok(o) => o,
+            Err(error) => Output::event(Event::FrameRejected { position: seq, error }),
+        })
+    }
+    fn decide(&mut self, flight: &Flight, _code: Option<u16>) -> Verdict {
+        self.decide_answer(flight)
+    }
+    fn landed(&mut self, flight: Flight, _rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        Ok(self.on_landed(flight))
+    }
+    fn failed(&mut self, flight: Flight, code: u16, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        Ok(self.on_failed(flight, code, rng))
+    }
+    // A deleted room refuses us after its tombstone, which settled everything; a room not yet
+    // created is authenticated again once its CreateRoom is accepted.
+    fn auth_refused(&mut self, _code: u16) -> Output {
+        Output::default()
     }
 }

@@ -28,6 +28,7 @@ use crate::member::{AwaitingAdd, AwaitingGrant, GoneReason, Joined, Member, Memb
 use crate::message::{Padding, ReplayWindow};
 use crate::owner::{InviteStatus, JoinStage, Op, Owner, OwnerInvite, PendingCommit, PendingJoin};
 use crate::room::{RoomConfig, Roster, RosterEntry};
+use crate::session::{AuthRetry, Session};
 use crate::view::RoomView;
 use crate::wire::{MAX_ENVELOPE_LEN, MAX_FRAME_LEN, Reader, Writer};
 
@@ -363,7 +364,8 @@ fn get_chain(r: &mut Reader<'_>) -> Result<EpochChain, DecodeError> {
     Ok(EpochChain { epochs, retained })
 }
 
-fn put_view(w: &mut Writer, v: &RoomView) {
+/// A view, and the party's request counter (saved in the view's layout, §17.2).
+fn put_view(w: &mut Writer, v: &RoomView, next_req: u32) {
     w.fixed(&v.room_id).fixed(&v.owner_sign_pk);
     put_policy(w, v.policy);
     w.u32(v.me).fixed(v.sign_key.seed().expose());
@@ -380,10 +382,11 @@ fn put_view(w: &mut Writer, v: &RoomView) {
     };
     w.u32(v.send_seq.0).u32(v.send_seq.1);
     put_padding(w, &v.padding);
-    w.u32(v.next_req);
+    w.u32(next_req);
 }
 
-fn get_view(r: &mut Reader<'_>) -> Result<RoomView, DecodeError> {
+/// A view, and the request counter saved with it.
+fn get_view(r: &mut Reader<'_>) -> Result<(RoomView, u32), DecodeError> {
     let room_id = r.array()?;
     let owner_sign_pk = r.array()?;
     let policy = get_policy(r)?;
@@ -405,7 +408,7 @@ fn get_view(r: &mut Reader<'_>) -> Result<RoomView, DecodeError> {
     let send_seq = (r.u32()?, r.u32()?);
     let padding = get_padding(r)?;
     let next_req = r.u32()?;
-    Ok(RoomView {
+    let view = RoomView {
         room_id,
         owner_sign_pk,
         policy,
@@ -419,9 +422,8 @@ fn get_view(r: &mut Reader<'_>) -> Result<RoomView, DecodeError> {
         history_next,
         send_seq,
         padding,
-        channel_binding: None,
-        next_req,
-    })
+    };
+    Ok((view, next_req))
 }
 
 /// Requests in flight, in order: each saved Submit as it will be resent.
@@ -467,7 +469,7 @@ impl Owner {
     pub fn pickle(&self) -> Zeroizing<Vec<u8>> {
         let mut w = Writer::new();
         w.fixed(OWNER_MAGIC).u16(PICKLE_VERSION);
-        put_view(&mut w, &self.view);
+        put_view(&mut w, &self.view, self.session.next_req);
         w.fixed(self.kx_key.secret().expose());
         let c = &self.config;
         put_policy(&mut w, c.policy);
@@ -519,7 +521,7 @@ impl Owner {
             Some(id) => w.u8(1).u32(id),
             None => w.u8(0).u32(0),
         };
-        put_requests(&mut w, &self.requests);
+        put_requests(&mut w, &self.session.requests);
         Zeroizing::new(w.finish())
     }
 
@@ -530,7 +532,7 @@ impl Owner {
         }
         let mut r = Reader::new(blob);
         let version = header(&mut r, OWNER_MAGIC, MEMBER_MAGIC)?;
-        let view = get_view(&mut r)?;
+        let (view, next_req) = get_view(&mut r)?;
         let kx_key = KxKey::from_secret(get_secret(&mut r)?);
         let policy = get_policy(&mut r)?;
         let rotate_every = r.u32()?;
@@ -638,9 +640,8 @@ impl Owner {
             pending,
             queue,
             deleted,
-            auth: crate::view::AuthRetry::default(),
             share_chain,
-            requests,
+            session: Session { requests, ..Session::resumed(next_req) },
         })
     }
 
@@ -669,8 +670,8 @@ impl Member {
         let mut w = Writer::new();
         w.fixed(MEMBER_MAGIC).u16(PICKLE_VERSION);
         put_padding(&mut w, &self.padding);
-        w.u32(self.retained_epochs).u32(self.next_req).u32(self.key_refresh_every);
-        match self.auth.retry_after {
+        w.u32(self.retained_epochs).u32(self.session.next_req).u32(self.key_refresh_every);
+        match self.session.auth.retry_after {
             Some(r) => w.u8(1).u32(r),
             None => w.u8(0).u32(0),
         };
@@ -695,7 +696,7 @@ impl Member {
             }
             MemberState::Joined(j) => {
                 w.u8(2);
-                put_view(&mut w, &j.view);
+                put_view(&mut w, &j.view, self.session.next_req);
                 w.u32(j.kx_keys.len() as u32);
                 for k in &j.kx_keys {
                     w.fixed(k.secret().expose());
@@ -708,7 +709,7 @@ impl Member {
         }
         // Version 2.
         w.u8(u8::from(self.is_leaving()));
-        put_requests(&mut w, &self.requests);
+        put_requests(&mut w, &self.session.requests);
         Zeroizing::new(w.finish())
     }
 
@@ -724,7 +725,7 @@ impl Member {
         if retained_epochs == 0 || retained_epochs > 1024 {
             return Err(DecodeError::InvalidValue("retained epochs").into());
         }
-        let next_req = r.u32()?;
+        let mut next_req = r.u32()?;
         let key_refresh_every = r.u32()?;
         let join_req = get_opt_u32(&mut r)?;
         let mut state = match r.u8()? {
@@ -758,7 +759,9 @@ impl Member {
                 }))
             }
             2 => {
-                let view = get_view(&mut r)?;
+                let (view, view_req) = get_view(&mut r)?;
+                // Version 1 and 2 members kept a second counter once joined: the later one wins.
+                next_req = next_req.max(view_req);
                 let n = r.count(32, crate::member::MAX_KX_KEYS)?;
                 let mut kx_keys = Vec::with_capacity(n);
                 for _ in 0..n {
@@ -802,13 +805,14 @@ impl Member {
         r.finish()?;
         Ok(Self {
             state,
-            channel_binding: None,
-            next_req,
             padding,
             retained_epochs,
             key_refresh_every,
-            auth: crate::view::AuthRetry { retry_after: join_req, ..Default::default() },
-            requests,
+            session: Session {
+                auth: AuthRetry { retry_after: join_req, ..AuthRetry::default() },
+                requests,
+                ..Session::resumed(next_req)
+            },
         })
     }
 

@@ -46,7 +46,7 @@ impl Party {
         }
     }
     /// [`Owner::ack`] or [`Member::ack`].
-    pub fn ack(&self) -> Option<Vec<u8>> {
+    pub fn ack(&self) -> Output {
         match self {
             Self::Owner(o) => o.ack(),
             Self::Member(m) => m.ack(),
@@ -554,7 +554,7 @@ impl<R: CryptoRng> Scenario<R> {
     /// The relay refusal codes party `id` saw, without draining its events.
     pub fn relay_rejections(&self, id: PartyId) -> Vec<u16> {
         self.find_events(id, |e| match e {
-            Event::Rejected { code, .. } => Some(*code),
+            Event::Rejected { reason, .. } => Some(reason.code()),
             _ => None,
         })
     }

@@ -16,41 +16,9 @@ use crate::error::Error;
 use crate::event::{Event, Output, ReceivedMessage};
 use crate::frame::{DeleteRoom, HistoryPolicy, KeyUpdate, Leave, MemberNo, Message, OWNER_MEMBER, RoomId, Signed};
 use crate::message::{self, Padding, Sealer};
-use crate::relay::proto::{self, ClientRequest};
+use crate::relay::proto::ClientRequest;
 use crate::room::Roster;
-
-/// What a party remembers of its authentication on the current connection, so that it can
-/// authenticate again once the relay knows it: a joiner whose request was not in yet, an owner
-/// whose room was not created yet. Not saved: it belongs to one connection.
-#[derive(Debug, Default)]
-pub(crate) struct AuthRetry {
-    /// The connection's challenge.
-    pub challenge: Option<[u8; 32]>,
-    /// Request id of the last authentication, and whether the relay refused it.
-    pub auth: Option<(u32, bool)>,
-    /// Request id of the submission after whose acceptance a refused authentication is retried.
-    pub retry_after: Option<u32>,
-}
-
-impl AuthRetry {
-    pub(crate) fn on_rejected(&mut self, req_id: u32) {
-        if let Some((id, refused)) = &mut self.auth
-            && *id == req_id
-        {
-            *refused = true;
-        }
-    }
-    /// Whether `req_id` is our last authentication on this connection.
-    pub(crate) fn is_auth(&self, req_id: u32) -> bool {
-        self.auth.is_some_and(|(id, _)| id == req_id)
-    }
-    /// The challenge to answer again, when `req_id` is the awaited submission and the last
-    /// authentication was refused.
-    pub(crate) fn retry(&self, req_id: u32) -> Option<[u8; 32]> {
-        let refused = self.auth.is_some_and(|(_, refused)| refused);
-        if self.retry_after == Some(req_id) && refused { self.challenge } else { None }
-    }
-}
+use crate::session::Session;
 
 /// Where a log entry sits relative to what the view has processed.
 pub(crate) enum Position {
@@ -76,27 +44,9 @@ pub(crate) struct RoomView {
     /// Next sequence number to send, per epoch (only the newest epoch is kept).
     pub send_seq: (u32, u32),
     pub padding: Padding,
-    pub channel_binding: Option<[u8; 32]>,
-    pub next_req: u32,
 }
 
 impl RoomView {
-    pub(crate) fn next_req_id(&mut self) -> u32 {
-        self.next_req = self.next_req.wrapping_add(1).max(1);
-        self.next_req
-    }
-
-    pub(crate) fn submit(&mut self, frame: Vec<u8>) -> Vec<u8> {
-        ClientRequest::Submit { req_id: self.next_req_id(), frame }.encode()
-    }
-
-    /// Answers the relay's challenge on the current connection.
-    pub(crate) fn authenticate(&mut self, challenge: &[u8; 32]) -> Result<Vec<u8>, Error> {
-        let binding = self.channel_binding.ok_or(Error::Unexpected("challenge before on_connected"))?;
-        let req = self.next_req_id();
-        Ok(proto::authenticate(req, &self.sign_key, challenge, &binding, self.room_id, self.live_next).encode())
-    }
-
     /// Classifies a log position; errors on a gap or a repeat.
     pub(crate) fn position(&self, seq: u64) -> Result<Position, Error> {
         if seq >= self.live_start {
@@ -208,7 +158,7 @@ impl RoomView {
     }
 
     /// Seals and signs a message under the newest epoch; returns the request to send.
-    pub(crate) fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
+    pub(crate) fn send(&mut self, s: &mut Session, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
         let epoch = self.chain.current().ok_or(Error::NotJoined)?;
         let key = epoch.key.as_ref().ok_or(Error::NotJoined)?;
         let seq = if self.send_seq.0 == epoch.number { self.send_seq.1 } else { 0 };
@@ -224,15 +174,15 @@ impl RoomView {
         };
         let frame = sealer.seal(content, rng)?;
         self.send_seq = (epoch.number, next);
-        Ok(Output::request(self.submit(frame.encode())))
+        Ok(Output::request(s.submit(frame.encode())))
     }
 
     /// A request for the next page of history below the live stream (from where the last page
     /// ended, or from the relay's floor for us the first time).
-    pub(crate) fn fetch_history(&mut self, limit: u32) -> Output {
+    pub(crate) fn fetch_history(&mut self, s: &mut Session, limit: u32) -> Output {
         let from = self.history_next.unwrap_or(0);
         let req = ClientRequest::Fetch {
-            req_id: self.next_req_id(),
+            req_id: s.next_req_id(),
             room_id: self.room_id,
             from,
             until: self.live_start,
@@ -241,9 +191,11 @@ impl RoomView {
         Output::request(req.encode())
     }
 
-    pub(crate) fn ack(&self) -> Option<Vec<u8>> {
-        (self.live_next > self.live_start)
-            .then(|| ClientRequest::Ack { room_id: self.room_id, seq: self.live_next - 1 }.encode())
+    /// The acknowledgement of everything processed so far (empty before the first live entry).
+    pub(crate) fn ack(&self) -> Output {
+        let ack = (self.live_next > self.live_start)
+            .then(|| ClientRequest::Ack { room_id: self.room_id, seq: self.live_next - 1 }.encode());
+        Output { to_relay: ack.into_iter().collect(), events: Vec::new() }
     }
 
     /// Erases every key: after a removal or deletion nothing may be read or sent.

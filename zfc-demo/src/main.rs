@@ -143,8 +143,13 @@ fn describe(e: &Event) -> Option<String> {
         Event::RemovedFromRoom => "removed from the room: every key erased".into(),
         Event::RoomDeleted => "room deleted".into(),
         Event::FrameRejected { position, error } => format!("dropped frame at {position}: {error}"),
-        Event::Rejected { code, .. } => format!("relay refused a request (code {code})"),
-        Event::Accepted { .. } | Event::HistoryDone { .. } => return None,
+        Event::Rejected { reason, .. } => format!("relay refused a request: {reason}"),
+        Event::OperationLanded { op } => format!("{op:?} landed"),
+        Event::OperationFailed { op, reason } => format!("{op:?} can never land: {reason:?}"),
+        Event::Accepted { .. }
+        | Event::HistoryDone { .. }
+        | Event::OperationSent { .. }
+        | Event::OperationQueued { .. } => return None,
         _ => format!("{e:?}"),
     })
 }

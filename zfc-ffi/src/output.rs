@@ -247,8 +247,8 @@ fn describe(e: &Event, text: &[u8]) -> zfc_event {
             (ev.request, ev.position) = (*req_id, *seq);
             zfc_event_kind::ZFC_EVENT_ACCEPTED
         }
-        Event::Rejected { req_id, code } => {
-            (ev.request, ev.code) = (*req_id, u32::from(*code));
+        Event::Rejected { req_id, reason } => {
+            (ev.request, ev.code) = (*req_id, u32::from(reason.code()));
             zfc_event_kind::ZFC_EVENT_REJECTED
         }
         Event::FrameRejected { position, error } => {

@@ -20,12 +20,24 @@ use zfc_relay::{fsutil, keyfile};
 
 /// The zfc reference relay.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(
+    version,
+    about = "The zfc reference relay: clients connect over WebSocket (ws://, binary messages carrying the Noise link); the journal is kept in SQLite",
+    after_help = "The relay's key: on first start the relay generates its static X25519 key and keeps it in \
+DATA_DIR/relay.key (secret, mode 0600). On every start it writes the public key to DATA_DIR/relay.pub \
+(64 lower-case hex digits and a newline) and prints the address and the key: \
+\"zfc-relay listening on ws://ADDR\", \"relay key: HEX\", \"fingerprint: ...\" (the key in groups, to read \
+aloud). A room owner needs this address and key to create a room, and every invite carries them: give \
+relay.pub to owners over a channel they trust, e.g.\n  \
+zfc create --relay ws://HOST:PORT --relay-key \"$(cat zfc-relay-data/relay.pub)\"\n\
+Keep relay.key: a relay with a new key cannot serve the rooms and invites made for the old one."
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:5103")]
     listen: String,
-    /// Directory for the relay key and the database.
+    /// Directory for the relay key (relay.key; the public key that room owners need is written to
+    /// relay.pub) and the database (relay.db).
     #[arg(long, default_value = "zfc-relay-data")]
     data_dir: PathBuf,
     /// Largest WebSocket message (bytes) a client may send.

@@ -226,7 +226,7 @@ fn print_events(s: &mut Session, printed: &mut usize) {
             Event::MemberLeft(m) => println!("member {m} left"),
             Event::RemovedFromRoom => println!("we were removed from the room"),
             Event::RoomDeleted => println!("the room was deleted"),
-            Event::Rejected { code, .. } => eprintln!("the relay refused a request (code {code})"),
+            Event::Rejected { reason, .. } => eprintln!("the relay refused a request: {reason}"),
             Event::FrameRejected { position, error } => eprintln!("dropped frame at {position}: {error}"),
             _ => {}
         }
@@ -423,7 +423,7 @@ fn refused(s: &mut Session) -> Res<()> {
     let events = s.take_events();
     let reason = |code: u16| zfc_core::relay::Reject::from_code(code).map_or(code.to_string(), |r| r.to_string());
     let failure = events.iter().find_map(|e| match e {
-        Event::Rejected { req_id, code } if s.is_message(*req_id) => Some(reason(*code)),
+        Event::Rejected { req_id, reason: why } if s.is_message(*req_id) => Some(why.to_string()),
         Event::OperationFailed { op, reason: Failure::Refused(code) } => Some(format!("{op:?}: {}", reason(*code))),
         Event::OperationFailed { op, reason: Failure::Invalid(e) } => Some(format!("{op:?}: {e}")),
         _ => None,

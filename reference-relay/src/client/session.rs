@@ -200,9 +200,8 @@ impl Session {
                     }
                     self.pending.insert(req_id);
                 }
-                Ok(ClientRequest::Authenticate { req_id, .. }) => {
-                    self.pending.insert(req_id);
-                }
+                // The state machine answers its own authentication inside: nothing to await.
+                Ok(ClientRequest::Authenticate { .. }) => {}
                 Ok(ClientRequest::Fetch { .. }) => self.fetching += 1,
                 _ => {}
             }
@@ -323,7 +322,7 @@ impl Session {
 
     /// Tells the relay what has been read, so that it does not resend it on the next connection.
     pub async fn ack(&mut self) -> Result<(), SessionError> {
-        if let Some(req) = self.party.ack() {
+        for req in self.party.ack().to_relay {
             self.link.send(&req).await?;
         }
         Ok(())

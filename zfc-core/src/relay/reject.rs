@@ -8,23 +8,36 @@ macro_rules! rejects {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum Reject {
-            $($(#[doc = $doc])* $name = $code,)*
+            $($(#[doc = $doc])* $name,)*
+            /// A code this version does not know (a later relay's): clients treat it as a
+            /// refusal to retry later (spec §9.7). [`Reject::from`] never wraps a known code in it.
+            Unknown(u16),
         }
 
         impl Reject {
             /// The wire code.
             pub fn code(self) -> u16 {
-                self as u16
+                match self {
+                    $(Self::$name => $code,)*
+                    Self::Unknown(code) => code,
+                }
             }
-            /// The refusal a code names, if any.
+            /// The refusal a code names, if this version knows it.
             pub fn from_code(code: u16) -> Option<Self> {
                 match code {
                     $($code => Some(Self::$name),)*
                     _ => None,
                 }
             }
-            /// Every refusal, for tables and tests.
+            /// Every refusal this version knows, for tables and tests.
             pub const ALL: &'static [Reject] = &[$(Self::$name,)*];
+        }
+
+        impl From<u16> for Reject {
+            /// Any wire code: a known refusal, or [`Reject::Unknown`].
+            fn from(code: u16) -> Self {
+                Self::from_code(code).unwrap_or(Self::Unknown(code))
+            }
         }
     };
 }
@@ -112,5 +125,8 @@ mod tests {
             assert_eq!(Reject::from_code(r.code()), Some(*r));
         }
         assert_eq!(Reject::from_code(9999), None);
+        assert_eq!(Reject::from(9999), Reject::Unknown(9999));
+        assert_eq!(Reject::from(9999).code(), 9999);
+        assert_eq!(Reject::from(22), Reject::NotMember);
     }
 }

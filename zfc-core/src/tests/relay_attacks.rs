@@ -310,7 +310,7 @@ fn authentication_must_be_signed_on_this_connection() {
         _ => panic!(),
     };
     let c = conn(&r, carol);
-    let binding = r.member(carol).unwrap().channel_binding.unwrap();
+    let binding = r.member(carol).unwrap().session.binding.unwrap();
     let req = crate::relay::proto::authenticate(10, &stranger, &challenge, &binding, rid, 0).encode();
     let out = r.sim.relay.handle(c, &req, NOW).unwrap();
     let msgs: Vec<RelayMessage> = out.iter().map(|o| RelayMessage::decode(&o.bytes).unwrap()).collect();

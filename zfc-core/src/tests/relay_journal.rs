@@ -118,7 +118,7 @@ fn restricted_creation_needs_an_admission_token() {
             _ => None,
         })
     };
-    let (_, frame) = submissions([&create]).remove(0);
+    let (_, frame) = submissions(&create.to_relay).remove(0);
     let creation = |frame: &Vec<u8>| ClientRequest::Submit { req_id: 9, frame: frame.clone() };
     assert_eq!(submit(&mut r, 9, creation(&frame)), Some(Err(Reject::CreationRestricted.code())));
     let wrong = ClientRequest::Admit { req_id: 8, token: [0x5b; 32] };

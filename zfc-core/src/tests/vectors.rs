@@ -2,7 +2,9 @@
 //!
 //! `ZFC_WRITE_VECTORS=1 cargo test -p zfc-core vectors` writes the files; a plain run
 //! regenerates them in memory, requires the committed files to match byte for byte, and then
-//! checks every vector against the code independently of the generator (decode, verify, open).
+//! checks every vector against the code independently of the generator (decode, verify, open,
+//! recompute). The checks take the parsed JSON and return `Err` with a reason, so that
+//! `vector_flips.rs` can show they catch a change of every data field.
 
 use std::fmt::Write as _;
 
@@ -15,48 +17,106 @@ use crate::frame::*;
 use crate::invite::{Invite, invite_keys};
 use crate::join::{self, GrantPayload};
 use crate::message::{self, Padding, Sealer};
-use crate::relay::{ClientRequest, RelayMessage};
+use crate::relay::{ClientRequest, RelayMessage, admission_hash};
 use crate::room::{Roster, RosterEntry, room_id_for};
 
-/// A flat JSON object with string values, keys in insertion order.
-struct Obj(Vec<(String, String)>);
+/// How a field's value is written, and so how the flip test (`vector_flips.rs`) changes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// Text as is (names, prose, labels, invite strings): not flipped.
+    Text,
+    /// Bytes in lower-case hex.
+    Hex,
+    /// An X25519 secret in lower-case hex: the bits clamping clears or sets are not flips.
+    X25519Secret,
+    /// An integer in decimal.
+    Dec,
+    /// Integers in decimal separated by commas (empty: no integer).
+    DecList,
+}
+
+/// A flat JSON object with string values, keys in insertion order, each with its kind.
+pub(super) struct Obj(pub(super) Vec<(String, String, Kind)>);
 
 impl Obj {
     fn new(name: &str) -> Self {
-        Self(vec![("name".into(), name.into())])
+        Self(vec![("name".into(), name.into(), Kind::Text)])
     }
-    fn s(mut self, k: &str, v: impl Into<String>) -> Self {
-        self.0.push((k.into(), v.into()));
+    fn field(mut self, k: &str, v: impl Into<String>, kind: Kind) -> Self {
+        self.0.push((k.into(), v.into(), kind));
         self
     }
+    fn s(self, k: &str, v: impl Into<String>) -> Self {
+        self.field(k, v, Kind::Text)
+    }
     fn h(self, k: &str, v: &[u8]) -> Self {
-        self.s(k, to_hex(v))
+        self.field(k, to_hex(v), Kind::Hex)
+    }
+    /// An X25519 secret key.
+    fn x(self, k: &str, v: &[u8]) -> Self {
+        self.field(k, to_hex(v), Kind::X25519Secret)
     }
     fn n(self, k: &str, v: impl std::fmt::Display) -> Self {
-        self.s(k, v.to_string())
+        self.field(k, v.to_string(), Kind::Dec)
+    }
+    fn l(self, k: &str, v: &[u32]) -> Self {
+        self.field(k, v.iter().map(u32::to_string).collect::<Vec<_>>().join(","), Kind::DecList)
     }
 }
 
+/// JSON string escaping. Control characters, white space other than U+0020 and invisible
+/// format characters are written as `\uXXXX`, so that the files show them.
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let invisible = c.is_control()
+            || (c.is_whitespace() && c != ' ')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{206f}' | '\u{feff}');
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            _ if !invisible => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{u:04x}");
+                }
+            }
+        }
+    }
+    out
 }
 
-fn file(description: &str, format: &str, verify: &str, vectors: Vec<Obj>) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{{");
-    let _ = writeln!(out, "  \"description\": \"{}\",", escape(description));
-    let _ = writeln!(out, "  \"format\": \"{}\",", escape(format));
-    let _ = writeln!(out, "  \"verify\": \"{}\",", escape(verify));
-    let _ = writeln!(out, "  \"vectors\": [");
-    for (i, v) in vectors.iter().enumerate() {
-        let fields: Vec<String> =
-            v.0.iter().map(|(k, val)| format!("      \"{}\": \"{}\"", escape(k), escape(val))).collect();
-        let comma = if i + 1 < vectors.len() { "," } else { "" };
-        let _ = writeln!(out, "    {{\n{}\n    }}{comma}", fields.join(",\n"));
+/// One file of `spec/vectors/`.
+pub(super) struct VectorFile {
+    pub(super) name: &'static str,
+    description: &'static str,
+    verify: &'static str,
+    pub(super) vectors: Vec<Obj>,
+}
+
+impl VectorFile {
+    fn new(name: &'static str, description: &'static str, verify: &'static str, vectors: Vec<Obj>) -> Self {
+        Self { name, description, verify, vectors }
     }
-    let _ = writeln!(out, "  ]");
-    let _ = writeln!(out, "}}");
-    out
+
+    fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{{");
+        let _ = writeln!(out, "  \"description\": \"{}\",", escape(self.description));
+        let _ = writeln!(out, "  \"format\": \"{}\",", escape(FORMAT));
+        let _ = writeln!(out, "  \"verify\": \"{}\",", escape(self.verify));
+        let _ = writeln!(out, "  \"vectors\": [");
+        for (i, v) in self.vectors.iter().enumerate() {
+            let fields: Vec<String> =
+                v.0.iter().map(|(k, val, _)| format!("      \"{}\": \"{}\"", escape(k), escape(val))).collect();
+            let comma = if i + 1 < self.vectors.len() { "," } else { "" };
+            let _ = writeln!(out, "    {{\n{}\n    }}{comma}", fields.join(",\n"));
+        }
+        let _ = writeln!(out, "  ]");
+        let _ = writeln!(out, "}}");
+        out
+    }
 }
 
 const FORMAT: &str = "UTF-8 JSON: an object with description, format, verify and vectors; each vector is a flat object whose values are all strings: byte strings in lower-case hex, integers in decimal, text as is.";
@@ -82,7 +142,17 @@ fn sample_invite(room_id: RoomId) -> Invite {
     }
 }
 
-fn derivations() -> String {
+/// What the roster digest hashes (spec §4.3): `u32be(member) || sign_pk` per member, ascending.
+fn roster_bytes(roster: &Roster) -> Vec<u8> {
+    let mut buf = Vec::new();
+    for (m, e) in roster.iter() {
+        buf.extend_from_slice(&m.to_be_bytes());
+        buf.extend_from_slice(&e.sign_pk);
+    }
+    buf
+}
+
+fn derivations() -> VectorFile {
     let owner = sk(1);
     let owner_kx = kx(2);
     let salt = [3u8; 16];
@@ -107,6 +177,7 @@ fn derivations() -> String {
     let derived = epoch::derived_secret(&secret, &commit);
     let export = Secret32::from_bytes([9; 32]);
     let tag = join::confirm_tag(&export, &[10; 32], &[11; 32]);
+    let admission_token = [25u8; 32];
     let vectors = vec![
         Obj::new("hash")
             .s("rule", "SHA-256(u32be(len(label)) || label || for each part: u32be(len(part)) || part)")
@@ -135,6 +206,7 @@ fn derivations() -> String {
                 "roster",
                 format!("0:{} 1:{} 4:{}", to_hex(&owner.public()), to_hex(&sk(6).public()), to_hex(&sk(7).public())),
             )
+            .h("roster_bytes", &roster_bytes(&roster))
             .h("digest", &roster.digest()),
         Obj::new("derived epoch secret")
             .h("previous_secret", secret.expose())
@@ -145,21 +217,22 @@ fn derivations() -> String {
             .h("request_hash", &[10; 32])
             .h("grant_hash", &[11; 32])
             .h("tag", &tag),
+        Obj::new("admission hash").h("token", &admission_token).h("hash", &admission_hash(&admission_token)),
         Obj::new("fingerprint")
             .h("room_id", &room_id)
             .h("sign_pk", &owner.public())
             .s("fingerprint", crate::fingerprint::fingerprint(&room_id, &owner.public())),
     ];
-    file(
-        "zfc v1 key derivations: hash construction, room id, invite keys, message key, roster digest, derived epoch secret, confirmation tag, fingerprint. Keys are Ed25519 seeds / X25519 secrets of repeated bytes (01.., 02.., ...).",
-        FORMAT,
+    VectorFile::new(
+        "derivations.json",
+        "zfc v1 key derivations: hash construction, room id, invite keys, message key, roster digest (roster_bytes: what is hashed, u32be(member) || sign_pk per member in ascending order), derived epoch secret, confirmation tag, admission hash, fingerprint. Keys are Ed25519 seeds / X25519 secrets of repeated bytes (01.., 02.., ...).",
         "Recompute each output from the inputs with the rules of spec/PROTOCOL.md and compare.",
         vectors,
     )
 }
 
 /// One signed example of every frame kind, plus the client-relay messages.
-fn frames() -> String {
+fn frames() -> VectorFile {
     let mut rng = ChaCha20Rng::seed_from_u64(0x7a66_6301);
     let owner = sk(1);
     let owner_kx = kx(2);
@@ -176,7 +249,7 @@ fn frames() -> String {
     let payload = GrantPayload { policy: HistoryPolicy::SinceLastRotation, epoch: 0 };
     let (grant, _) = join::seal_grant(&req.body, req_hash, &ik.psk, &payload, &owner, &mut rng).unwrap();
     let mut vectors = Vec::new();
-    let mut push = |name: &str, signer: &[u8; 32], bytes: Vec<u8>| {
+    let push = |vectors: &mut Vec<Obj>, name: &str, signer: &[u8; 32], bytes: Vec<u8>| {
         vectors.push(Obj::new(name).h("signer_pk", signer).h("bytes", &bytes));
     };
     let create = CreateRoom {
@@ -186,21 +259,29 @@ fn frames() -> String {
         owner_kx_pk: owner_kx.public(),
         policy: HistoryPolicy::SinceLastRotation,
     };
-    push("CreateRoom 0x01", &owner.public(), Signed::sign(create, &owner).encode());
+    push(&mut vectors, "CreateRoom 0x01", &owner.public(), Signed::sign(create, &owner).encode());
     push(
+        &mut vectors,
         "RegisterInvite 0x02",
         &owner.public(),
         Signed::sign(RegisterInvite { room_id, invite_pk: ik.sign.public(), expires_at: invite.expires_at }, &owner)
             .encode(),
     );
     push(
+        &mut vectors,
         "RevokeInvite 0x03",
         &owner.public(),
         Signed::sign(RevokeInvite { room_id, invite_pk: ik.sign.public() }, &owner).encode(),
     );
-    push("JoinRequest 0x04 (outer signature by the invite key)", &ik.sign.public(), req_bytes.clone());
-    push("KeyGrant 0x05", &owner.public(), grant.encode());
+    vectors.push(
+        Obj::new("JoinRequest 0x04 (outer signature by the invite key)")
+            .h("signer_pk", &ik.sign.public())
+            .h("inner_signer_pk", &joiner.public())
+            .h("bytes", &req_bytes),
+    );
+    push(&mut vectors, "KeyGrant 0x05", &owner.public(), grant.encode());
     push(
+        &mut vectors,
         "JoinConfirm 0x06",
         &joiner.public(),
         Signed::sign(
@@ -221,7 +302,12 @@ fn frames() -> String {
             Share { member: 2, enc: [18; 32], ct: vec![19; 48] },
         ],
     };
-    push("Commit 0x07 (Remove, Fresh, two shares)", &owner.public(), Signed::sign(commit, &owner).encode());
+    push(
+        &mut vectors,
+        "Commit 0x07 (Remove, Fresh, two shares)",
+        &owner.public(),
+        Signed::sign(commit, &owner).encode(),
+    );
     let add = Commit {
         room_id,
         epoch: 2,
@@ -236,7 +322,7 @@ fn frames() -> String {
         key_mode: KeyMode::Derived,
         shares: vec![Share { member: 5, enc: [16; 32], ct: vec![17; 80] }],
     };
-    push("Commit 0x07 (Add, Derived)", &owner.public(), Signed::sign(add, &owner).encode());
+    push(&mut vectors, "Commit 0x07 (Add, Derived)", &owner.public(), Signed::sign(add, &owner).encode());
     let rotate = Commit {
         room_id,
         epoch: 3,
@@ -246,20 +332,21 @@ fn frames() -> String {
         key_mode: KeyMode::Fresh,
         shares: vec![],
     };
-    push("Commit 0x07 (Rotate, no shares)", &owner.public(), Signed::sign(rotate, &owner).encode());
+    push(&mut vectors, "Commit 0x07 (Rotate, no shares)", &owner.public(), Signed::sign(rotate, &owner).encode());
     let key = Secret32::from_bytes([20; 32]);
     let pad = Padding::default();
     let msg = Sealer { room_id, epoch: 3, sender: 5, seq: 0, key: &key, sign_key: &joiner, padding: &pad }
         .seal(b"hello", &mut rng)
         .unwrap();
-    push("Message 0x08", &joiner.public(), msg.encode());
+    push(&mut vectors, "Message 0x08", &joiner.public(), msg.encode());
     push(
+        &mut vectors,
         "KeyUpdate 0x09",
         &joiner.public(),
         Signed::sign(KeyUpdate { room_id, member: 5, generation: 1, kx_pk: kx(21).public() }, &joiner).encode(),
     );
-    push("Leave 0x0A", &joiner.public(), Signed::sign(Leave { room_id, member: 5 }, &joiner).encode());
-    push("DeleteRoom 0x0B", &owner.public(), Signed::sign(DeleteRoom { room_id }, &owner).encode());
+    push(&mut vectors, "Leave 0x0A", &joiner.public(), Signed::sign(Leave { room_id, member: 5 }, &joiner).encode());
+    push(&mut vectors, "DeleteRoom 0x0B", &owner.public(), Signed::sign(DeleteRoom { room_id }, &owner).encode());
     let welcome = Welcome {
         room_id,
         joiner_sign_pk: joiner.public(),
@@ -267,33 +354,39 @@ fn frames() -> String {
         epoch: 2,
         roster: vec![(0, owner.public()), (5, joiner.public())],
     };
-    push("Welcome 0x0C", &owner.public(), Signed::sign(welcome, &owner).encode());
+    push(&mut vectors, "Welcome 0x0C", &owner.public(), Signed::sign(welcome, &owner).encode());
     let auth = crate::relay::proto::authenticate(1, &joiner, &[22; 32], &[23; 32], room_id, 9);
-    push("Authenticate 0x20 (challenge 1616.., channel binding 1717..)", &joiner.public(), auth.encode());
-    let plain: Vec<(&str, Vec<u8>)> = vec![
-        ("Submit 0x21", ClientRequest::Submit { req_id: 2, frame: vec![1, 8] }.encode()),
-        ("Fetch 0x22", ClientRequest::Fetch { req_id: 3, room_id, from: 1, until: 100, limit: 50 }.encode()),
-        ("Ack 0x23", ClientRequest::Ack { room_id, seq: 42 }.encode()),
-        ("AckDirect 0x24", ClientRequest::AckDirect { room_id, id: 7 }.encode()),
-        ("Challenge 0x40", RelayMessage::Challenge { nonce: [22; 32] }.encode()),
-        ("Accepted 0x41", RelayMessage::Accepted { req_id: 2, seq: 43 }.encode()),
-        ("Rejected 0x42", RelayMessage::Rejected { req_id: 2, code: 45 }.encode()),
-        ("Deliver 0x43", RelayMessage::Deliver { room_id, seq: 43, frame: vec![1, 8] }.encode()),
-        ("Direct 0x44", RelayMessage::Direct { room_id, id: 7, frame: vec![1, 5] }.encode()),
-        ("FetchDone 0x45", RelayMessage::FetchDone { req_id: 3, room_id, next: 100 }.encode()),
-    ];
-    for (name, bytes) in plain {
-        vectors.push(Obj::new(name).s("signer_pk", "").h("bytes", &bytes));
-    }
-    file(
-        "zfc v1 wire encoding of every signed frame (0x01-0x0C) and every client-relay message (0x20-0x24, 0x40-0x45). Keys: Ed25519 seeds of repeated bytes (owner 01.., joiner 06..), X25519 secrets (owner 02.., joiner 07.., joiner ephemeral 08..); token 04..; randomness from ChaCha20Rng seed 0x7a666301.",
-        FORMAT,
-        "Decode each bytes value by its kind byte; re-encoding must give the same bytes; for signed frames (signer_pk not empty) the last 64 bytes are an Ed25519 signature by signer_pk over the frame's label, a zero byte, and every byte before the signature.",
+    let auth_fields = Obj::new("Authenticate 0x20 (challenge 1616.., channel binding 1717..)")
+        .h("signer_pk", &joiner.public())
+        .h("challenge", &[22; 32])
+        .h("channel_binding", &[23; 32]);
+    vectors.push(request_fields(auth_fields, &auth).h("bytes", &auth.encode()));
+    let request =
+        |name: &str, r: ClientRequest| request_fields(Obj::new(name).h("signer_pk", &[]), &r).h("bytes", &r.encode());
+    let relay_msg =
+        |name: &str, m: RelayMessage| message_fields(Obj::new(name).h("signer_pk", &[]), &m).h("bytes", &m.encode());
+    vectors.extend([
+        request("Submit 0x21", ClientRequest::Submit { req_id: 2, frame: vec![1, 8] }),
+        request("Fetch 0x22", ClientRequest::Fetch { req_id: 3, room_id, from: 1, until: 100, limit: 50 }),
+        request("Ack 0x23", ClientRequest::Ack { room_id, seq: 42 }),
+        request("AckDirect 0x24", ClientRequest::AckDirect { room_id, id: 7 }),
+        request("Admit 0x25", ClientRequest::Admit { req_id: 4, token: [25; 32] }),
+        relay_msg("Challenge 0x40", RelayMessage::Challenge { nonce: [22; 32] }),
+        relay_msg("Accepted 0x41", RelayMessage::Accepted { req_id: 2, seq: 43 }),
+        relay_msg("Rejected 0x42", RelayMessage::Rejected { req_id: 2, code: 45 }),
+        relay_msg("Deliver 0x43", RelayMessage::Deliver { room_id, seq: 43, frame: vec![1, 8] }),
+        relay_msg("Direct 0x44", RelayMessage::Direct { room_id, id: 7, frame: vec![1, 5] }),
+        relay_msg("FetchDone 0x45", RelayMessage::FetchDone { req_id: 3, room_id, next: 100 }),
+    ]);
+    VectorFile::new(
+        "frames.json",
+        "zfc v1 wire encoding of every signed frame (0x01-0x0C) and every client-relay message (0x20-0x25, 0x40-0x45). Keys: Ed25519 seeds of repeated bytes (owner 01.., joiner 06..), X25519 secrets (owner 02.., joiner 07.., joiner ephemeral 08..); token 04..; admission token 19..; randomness from ChaCha20Rng seed 0x7a666301.",
+        "Decode each bytes value by its kind byte; re-encoding must give the same bytes. Signed frames 0x01-0x0C: the last 64 bytes are an Ed25519 signature by signer_pk over the kind's label (spec §5, §18), a zero byte, and every byte before the signature. JoinRequest (0x04) is signed twice (spec §5.4): the outer signature (the last 64 bytes) is by the invite key signer_pk and covers everything before it, the joiner's signature included; the joiner's signature (the 64 bytes before it) is by inner_signer_pk, the frame's joiner_sign_pk, with label 'zfc v1 join request joiner' over every byte before it. Client requests and relay messages (0x20-0x25, 0x40-0x45) are not signed frames (signer_pk empty), except that Authenticate (0x20) carries a signature in its sig field: by signer_pk (= identity) with label 'zfc v1 authenticate' over challenge || channel_binding || room_id || identity || u64be(resume_from), 120 bytes without version or kind byte (spec §6.4), challenge and channel_binding given in the vector. Every client request and relay message also lists its decoded fields by the names of spec §6.1 and §6.2 (integers in decimal; fixed fields and the nested frame in hex, the frame without its u32 length prefix); decoding bytes must give exactly these values. A nested frame is opaque to the request or message decoder (spec §6.1): the examples carry the two bytes 0108 or 0105, which are no valid frame.",
         vectors,
     )
 }
 
-fn messages() -> String {
+fn messages() -> VectorFile {
     let mut rng = ChaCha20Rng::seed_from_u64(0x7a66_6302);
     let sender = sk(6);
     let key = Secret32::from_bytes([20; 32]);
@@ -312,26 +405,29 @@ fn messages() -> String {
             Obj::new("seal")
                 .h("message_key", key.expose())
                 .h("sender_sign_pk", &sender.public())
+                .h("sender_sign_seed", sender.seed().expose())
                 .h("room_id", &room_id)
                 .n("epoch", 3)
                 .n("sender", 5)
                 .n("seq", 9)
                 .s("padding", pad_name)
+                .l("padding_buckets", padding.bucket_list())
+                .n("padded_len", padding.padded_len(content.len()))
                 .h("nonce", &m.body.nonce)
                 .h("content", content)
                 .h("aad", &m.body.aad())
                 .h("frame", &m.encode()),
         );
     }
-    file(
-        "zfc v1 room messages: padding, XChaCha20-Poly1305 under the epoch message key with the header as AAD, Ed25519 signature by the sender.",
-        FORMAT,
-        "Decode frame as a Message (0x08); verify the signature with sender_sign_pk; check that aad is version||kind||room_id||epoch||sender||seq; open the ciphertext with message_key and nonce; the plaintext is u32be(len) || content || zero padding. Sealing content again with the given nonce must give the same frame.",
+    VectorFile::new(
+        "messages.json",
+        "zfc v1 room messages: padding, XChaCha20-Poly1305 under the epoch message key with the header as AAD, Ed25519 signature by the sender. sender_sign_seed is the sender's Ed25519 seed (sender_sign_pk its public key). padding names the sender's padding buckets (spec §8.1): 'powers of two from 64' is the default list 64, 128, ..., 65536, 'none' the empty list (no padding), anything else the list itself; padding_buckets is that list as comma-separated decimal integers (empty: no padding) and padded_len the length of the padded plaintext u32be(len(content)) || content || zeros, which the buckets give for len(content).",
+        "Decode frame as a Message (0x08); its header fields and nonce must equal room_id, epoch, sender, seq and nonce; verify the signature with sender_sign_pk, the public key of sender_sign_seed; check that aad is version||kind||room_id||epoch||sender||seq; open the ciphertext with message_key and nonce; the plaintext is u32be(len) || content || zero padding, padded_len bytes, and padded_len is what padding_buckets gives for len(content). Sealing content again (padded to padded_len) with message_key, the given nonce and aad, and signing with sender_sign_seed, must give the same frame.",
         vectors,
     )
 }
 
-fn hpke() -> String {
+fn hpke() -> VectorFile {
     let mut rng = ChaCha20Rng::seed_from_u64(0x7a66_6303);
     let owner = sk(1);
     let owner_kx = kx(2);
@@ -361,15 +457,15 @@ fn hpke() -> String {
     let share = epoch::seal_share(&commit, 3, &member_kx.public(), &[&new_secret], &mut rng).unwrap();
     let vectors = vec![
         Obj::new("join request introduction and key grant")
-            .h("owner_kx_secret", owner_kx.secret().expose())
+            .x("owner_kx_secret", owner_kx.secret().expose())
             .h("invite_psk", ik.psk.expose())
             .h("join_request", &req_bytes)
             .s("introduction_name", "bob")
             .h("request_hash", &req_hash)
-            .h("joiner_eph_secret", eph.secret().expose())
+            .x("joiner_eph_secret", eph.secret().expose())
             .h("key_grant", &grant_bytes)
             .h("grant_hash", &join::grant_hash(&grant_bytes))
-            .s("grant_policy", "0")
+            .n("grant_policy", HistoryPolicy::SinceLastRotation as u8)
             .n("grant_epoch", 4)
             .h("hpke_export", export.expose())
             .h("confirm_tag", &tag),
@@ -378,28 +474,28 @@ fn hpke() -> String {
             .h("room_id", &room_id)
             .n("epoch", 5)
             .n("member", 3)
-            .h("member_kx_secret", member_kx.secret().expose())
+            .x("member_kx_secret", member_kx.secret().expose())
             .h("enc", &share.enc)
             .h("ct", &share.ct)
             .h("epoch_secret", new_secret.expose()),
     ];
-    file(
+    VectorFile::new(
+        "hpke.json",
         "zfc v1 HPKE uses (RFC 9180, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20Poly1305): the join request's introduction (PSK mode), the key grant (PSK mode, to the joiner's ephemeral key), the confirmation tag, and an epoch key share (Base mode).",
-        FORMAT,
         "Open the introduction with owner_kx_secret and invite_psk (psk_id = invite_pk) and find the name; open the grant with joiner_eph_secret and invite_psk and find policy and epoch; the exporter secret and confirm_tag must match; open the share with member_kx_secret (info and aad per spec) and find epoch_secret. HPKE sealing is randomized: check by opening, not by re-sealing.",
         vectors,
     )
 }
 
-fn invites() -> String {
+fn invites() -> VectorFile {
     let owner = sk(1);
     let owner_kx = kx(2);
     let room_id = room_id_for(&owner.public(), &owner_kx.public(), &[3; 16]);
     let invite = sample_invite(room_id);
     let uri = invite.to_uri();
-    let vectors = vec![
-        Obj::new("valid invite")
-            .s("uri", uri.clone())
+    let valid = |name: &str, uri: String| {
+        Obj::new(name)
+            .s("uri", uri)
             .h("room_id", &room_id)
             .h("owner_sign_pk", &owner.public())
             .h("owner_kx_pk", &owner_kx.public())
@@ -409,7 +505,20 @@ fn invites() -> String {
             .s("relay_addr", invite.relay_addr.clone())
             .h("relay_pk", &invite.relay_pk)
             .h("invite_pk", &invite.invite_pk())
-            .s("error", ""),
+            .s("error", "")
+    };
+    let vectors = vec![
+        valid("valid invite", uri.clone()),
+        valid(
+            "surrounding Unicode white space is ignored",
+            format!(" \u{b}\u{c}\u{a0}\u{3000}{uri}\u{2029}\u{85}\u{2003} "),
+        ),
+        Obj::new("U+200B ZERO WIDTH SPACE is not white space")
+            .s("uri", format!("\u{200b}{uri}"))
+            .s("error", "BadInvite"),
+        Obj::new("U+FEFF (byte order mark) is not white space")
+            .s("uri", format!("\u{feff}{uri}"))
+            .s("error", "BadInvite"),
         Obj::new("unsupported version").s("uri", uri.replace("v=1", "v=2")).s("error", "BadInvite"),
         Obj::new("unknown field").s("uri", format!("{uri}&x=1")).s("error", "BadInvite"),
         Obj::new("repeated field").s("uri", format!("{uri}&v=1")).s("error", "BadInvite"),
@@ -423,10 +532,10 @@ fn invites() -> String {
             .s("uri", uri.replace(&format!("token={}", to_hex(invite.token.expose())), "token=0404"))
             .s("error", "BadInvite"),
     ];
-    file(
-        "zfc v1 invite strings: zfc:join?v=1&room=..&owner=..&kx=..&salt=..&token=..&exp=..&relay=..&relay_key=.. and malformed variants.",
-        FORMAT,
-        "Parse uri; for error \"\" the fields must equal the given ones and invite_pk must be the Ed25519 key derived from the token; otherwise parsing must fail.",
+    VectorFile::new(
+        "invites.json",
+        "zfc v1 invite strings: zfc:join?v=1&room=..&owner=..&kx=..&salt=..&token=..&exp=..&relay=..&relay_key=.., the same with surrounding white space, and malformed variants.",
+        "Parse uri, ignoring leading and trailing characters with the Unicode property White_Space (spec §14) and nothing else; for error \"\" the fields must equal the given ones and invite_pk must be the Ed25519 key derived from the token; otherwise parsing must fail.",
         vectors,
     )
 }
@@ -444,7 +553,7 @@ fn link_ephemeral(rng: &ChaCha20Rng) -> [u8; 32] {
     eph
 }
 
-fn links() -> String {
+fn links() -> VectorFile {
     use crate::link::{self, ClientHandshake, RelayKey};
     let relay_key = RelayKey::from_bytes([12; 32]);
     let mut client_rng = ChaCha20Rng::from_seed([4; 32]);
@@ -461,12 +570,12 @@ fn links() -> String {
         Obj::new("NK handshake and first records")
             .s("protocol", link::NOISE_PARAMS)
             .h("prologue", b"zfc link\x01")
-            .h("relay_static_secret", &[12; 32])
+            .x("relay_static_secret", &[12; 32])
             .h("relay_static_pk", &relay_key.public())
             .h("client_rng_seed", &[4; 32])
             .h("relay_rng_seed", &[5; 32])
-            .h("client_ephemeral_secret", &client_eph)
-            .h("relay_ephemeral_secret", &relay_eph)
+            .x("client_ephemeral_secret", &client_eph)
+            .x("relay_ephemeral_secret", &relay_eph)
             .h("handshake1", &first)
             .h("handshake2", &second)
             .h("channel_binding", &client_end.channel_binding())
@@ -477,15 +586,15 @@ fn links() -> String {
             .h("relay_to_client_0_plaintext", b"hello client")
             .h("relay_to_client_0", &r2c),
     ];
-    file(
+    VectorFile::new(
+        "link.json",
         "zfc v1 client-relay link: Noise_NK_25519_ChaChaPoly_SHA256 with prologue 'zfc link' 0x01, empty handshake payloads, then records (0x01 0x62, u64 first-chunk nonce, chunks of u16 length + ciphertext of flag || content).",
-        FORMAT,
         "The rng seeds are ChaCha20 keys (rand_chacha from_seed); the link draws 32 bytes from that stream and seeds a second ChaCha20 with them, whose first 32 bytes are the ephemeral secret. Run NK as initiator with the client ephemeral secret and relay_static_pk: handshake1 must match byte for byte; as responder with relay_static_secret and the relay ephemeral secret: handshake2 must match; the handshake hash is channel_binding; the records open with the split keys in order (nonce 0, 1, ...) to the given plaintexts.",
         vectors,
     )
 }
 
-fn states() -> String {
+fn states() -> VectorFile {
     use crate::pickle::{self, Argon2Params};
     let mut rng = ChaCha20Rng::seed_from_u64(0x7a66_6306);
     let params = Argon2Params { m_cost_kib: 64, t_cost: 2, p_cost: 1 };
@@ -505,24 +614,51 @@ fn states() -> String {
             .h("plaintext", content)
             .h("sealed", &blob),
     ];
-    file(
+    VectorFile::new(
+        "state.json",
         "zfc v1 sealed state envelope: 'ZFCS' || 0x01 || u32 m_cost_kib || u32 t_cost || u32 p_cost || salt (16) || nonce (24) || XChaCha20-Poly1305(key, nonce, aad = everything before the ciphertext, plaintext), key = Argon2id v1.3 (password, salt, m, t, p) to 32 bytes.",
-        FORMAT,
         "Derive argon2id_key from password, salt and the costs; open the ciphertext (after byte 57) with it and the nonce, AAD = the first 57 bytes; the plaintext must match.",
         vectors,
     )
 }
 
-fn all() -> Vec<(&'static str, String)> {
-    vec![
-        ("state.json", states()),
-        ("link.json", links()),
-        ("derivations.json", derivations()),
-        ("frames.json", frames()),
-        ("messages.json", messages()),
-        ("hpke.json", hpke()),
-        ("invites.json", invites()),
-    ]
+/// Adds the decoded fields of a client request by the names of spec §6.1 (the nested frame
+/// without its length prefix).
+fn request_fields(o: Obj, r: &ClientRequest) -> Obj {
+    match r {
+        ClientRequest::Authenticate { req_id, room_id, identity, resume_from, sig } => o
+            .n("req_id", req_id)
+            .h("room_id", room_id)
+            .h("identity", identity)
+            .n("resume_from", resume_from)
+            .h("sig", sig),
+        ClientRequest::Submit { req_id, frame } => o.n("req_id", req_id).h("frame", frame),
+        ClientRequest::Fetch { req_id, room_id, from, until, limit } => {
+            o.n("req_id", req_id).h("room_id", room_id).n("from", from).n("until", until).n("limit", limit)
+        }
+        ClientRequest::Ack { room_id, seq } => o.h("room_id", room_id).n("seq", seq),
+        ClientRequest::AckDirect { room_id, id } => o.h("room_id", room_id).n("id", id),
+        ClientRequest::Admit { req_id, token } => o.n("req_id", req_id).h("token", token),
+    }
+}
+
+/// Adds the decoded fields of a relay message by the names of spec §6.2.
+fn message_fields(o: Obj, m: &RelayMessage) -> Obj {
+    match m {
+        RelayMessage::Challenge { nonce } => o.h("nonce", nonce),
+        RelayMessage::Accepted { req_id, seq } => o.n("req_id", req_id).n("seq", seq),
+        RelayMessage::Rejected { req_id, code } => o.n("req_id", req_id).n("code", code),
+        RelayMessage::Deliver { room_id, seq, frame } => o.h("room_id", room_id).n("seq", seq).h("frame", frame),
+        RelayMessage::Direct { room_id, id, frame } => o.h("room_id", room_id).n("id", id).h("frame", frame),
+        RelayMessage::FetchDone { req_id, room_id, next } => {
+            o.n("req_id", req_id).h("room_id", room_id).n("next", next)
+        }
+    }
+}
+
+/// Every vector file, in the order they are written.
+pub(super) fn all() -> Vec<VectorFile> {
+    vec![states(), links(), derivations(), frames(), messages(), hpke(), invites()]
 }
 
 fn dir() -> String {
@@ -531,161 +667,491 @@ fn dir() -> String {
 
 #[test]
 fn vectors_regenerate_byte_for_byte() {
-    for (name, text) in all() {
-        let path = format!("{}/{name}", dir());
+    for file in all() {
+        let path = format!("{}/{}", dir(), file.name);
+        let text = file.render();
         if std::env::var("ZFC_WRITE_VECTORS").as_deref() == Ok("1") {
             std::fs::write(&path, &text).unwrap();
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert!(
             committed == text,
-            "{name} differs from what the code generates: run ZFC_WRITE_VECTORS=1 cargo test -p zfc-core vectors and review the diff"
+            "{} differs from what the code generates: run ZFC_WRITE_VECTORS=1 cargo test -p zfc-core vectors and review the diff",
+            file.name
         );
     }
 }
 
-fn load(name: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
-    let text = std::fs::read_to_string(format!("{}/{name}", dir())).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["vectors"].as_array().unwrap().iter().map(|o| o.as_object().unwrap().clone()).collect()
+// ---------------------------------------------------------------- checks
+//
+// Each check takes one parsed vector and returns `Err` with the reason it fails; it uses the
+// code under test (decode, verify, open, derive), never the generator. The flip test
+// (`vector_flips.rs`) runs them on mutated vectors.
+
+/// One vector of a file: a flat JSON object of strings.
+pub(super) type Vector = serde_json::Map<String, serde_json::Value>;
+/// A check of one vector.
+pub(super) type Check = fn(&Vector) -> Result<(), String>;
+
+/// The parsed committed file `name`.
+pub(super) fn load_json(name: &str) -> serde_json::Value {
+    let path = format!("{}/{name}", dir());
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn hexf(o: &serde_json::Map<String, serde_json::Value>, k: &str) -> Vec<u8> {
-    hex::decode(o[k].as_str().unwrap()).unwrap()
+/// The check of every vector of the file `name`.
+pub(super) fn check_for(name: &str) -> Result<Check, String> {
+    Ok(match name {
+        "derivations.json" => check_derivation,
+        "frames.json" => check_frame,
+        "messages.json" => check_message,
+        "hpke.json" => check_hpke,
+        "invites.json" => check_invite,
+        "link.json" => check_link,
+        "state.json" => check_state,
+        other => return Err(format!("no check for {other}")),
+    })
+}
+
+/// Checks every vector of the parsed file `name`; the error names the first that fails.
+pub(super) fn check_file(name: &str, json: &serde_json::Value) -> Result<(), String> {
+    let check = check_for(name)?;
+    let vectors = json.get("vectors").and_then(|v| v.as_array()).ok_or(format!("{name}: no vectors"))?;
+    ensure(!vectors.is_empty(), || format!("{name}: no vectors"))?;
+    for v in vectors {
+        let v = v.as_object().ok_or(format!("{name}: a vector is not an object"))?;
+        check(v).map_err(|e| format!("{name}, {}: {e}", text(v, "name").unwrap_or("unnamed")))?;
+    }
+    Ok(())
+}
+
+fn ensure(ok: bool, why: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(why()) }
+}
+
+fn text<'a>(v: &'a Vector, k: &str) -> Result<&'a str, String> {
+    v.get(k).and_then(|x| x.as_str()).ok_or_else(|| format!("no field {k}"))
+}
+
+/// A byte field: lower-case hex only.
+fn hexf(v: &Vector, k: &str) -> Result<Vec<u8>, String> {
+    let s = text(v, k)?;
+    ensure(!s.bytes().any(|b| b.is_ascii_uppercase()), || format!("{k}: upper-case hex"))?;
+    hex::decode(s).map_err(|e| format!("{k}: {e}"))
+}
+
+fn arrf<const N: usize>(v: &Vector, k: &str) -> Result<[u8; N], String> {
+    hexf(v, k)?.try_into().map_err(|_| format!("{k}: not {N} bytes"))
 }
 
 fn arr<const N: usize>(v: &[u8]) -> [u8; N] {
     v.try_into().unwrap()
 }
 
-#[test]
-fn frame_vectors_decode_verify_and_reencode() {
-    for v in load("frames.json") {
-        let bytes = hexf(&v, "bytes");
-        let signer = hexf(&v, "signer_pk");
-        if signer.is_empty() {
-            let re = match bytes[1] {
-                0x20..=0x2f => ClientRequest::decode(&bytes).unwrap().encode(),
-                _ => RelayMessage::decode(&bytes).unwrap().encode(),
-            };
-            assert_eq!(re, bytes, "{}", v["name"]);
-            continue;
+/// An integer field: canonical decimal.
+fn decf<T: TryFrom<u64>>(v: &Vector, k: &str) -> Result<T, String> {
+    let s = text(v, k)?;
+    let n: u64 = s.parse().map_err(|_| format!("{k}: not a decimal integer"))?;
+    ensure(n.to_string() == s, || format!("{k}: not canonical decimal"))?;
+    T::try_from(n).map_err(|_| format!("{k}: {n} out of range"))
+}
+
+/// A list of integers: canonical decimal, comma-separated, empty for none.
+fn dec_list(k: &str, s: &str) -> Result<Vec<u32>, String> {
+    if s.is_empty() {
+        return Ok(Vec::new());
+    }
+    s.split(',')
+        .map(|x| {
+            let n: u32 = x.parse().map_err(|_| format!("{k}: {x:?} is not a decimal integer"))?;
+            ensure(n.to_string() == x, || format!("{k}: {x:?} is not canonical decimal"))?;
+            Ok(n)
+        })
+        .collect()
+}
+
+/// Field `k` holds the bytes `actual`.
+fn same(v: &Vector, k: &str, actual: &[u8]) -> Result<(), String> {
+    ensure(hexf(v, k)? == actual, || format!("{k} differs from {}", to_hex(actual)))
+}
+
+/// Field `k` holds the integer `actual`.
+fn same_n(v: &Vector, k: &str, actual: u64) -> Result<(), String> {
+    ensure(decf::<u64>(v, k)? == actual, || format!("{k} differs from {actual}"))
+}
+
+/// The vector holds every field of `decoded` with the same value.
+fn same_fields(v: &Vector, decoded: &Obj) -> Result<(), String> {
+    for (k, want, _) in &decoded.0 {
+        ensure(text(v, k)? == want, || format!("decoded {k} is {want}, the vector says {:?}", v.get(k)))?;
+    }
+    Ok(())
+}
+
+fn secret(v: &Vector, k: &str) -> Result<Secret32, String> {
+    Ok(Secret32::from_bytes(arrf(v, k)?))
+}
+
+/// A commit with these header bytes (spec §7.8: room, epoch, hashes, change, key mode) and no
+/// shares.
+fn commit_from_header(header: &[u8]) -> Result<Commit, String> {
+    let bad = |e: crate::error::DecodeError| format!("commit header: {e:?}");
+    let mut r = crate::wire::Reader::new(header);
+    let room_id = r.array().map_err(bad)?;
+    let epoch = r.u32().map_err(bad)?;
+    let prev_epoch_hash = r.array().map_err(bad)?;
+    let roster_digest = r.array().map_err(bad)?;
+    let change = match r.u8().map_err(bad)? {
+        0 => Change::Rotate,
+        1 => Change::Add {
+            member: r.u32().map_err(bad)?,
+            sign_pk: r.array().map_err(bad)?,
+            kx_pk: r.array().map_err(bad)?,
+            invite_pk: r.array().map_err(bad)?,
+        },
+        2 => Change::Remove { member: r.u32().map_err(bad)? },
+        t => return Err(format!("commit header: change tag {t}")),
+    };
+    let key_mode = match r.u8().map_err(bad)? {
+        0 => KeyMode::Derived,
+        1 => KeyMode::Fresh,
+        m => return Err(format!("commit header: key mode {m}")),
+    };
+    r.finish().map_err(bad)?;
+    let c = Commit { room_id, epoch, prev_epoch_hash, roster_digest, change, key_mode, shares: vec![] };
+    ensure(c.header_bytes() == header, || "commit header does not re-encode".into())?;
+    Ok(c)
+}
+
+fn check_derivation(v: &Vector) -> Result<(), String> {
+    match text(v, "name")? {
+        "hash" => same(v, "hash", &crypto::hash(text(v, "label")?, &[&hexf(v, "part0")?])),
+        "room id" => {
+            same(v, "room_id", &room_id_for(&arrf(v, "owner_sign_pk")?, &arrf(v, "owner_kx_pk")?, &arrf(v, "salt")?))
         }
-        let pk: [u8; 32] = arr(&signer);
-        if bytes[1] == 0x20 {
-            let ClientRequest::Authenticate { room_id, identity, resume_from, sig, .. } =
-                ClientRequest::decode(&bytes).unwrap()
-            else {
-                panic!()
-            };
-            assert!(crate::relay::proto::verify_auth(&[22; 32], &[23; 32], &room_id, &identity, resume_from, &sig));
-            continue;
+        "invite keys" => {
+            let (room_id, token) = (arrf(v, "room_id")?, secret(v, "token")?);
+            let seed = crypto::kdf(&room_id, token.expose(), b"zfc v1 invite key");
+            same(v, "invite_seed", seed.expose())?;
+            let ik = invite_keys(&room_id, &token);
+            same(v, "invite_pk", &ik.sign.public())?;
+            same(v, "invite_pk", &SignKey::from_seed(&seed).public())?;
+            same(v, "psk", ik.psk.expose())
         }
-        let f = Frame::decode(&bytes).unwrap();
-        let ok = match &f {
-            Frame::CreateRoom(x) => x.verify(&pk) && x.encode() == bytes,
-            Frame::RegisterInvite(x) => x.verify(&pk) && x.encode() == bytes,
-            Frame::RevokeInvite(x) => x.verify(&pk) && x.encode() == bytes,
-            Frame::JoinRequest(x) => x.verify(&pk) && x.body.verify_joiner() && x.encode() == bytes,
-            Frame::KeyGrant(x) => x.verify(&pk) && x.encode() == bytes,
-            Frame::JoinConfirm(x) => x.verify(&pk) && x.encode() == bytes,
-            Frame::Commit(x) => x.verify(&pk) && x.encode() == bytes,
-            Frame::Message(x) => x.verify(&pk) && x.encode() == bytes,
-            Frame::KeyUpdate(x) => x.verify(&pk) && x.encode() == bytes,
-            Frame::Leave(x) => x.verify(&pk) && x.encode() == bytes,
-            Frame::DeleteRoom(x) => x.verify(&pk) && x.encode() == bytes,
-            Frame::Welcome(x) => x.verify(&pk) && x.encode() == bytes,
-        };
-        assert!(ok, "{}", v["name"]);
-        let mut flipped = bytes.clone();
-        let last = flipped.len() - 1;
-        flipped[last] ^= 1;
-        assert!(matches!(Frame::decode(&flipped), Ok(g) if g != f));
+        "message key" => {
+            let key = message::message_key(
+                &secret(v, "epoch_secret")?,
+                &arrf(v, "epoch_hash")?,
+                &arrf(v, "room_id")?,
+                decf(v, "epoch")?,
+            );
+            same(v, "message_key", key.expose())
+        }
+        "roster digest" => {
+            // "m:hex m:hex ...", the owner (member 0) first.
+            let mut entries = Vec::new();
+            for entry in text(v, "roster")?.split(' ') {
+                let (m, pk) = entry.split_once(':').ok_or("roster entry without ':'")?;
+                let pk: [u8; 32] = hex::decode(pk).ok().and_then(|b| b.try_into().ok()).ok_or("roster key")?;
+                entries.push((m.parse::<u32>().map_err(|_| "roster member number")?, pk));
+            }
+            let ((0, owner), rest) = entries.split_first().ok_or("empty roster")? else {
+                return Err("the roster does not start with member 0".into());
+            };
+            let mut roster = Roster::with_owner(*owner, [0; 32]);
+            for (m, pk) in rest {
+                roster.insert(*m, RosterEntry { sign_pk: *pk, kx_pk: [0; 32] }).map_err(|e| format!("{e:?}"))?;
+            }
+            same(v, "roster_bytes", &roster_bytes(&roster))?;
+            same(v, "digest", &roster.digest())?;
+            same(v, "digest", &crypto::hash("zfc v1 roster", &[&hexf(v, "roster_bytes")?]))
+        }
+        "derived epoch secret" => {
+            let commit = commit_from_header(&hexf(v, "commit_header")?)?;
+            same(v, "derived_secret", epoch::derived_secret(&secret(v, "previous_secret")?, &commit).expose())
+        }
+        "confirmation tag" => {
+            let tag = join::confirm_tag(&secret(v, "hpke_export")?, &arrf(v, "request_hash")?, &arrf(v, "grant_hash")?);
+            same(v, "tag", &tag)
+        }
+        "admission hash" => same(v, "hash", &admission_hash(&arrf(v, "token")?)),
+        "fingerprint" => {
+            let fp = crate::fingerprint::fingerprint(&arrf(v, "room_id")?, &arrf(v, "sign_pk")?);
+            ensure(text(v, "fingerprint")? == fp, || format!("fingerprint differs from {fp}"))
+        }
+        other => Err(format!("unknown derivation {other:?}")),
     }
 }
 
-#[test]
-fn message_vectors_open() {
-    for v in load("messages.json") {
-        let f = Signed::<Message>::decode(&hexf(&v, "frame")).unwrap();
-        assert!(f.verify(&arr(&hexf(&v, "sender_sign_pk"))));
-        assert_eq!(f.body.aad(), hexf(&v, "aad"));
-        let key = Secret32::from_bytes(arr(&hexf(&v, "message_key")));
-        assert_eq!(message::open(&f.body, &key).unwrap().to_vec(), hexf(&v, "content"));
+fn check_frame(v: &Vector) -> Result<(), String> {
+    let bytes = hexf(v, "bytes")?;
+    let signer = hexf(v, "signer_pk")?;
+    let bad = |e: crate::error::DecodeError| format!("decode: {e:?}");
+    match bytes.get(1).copied() {
+        Some(0x20..=0x3f) => {
+            let req = ClientRequest::decode(&bytes).map_err(bad)?;
+            ensure(req.encode() == bytes, || "re-encoding differs".into())?;
+            same_fields(v, &request_fields(Obj(Vec::new()), &req))?;
+            if let ClientRequest::Authenticate { room_id, identity, resume_from, sig, .. } = &req {
+                ensure(signer == identity, || "signer_pk is not the identity".into())?;
+                let (challenge, binding) = (arrf(v, "challenge")?, arrf(v, "channel_binding")?);
+                let ok = crate::relay::proto::verify_auth(&challenge, &binding, room_id, identity, *resume_from, sig);
+                ensure(ok, || "the authentication signature does not verify".into())
+            } else {
+                ensure(signer.is_empty(), || "an unsigned request names a signer".into())
+            }
+        }
+        Some(0x40..=0x5f) => {
+            let msg = RelayMessage::decode(&bytes).map_err(bad)?;
+            ensure(msg.encode() == bytes, || "re-encoding differs".into())?;
+            same_fields(v, &message_fields(Obj(Vec::new()), &msg))?;
+            ensure(signer.is_empty(), || "a relay message names a signer".into())
+        }
+        _ => {
+            let pk: [u8; 32] = signer.try_into().map_err(|_| "signer_pk: not 32 bytes")?;
+            let f = Frame::decode(&bytes).map_err(bad)?;
+            let ok = match &f {
+                Frame::CreateRoom(x) => x.verify(&pk) && x.encode() == bytes,
+                Frame::RegisterInvite(x) => x.verify(&pk) && x.encode() == bytes,
+                Frame::RevokeInvite(x) => x.verify(&pk) && x.encode() == bytes,
+                Frame::JoinRequest(x) => {
+                    same(v, "inner_signer_pk", &x.body.joiner_sign_pk)?;
+                    x.verify(&pk) && x.body.verify_joiner() && x.encode() == bytes
+                }
+                Frame::KeyGrant(x) => x.verify(&pk) && x.encode() == bytes,
+                Frame::JoinConfirm(x) => x.verify(&pk) && x.encode() == bytes,
+                Frame::Commit(x) => x.verify(&pk) && x.encode() == bytes,
+                Frame::Message(x) => x.verify(&pk) && x.encode() == bytes,
+                Frame::KeyUpdate(x) => x.verify(&pk) && x.encode() == bytes,
+                Frame::Leave(x) => x.verify(&pk) && x.encode() == bytes,
+                Frame::DeleteRoom(x) => x.verify(&pk) && x.encode() == bytes,
+                Frame::Welcome(x) => x.verify(&pk) && x.encode() == bytes,
+            };
+            ensure(ok, || "signature or re-encoding".into())?;
+            let mut flipped = bytes.clone();
+            if let Some(last) = flipped.last_mut() {
+                *last ^= 1;
+            }
+            ensure(matches!(Frame::decode(&flipped), Ok(g) if g != f), || "a changed signature decodes the same".into())
+        }
     }
+}
+
+/// The bucket list a `padding` name stands for (messages.json's description).
+fn padding_named(name: &str) -> Result<Vec<u32>, String> {
+    match name {
+        "powers of two from 64" => Ok(Padding::default().bucket_list().to_vec()),
+        "none" => Ok(Vec::new()),
+        list => dec_list("padding", list),
+    }
+}
+
+fn check_message(v: &Vector) -> Result<(), String> {
+    let frame = hexf(v, "frame")?;
+    let f = Signed::<Message>::decode(&frame).map_err(|e| format!("decode: {e:?}"))?;
+    let pk = arrf(v, "sender_sign_pk")?;
+    let sign_key = SignKey::from_seed(&secret(v, "sender_sign_seed")?);
+    ensure(sign_key.public() == pk, || "sender_sign_seed does not give sender_sign_pk".into())?;
+    ensure(f.verify(&pk), || "the signature does not verify".into())?;
+    let (room_id, epoch, sender, seq) = (arrf(v, "room_id")?, decf(v, "epoch")?, decf(v, "sender")?, decf(v, "seq")?);
+    let nonce = arrf(v, "nonce")?;
+    let b = &f.body;
+    ensure((b.room_id, b.epoch, b.sender, b.seq, b.nonce) == (room_id, epoch, sender, seq, nonce), || {
+        "the frame's header or nonce differs from the fields".into()
+    })?;
+    let mut aad = vec![1, 8];
+    aad.extend_from_slice(&room_id);
+    for n in [epoch, sender, seq] {
+        aad.extend_from_slice(&n.to_be_bytes());
+    }
+    same(v, "aad", &aad)?;
+    same(v, "aad", &b.aad())?;
+    let key = secret(v, "message_key")?;
+    let content = hexf(v, "content")?;
+    let opened = message::open(b, &key).map_err(|e| format!("open: {e:?}"))?;
+    ensure(*opened == content, || "the opened content differs".into())?;
+    // Padding: the named list, the list, and the length it gives.
+    let buckets = dec_list("padding_buckets", text(v, "padding_buckets")?)?;
+    ensure(padding_named(text(v, "padding")?)? == buckets, || "padding and padding_buckets disagree".into())?;
+    let padding = Padding::buckets(buckets).map_err(|e| format!("padding_buckets: {e:?}"))?;
+    let padded_len: usize = decf(v, "padded_len")?;
+    ensure(padding.padded_len(content.len()) == padded_len, || "padded_len is not what the buckets give".into())?;
+    ensure(b.ct.len() == padded_len + 16, || "the ciphertext is not padded_len + 16 bytes".into())?;
+    // Sealing again with the given nonce gives the same frame.
+    let mut padded = (content.len() as u32).to_be_bytes().to_vec();
+    padded.extend_from_slice(&content);
+    padded.resize(padded_len.max(padded.len()), 0);
+    let ct = crypto::seal(&key, &nonce, &aad, &padded);
+    let again = Signed::sign(Message { room_id, epoch, sender, seq, nonce, ct }, &sign_key);
+    ensure(again.encode() == frame, || "sealing again gives another frame".into())
+}
+
+fn check_hpke(v: &Vector) -> Result<(), String> {
+    match text(v, "name")? {
+        "join request introduction and key grant" => {
+            let owner_kx = KxKey::from_secret(secret(v, "owner_kx_secret")?);
+            let psk = secret(v, "invite_psk")?;
+            let req_bytes = hexf(v, "join_request")?;
+            let req = Signed::<JoinRequest>::decode(&req_bytes).map_err(|e| format!("join_request: {e:?}"))?;
+            let name = join::open_intro(&req.body, &owner_kx, &psk).map_err(|e| format!("open_intro: {e:?}"))?;
+            ensure(name == text(v, "introduction_name")?, || format!("the introduction opens to {name:?}"))?;
+            let request_hash = join::request_hash(&req_bytes);
+            same(v, "request_hash", &request_hash)?;
+            let grant_bytes = hexf(v, "key_grant")?;
+            let grant = Signed::<KeyGrant>::decode(&grant_bytes).map_err(|e| format!("key_grant: {e:?}"))?;
+            let grant_hash = join::grant_hash(&grant_bytes);
+            same(v, "grant_hash", &grant_hash)?;
+            let eph = KxKey::from_secret(secret(v, "joiner_eph_secret")?);
+            let (payload, export) =
+                join::open_grant(&grant.body, &eph, &psk).map_err(|e| format!("open_grant: {e:?}"))?;
+            same_n(v, "grant_policy", payload.policy as u64)?;
+            same_n(v, "grant_epoch", u64::from(payload.epoch))?;
+            same(v, "hpke_export", export.expose())?;
+            same(v, "confirm_tag", &join::confirm_tag(&export, &request_hash, &grant_hash))
+        }
+        "epoch key share" => {
+            let mut commit = commit_from_header(&hexf(v, "commit_header")?)?;
+            same(v, "room_id", &commit.room_id)?;
+            same_n(v, "epoch", u64::from(commit.epoch))?;
+            let member = decf(v, "member")?;
+            commit.shares = vec![Share { member, enc: arrf(v, "enc")?, ct: hexf(v, "ct")? }];
+            let k = KxKey::from_secret(secret(v, "member_kx_secret")?);
+            let (secret, prev, _) = epoch::open_share(&commit, member, &[&k]).map_err(|e| format!("open: {e:?}"))?;
+            ensure(prev.is_none(), || "the share holds a second secret".into())?;
+            same(v, "epoch_secret", secret.expose())
+        }
+        other => Err(format!("unknown HPKE vector {other:?}")),
+    }
+}
+
+fn check_invite(v: &Vector) -> Result<(), String> {
+    let uri = text(v, "uri")?;
+    let parsed = Invite::parse(uri);
+    match text(v, "error")? {
+        "" => {
+            let inv = parsed.map_err(|e| format!("parse: {e:?}"))?;
+            same(v, "room_id", &inv.room_id)?;
+            same(v, "owner_sign_pk", &inv.owner_sign_pk)?;
+            same(v, "owner_kx_pk", &inv.owner_kx_pk)?;
+            same(v, "salt", &inv.salt)?;
+            same(v, "token", inv.token.expose())?;
+            same_n(v, "expires_at", inv.expires_at)?;
+            ensure(text(v, "relay_addr")? == inv.relay_addr, || "relay_addr differs".into())?;
+            same(v, "relay_pk", &inv.relay_pk)?;
+            same(v, "invite_pk", &inv.invite_pk())?;
+            same(v, "invite_pk", &invite_keys(&inv.room_id, &inv.token).sign.public())?;
+            ensure(inv.to_uri() == uri.trim_matches(char::is_whitespace), || "the invite has another spelling".into())
+        }
+        "BadInvite" => ensure(matches!(parsed, Err(crate::error::Error::BadInvite(_))), || "parses".into()),
+        other => Err(format!("unknown error {other:?}")),
+    }
+}
+
+fn check_link(v: &Vector) -> Result<(), String> {
+    use crate::link::{self, ClientHandshake, RelayKey};
+    let link_err = |what: &'static str| move |e: link::LinkError| format!("{what}: {e}");
+    ensure(text(v, "protocol")? == link::NOISE_PARAMS, || "protocol".into())?;
+    same(v, "prologue", b"zfc link\x01")?;
+    let relay_key = RelayKey::from_bytes(arrf(v, "relay_static_secret")?);
+    let relay_pk = arrf(v, "relay_static_pk")?;
+    ensure(relay_key.public() == relay_pk, || "relay_static_pk is not the secret's".into())?;
+    let (client_seed, relay_seed) = (arrf(v, "client_rng_seed")?, arrf(v, "relay_rng_seed")?);
+    same(v, "client_ephemeral_secret", &link_ephemeral(&ChaCha20Rng::from_seed(client_seed)))?;
+    same(v, "relay_ephemeral_secret", &link_ephemeral(&ChaCha20Rng::from_seed(relay_seed)))?;
+    let first = hexf(v, "handshake1")?;
+    let second = hexf(v, "handshake2")?;
+    let eph = KxKey::from_secret(secret(v, "client_ephemeral_secret")?);
+    ensure(first.get(2..34) == Some(&eph.public()[..]), || "handshake 1 does not carry the client ephemeral".into())?;
+    let reph = KxKey::from_secret(secret(v, "relay_ephemeral_secret")?);
+    ensure(second.get(2..34) == Some(&reph.public()[..]), || "handshake 2 does not carry the relay ephemeral".into())?;
+    // The client side, from its seed, writes handshake 1 and opens the relay's record.
+    let (hs, mine) =
+        ClientHandshake::start(&relay_pk, &mut ChaCha20Rng::from_seed(client_seed)).map_err(link_err("start"))?;
+    ensure(mine == first, || "handshake 1 differs".into())?;
+    // The relay side processes the recorded handshake 1, answers handshake 2 and opens the records.
+    let (mut relay_end, answer) =
+        link::respond(&relay_key, &first, &mut ChaCha20Rng::from_seed(relay_seed)).map_err(link_err("respond"))?;
+    ensure(answer == second, || "handshake 2 differs".into())?;
+    let mut client_end = hs.finish(&second).map_err(link_err("finish"))?;
+    same(v, "channel_binding", &relay_end.channel_binding())?;
+    same(v, "channel_binding", &client_end.channel_binding())?;
+    for (record, plaintext) in
+        [("client_to_relay_0", "client_to_relay_0_plaintext"), ("client_to_relay_1", "client_to_relay_1_plaintext")]
+    {
+        same(v, plaintext, &relay_end.open(&hexf(v, record)?).map_err(link_err(record))?)?;
+    }
+    let r2c = client_end.open(&hexf(v, "relay_to_client_0")?).map_err(link_err("relay_to_client_0"))?;
+    same(v, "relay_to_client_0_plaintext", &r2c)
+}
+
+fn check_state(v: &Vector) -> Result<(), String> {
+    let sealed = hexf(v, "sealed")?;
+    let password = text(v, "password")?.as_bytes();
+    // The header first: the costs decide how long the derivation takes.
+    let header = sealed.get(..57).ok_or("sealed: shorter than its header")?;
+    ensure(header.starts_with(b"ZFCS\x01"), || "sealed: magic or version".into())?;
+    let costs: Vec<u32> = header[5..17].chunks(4).map(|c| u32::from_be_bytes(arr(c))).collect();
+    for (k, n) in ["m_cost_kib", "t_cost", "p_cost"].into_iter().zip(&costs) {
+        same_n(v, k, u64::from(*n))?;
+    }
+    same(v, "salt", &header[17..33])?;
+    same(v, "nonce", &header[33..57])?;
+    let params = crate::pickle::Argon2Params { m_cost_kib: costs[0], t_cost: costs[1], p_cost: costs[2] };
+    let key = params.derive_for_vectors(password, &arr(&header[17..33]));
+    same(v, "argon2id_key", &key)?;
+    let pt = crypto::open(&Secret32::from_bytes(key), &arr(&header[33..57]), header, &sealed[57..])
+        .ok_or("the ciphertext does not open with argon2id_key")?;
+    same(v, "plaintext", &pt)?;
+    let pt = crate::pickle::open(&sealed, password).map_err(|e| format!("pickle::open: {e:?}"))?;
+    same(v, "plaintext", &pt)
+}
+
+// ---------------------------------------------------------------- tests
+
+#[test]
+fn derivation_vectors_recompute() {
+    check_file("derivations.json", &load_json("derivations.json")).unwrap();
+}
+
+#[test]
+fn frame_vectors_decode_verify_and_reencode() {
+    check_file("frames.json", &load_json("frames.json")).unwrap();
+}
+
+#[test]
+fn message_vectors_open_and_seal_again() {
+    check_file("messages.json", &load_json("messages.json")).unwrap();
 }
 
 #[test]
 fn hpke_vectors_open() {
-    let v = &load("hpke.json")[0];
-    let owner_kx = KxKey::from_secret(Secret32::from_bytes(arr(&hexf(v, "owner_kx_secret"))));
-    let psk = Secret32::from_bytes(arr(&hexf(v, "invite_psk")));
-    let req = Signed::<JoinRequest>::decode(&hexf(v, "join_request")).unwrap();
-    assert_eq!(join::open_intro(&req.body, &owner_kx, &psk).unwrap(), "bob");
-    let grant = Signed::<KeyGrant>::decode(&hexf(v, "key_grant")).unwrap();
-    let eph = KxKey::from_secret(Secret32::from_bytes(arr(&hexf(v, "joiner_eph_secret"))));
-    let (payload, export) = join::open_grant(&grant.body, &eph, &psk).unwrap();
-    assert_eq!(payload.epoch, 4);
-    assert_eq!(export.expose().to_vec(), hexf(v, "hpke_export"));
-    let s = &load("hpke.json")[1];
-    let header = hexf(s, "commit_header");
-    let mut r = crate::wire::Reader::new(&header);
-    let room_id: [u8; 16] = r.array().unwrap();
-    let epoch = r.u32().unwrap();
-    let commit = Commit {
-        room_id,
-        epoch,
-        prev_epoch_hash: r.array().unwrap(),
-        roster_digest: r.array().unwrap(),
-        change: Change::Rotate,
-        key_mode: KeyMode::Fresh,
-        shares: vec![Share { member: 3, enc: arr(&hexf(s, "enc")), ct: hexf(s, "ct") }],
-    };
-    assert_eq!(commit.header_bytes(), header);
-    let k = KxKey::from_secret(Secret32::from_bytes(arr(&hexf(s, "member_kx_secret"))));
-    let (secret, prev, _) = epoch::open_share(&commit, 3, &[&k]).unwrap();
-    assert!(prev.is_none());
-    assert_eq!(secret.expose().to_vec(), hexf(s, "epoch_secret"));
+    check_file("hpke.json", &load_json("hpke.json")).unwrap();
 }
 
 #[test]
 fn link_vectors_replay() {
-    use crate::link::{self, RelayKey};
-    let v = &load("link.json")[0];
-    let relay_key = RelayKey::from_bytes(arr(&hexf(v, "relay_static_secret")));
-    assert_eq!(relay_key.public().to_vec(), hexf(v, "relay_static_pk"));
-    let first = hexf(v, "handshake1");
-    let eph = KxKey::from_secret(Secret32::from_bytes(arr(&hexf(v, "client_ephemeral_secret"))));
-    assert_eq!(eph.public().to_vec(), first[2..34].to_vec(), "handshake 1 carries the client ephemeral");
-    let reph = KxKey::from_secret(Secret32::from_bytes(arr(&hexf(v, "relay_ephemeral_secret"))));
-    let second = hexf(v, "handshake2");
-    assert_eq!(reph.public().to_vec(), second[2..34].to_vec(), "handshake 2 carries the relay ephemeral");
-    // The relay side processes the recorded handshake 1 and opens the recorded records.
-    let (mut relay_end, _) =
-        link::respond(&relay_key, &first, &mut ChaCha20Rng::from_seed(arr(&hexf(v, "relay_rng_seed")))).unwrap();
-    assert_eq!(relay_end.channel_binding().to_vec(), hexf(v, "channel_binding"));
-    assert_eq!(relay_end.open(&hexf(v, "client_to_relay_0")).unwrap(), hexf(v, "client_to_relay_0_plaintext"));
-    assert_eq!(relay_end.open(&hexf(v, "client_to_relay_1")).unwrap(), hexf(v, "client_to_relay_1_plaintext"));
+    check_file("link.json", &load_json("link.json")).unwrap();
 }
 
 #[test]
 fn state_vectors_open() {
-    let v = &load("state.json")[0];
-    let pt = crate::pickle::open(&hexf(v, "sealed"), b"correct horse").unwrap();
-    assert_eq!(pt.to_vec(), hexf(v, "plaintext"));
-    assert!(crate::pickle::open(&hexf(v, "sealed"), b"wrong horse").is_err());
+    let json = load_json("state.json");
+    check_file("state.json", &json).unwrap();
+    let sealed = hex::decode(json["vectors"][0]["sealed"].as_str().unwrap()).unwrap();
+    assert!(crate::pickle::open(&sealed, b"wrong horse").is_err());
 }
 
 #[test]
 fn invite_vectors_parse() {
-    for v in load("invites.json") {
-        let parsed = Invite::parse(v["uri"].as_str().unwrap());
-        if v["error"].as_str().unwrap().is_empty() {
-            let inv = parsed.unwrap();
-            assert_eq!(inv.invite_pk().to_vec(), hexf(&v, "invite_pk"));
-            assert_eq!(inv.room_id.to_vec(), hexf(&v, "room_id"));
-        } else {
-            assert!(matches!(parsed, Err(crate::error::Error::BadInvite(_))), "{}", v["name"]);
-        }
-    }
+    check_file("invites.json", &load_json("invites.json")).unwrap();
+}
+
+/// The white space an invite's parser ignores (spec §14) is exactly Unicode's White_Space.
+#[test]
+fn invite_white_space_is_unicode_white_space() {
+    let listed: Vec<char> = "\u{9}\u{a}\u{b}\u{c}\u{d}\u{20}\u{85}\u{a0}\u{1680}\u{2000}\u{2001}\u{2002}\u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}".chars().collect();
+    let trimmed: Vec<char> =
+        (0..=0x10ffff).filter_map(char::from_u32).filter(|c| c.to_string().trim().is_empty()).collect();
+    assert_eq!(trimmed, listed);
 }
