@@ -42,7 +42,7 @@ fn room(padding: Padding) -> (Net, u64, u64) {
 fn signed_len(size: usize) -> usize {
     let (mut net, a, _) = room(Padding::none());
     let out = net.member(a).unwrap().send(&vec![0; size], &mut ChaCha20Rng::seed_from_u64(0)).unwrap();
-    zfc_bench::net::signed_len(&submitted_frame(&out.to_relay[0]).unwrap())
+    zfc_bench::net::signed_len(&submitted_frame(&out.to_relay[0].bytes).unwrap())
 }
 
 fn send(c: &mut Criterion) {
@@ -133,7 +133,7 @@ fn receive(c: &mut Criterion) {
                             (0..n)
                                 .map(|_| {
                                     let out = sender.send(&content, &mut send_rng).unwrap();
-                                    let frame = submitted_frame(&out.to_relay[0]).unwrap();
+                                    let frame = submitted_frame(&out.to_relay[0].bytes).unwrap();
                                     next_seq += 1;
                                     deliver(room_id, next_seq - 1, frame)
                                 })
@@ -184,7 +184,7 @@ fn wire_bytes(_: &mut Criterion) {
     let (mut net, a, _) = room(Padding::none());
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let out = net.member(a).unwrap().send(&[0u8; 256], &mut rng).unwrap();
-    let frame = submitted_frame(&out.to_relay[0]).unwrap();
+    let frame = submitted_frame(&out.to_relay[0].bytes).unwrap();
     let sum: usize = fields.iter().map(|(_, n)| n).sum();
     assert_eq!(
         sum,
@@ -200,7 +200,7 @@ fn wire_bytes(_: &mut Criterion) {
     facts::record("zfc/message_256/deliver_bytes", deliver(room_id, 1, frame).len() as f64, "B");
     let (mut net, a, _) = room(Padding::default());
     let out = net.member(a).unwrap().send(&[0u8; 256], &mut rng).unwrap();
-    facts::record("zfc/message_256/padded_bytes", submitted_frame(&out.to_relay[0]).unwrap().len() as f64, "B");
+    facts::record("zfc/message_256/padded_bytes", submitted_frame(&out.to_relay[0].bytes).unwrap().len() as f64, "B");
     let mut session = GroupSession::new(SessionConfig::version_1());
     facts::record("megolm/message_256/bytes", session.encrypt([0u8; 256]).to_bytes().len() as f64, "B");
 }

@@ -38,7 +38,7 @@ fn relay(c: &mut Criterion) {
 
     let mut g = zfc_bench::group(c, "relay_message_100", 30, Duration::from_secs(3));
     let probe = sender.send(&[0u8; 256], &mut rng).unwrap();
-    let signed_len = zfc_bench::net::signed_len(&zfc_bench::net::submitted_frame(&probe.to_relay[0]).unwrap());
+    let signed_len = zfc_bench::net::signed_len(&zfc_bench::net::submitted_frame(&probe.to_relay[0].bytes).unwrap());
     let key = SigningKey::generate(&mut rng);
     let signed = vec![1u8; signed_len];
     let sig = key.sign(&signed);
@@ -52,7 +52,7 @@ fn relay(c: &mut Criterion) {
                 let n = CHUNK.min(iters - done);
                 done += n;
                 let requests: Vec<Vec<u8>> =
-                    (0..n).map(|_| sender.send(&[0u8; 256], &mut rng).unwrap().to_relay.remove(0)).collect();
+                    (0..n).map(|_| sender.send(&[0u8; 256], &mut rng).unwrap().to_relay.remove(0).bytes).collect();
                 let t = Instant::now();
                 for req in requests {
                     let (out, entry) = net.relay.handle_durable(sender_conn, &req, NOW).unwrap();

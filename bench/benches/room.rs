@@ -56,7 +56,7 @@ fn rotation(c: &mut Criterion) {
         // One commit, made once, for the member's side.
         let mut rng = ChaCha20Rng::seed_from_u64(5);
         let out = net.owner().remove(REMOVED, &mut rng).unwrap();
-        let commit = submitted_frame(out.to_relay.last().unwrap()).unwrap();
+        let commit = submitted_frame(&out.to_relay.last().unwrap().bytes).unwrap();
         facts::record(&format!("zfc/commit_remove/{n}/bytes"), commit.len() as f64, "B");
         let commit_delivery = deliver(room_id, seq, commit);
 
@@ -70,7 +70,7 @@ fn rotation(c: &mut Criterion) {
                     owner.on_connected([0; 32]);
                     let t = Instant::now();
                     let out = owner.remove(REMOVED, &mut rng).unwrap();
-                    let frame = submitted_frame(out.to_relay.last().unwrap()).unwrap();
+                    let frame = submitted_frame(&out.to_relay.last().unwrap().bytes).unwrap();
                     total += t.elapsed();
                     let echo = deliver(room_id, seq, frame);
                     let t = Instant::now();

@@ -94,7 +94,7 @@ impl Net {
         for o in self.relay.connect(conn, binding, &mut self.rng) {
             self.to_party.push_back((o.conn, o.bytes));
         }
-        self.to_relay.extend(out.to_relay.into_iter().map(|b| (conn, b)));
+        self.to_relay.extend(out.to_relay.into_iter().map(|r| (conn, r.bytes)));
         self.events.entry(conn).or_default().extend(out.events);
         conn
     }
@@ -173,7 +173,7 @@ impl Net {
 
     /// Queues what a party's call returned.
     pub fn apply(&mut self, conn: ConnId, out: Output) {
-        self.to_relay.extend(out.to_relay.into_iter().map(|b| (conn, b)));
+        self.to_relay.extend(out.to_relay.into_iter().map(|r| (conn, r.bytes)));
         self.events.entry(conn).or_default().extend(out.events);
     }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rand_chacha::ChaCha20Rng;
 use tokio::time::Instant;
-use zfc_core::relay::{ClientRequest, RelayMessage};
+use zfc_core::relay::RelayMessage;
 use zfc_core::{Event, HistoryPolicy};
 
 use crate::client::{Link, Party};
@@ -164,10 +164,10 @@ async fn drive_client(
                 let body = content(start, k);
                 let Ok(out) = c.party.send(&body, &mut c.rng) else { break };
                 for req in out.to_relay {
-                    if let Ok(ClientRequest::Submit { req_id, .. }) = ClientRequest::decode(&req) {
+                    if let Some(req_id) = req.req_id {
                         sent_at.insert(req_id, Instant::now());
                     }
-                    if c.link.send(&req).await.is_err() {
+                    if c.link.send(&req.bytes).await.is_err() {
                         return (c, reports);
                     }
                 }

@@ -197,12 +197,61 @@ pub enum Event {
     },
 }
 
+/// What a request for the relay is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestKind {
+    /// The room's authentication on this connection (answered inside).
+    Authenticate,
+    /// A room message.
+    Message,
+    /// A request that must land, first sent or resent (spec §9.7).
+    Operation(Operation),
+    /// A history fetch.
+    Fetch,
+    /// An acknowledgement of the log or of a directed frame (never answered).
+    Ack,
+}
+
+/// One request for the relay: send `bytes` as one link record, in the order given.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Request {
+    /// What it is.
+    pub kind: RequestKind,
+    /// The request id the relay's answer will carry (`None`: never answered, an Ack).
+    pub req_id: Option<u32>,
+    /// Whether sending it spends state (a sequence number, a key, an epoch): the state must be
+    /// saved before it leaves, so that a crash cannot make the saved state reuse it.
+    pub spends: bool,
+    /// The encoded [`crate::relay::ClientRequest`].
+    pub bytes: Vec<u8>,
+}
+
+impl Request {
+    pub(crate) fn new(kind: RequestKind, req_id: Option<u32>, spends: bool, bytes: Vec<u8>) -> Self {
+        Self { kind, req_id, spends, bytes }
+    }
+}
+
+impl AsRef<[u8]> for Request {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl core::fmt::Debug for Request {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { kind, req_id, spends, bytes } = self;
+        write!(f, "Request {{ kind: {kind:?}, req_id: {req_id:?}, spends: {spends}, bytes: [{} bytes] }}", bytes.len())
+    }
+}
+
 /// The result of one call: requests to send to the relay, in order, and events for the app.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[must_use = "requests must be sent to the relay and events shown to the app"]
 pub struct Output {
-    /// Encoded [`crate::relay::ClientRequest`]s, to send in this order over the link.
-    pub to_relay: Vec<Vec<u8>>,
+    /// Requests to send in this order over the link.
+    pub to_relay: Vec<Request>,
     /// Events, in the order they happened.
     pub events: Vec<Event>,
 }
@@ -211,8 +260,17 @@ impl Output {
     pub(crate) fn event(e: Event) -> Self {
         Self { to_relay: Vec::new(), events: vec![e] }
     }
-    pub(crate) fn request(r: Vec<u8>) -> Self {
+    pub(crate) fn request(r: Request) -> Self {
         Self { to_relay: vec![r], events: Vec::new() }
+    }
+    /// Whether the state must be saved before this output's requests leave: one of them spends
+    /// state, or an operation was queued (it exists only in the state until it leaves).
+    pub fn must_save(&self) -> bool {
+        self.to_relay.iter().any(|r| r.spends) || self.events.iter().any(|e| matches!(e, Event::OperationQueued { .. }))
+    }
+    /// The requests' bytes, in order (for apps that send bytes and nothing else).
+    pub fn request_bytes(&self) -> impl Iterator<Item = &[u8]> {
+        self.to_relay.iter().map(|r| r.bytes.as_slice())
     }
     /// The first rejected frame's error, if any (convenience for tests and logs).
     pub fn rejection(&self) -> Option<&Error> {

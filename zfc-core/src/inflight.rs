@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 
 use crate::error::DecodeError;
-use crate::event::{Event, Operation, Output};
+use crate::event::{Event, Operation, Output, Request, RequestKind};
 use crate::frame::{Change, Frame};
 use crate::relay::Reject;
 use crate::relay::proto::ClientRequest;
@@ -118,6 +118,12 @@ pub(crate) struct Flight {
 }
 
 impl Flight {
+    /// The request to send again: the same bytes; the state that spent them was saved when
+    /// they were made.
+    pub fn resend(&self) -> Request {
+        Request::new(RequestKind::Operation(self.op), Some(self.req_id), false, self.request.clone())
+    }
+
     /// The frame inside the Submit.
     pub fn frame(&self) -> &[u8] {
         self.request.get(SUBMIT_HEADER..).unwrap_or_default()
@@ -189,7 +195,10 @@ impl Requests {
     /// [`Self::push`], with the output that says whether the request left now or waits.
     pub fn track(&mut self, kind: Kind, op: Operation, req_id: u32, request: Vec<u8>) -> Output {
         match self.push(kind, op, req_id, request) {
-            Some(bytes) => Output { to_relay: vec![bytes], events: vec![Event::OperationSent { op }] },
+            Some(bytes) => Output {
+                to_relay: vec![Request::new(RequestKind::Operation(op), Some(req_id), true, bytes)],
+                events: vec![Event::OperationSent { op }],
+            },
             None => Output::event(Event::OperationQueued { op }),
         }
     }
@@ -223,21 +232,21 @@ impl Requests {
     }
 
     /// Resends that go out with the answer to the challenge (CreateRoom, JoinRequest).
-    pub fn before_auth(&mut self) -> Vec<Vec<u8>> {
+    pub fn before_auth(&mut self) -> Vec<Request> {
         let conn = self.conn;
         self.flights
             .iter_mut()
             .filter(|f| f.sent == Sent::Unsent && f.kind.before_auth())
             .map(|f| {
                 f.sent = Sent::On { conn, subscribed: false };
-                f.request.clone()
+                f.resend()
             })
             .collect()
     }
 
     /// The room's authentication on this connection was accepted: every request waiting goes out
     /// now, in order. Returns the requests and the operations that leave for the first time.
-    pub fn on_subscribed(&mut self) -> (Vec<Vec<u8>>, Vec<Operation>) {
+    pub fn on_subscribed(&mut self) -> (Vec<Request>, Vec<Operation>) {
         self.subscribed = true;
         let conn = self.conn;
         let mut first = Vec::new();
@@ -251,7 +260,7 @@ impl Requests {
                     f.announced = true;
                     first.push(f.op);
                 }
-                f.request.clone()
+                f.resend()
             })
             .collect();
         (requests, first)
@@ -370,7 +379,7 @@ mod tests {
         assert!(r.push(k, op, id, req.clone()).is_none(), "held until authenticated");
         r.on_connected();
         assert!(r.before_auth().is_empty(), "the creation is not sent twice");
-        assert_eq!(r.on_subscribed().0, vec![req]);
+        assert_eq!(r.on_subscribed().0.into_iter().map(|r| r.bytes).collect::<Vec<_>>(), vec![req]);
     }
 
     #[test]
@@ -384,7 +393,7 @@ mod tests {
         assert!(r.push(k2, op2, id2, req2.clone()).is_none(), "a revoke must not overtake its registration");
         assert_eq!(r.answer(1, None), None, "an answer on an earlier connection is not taken");
         let (sent, first) = r.on_subscribed();
-        assert_eq!(sent, vec![req, req2]);
+        assert_eq!(sent.into_iter().map(|r| r.bytes).collect::<Vec<_>>(), vec![req, req2]);
         assert_eq!(first.len(), 1);
         assert!(r.on_subscribed().0.is_empty(), "sent once per connection");
     }

@@ -20,7 +20,7 @@ use crate::commit::Followed;
 use crate::crypto::{self, KxKey, Secret32, SignKey};
 use crate::epoch::{self, Epoch, EpochChain};
 use crate::error::Error;
-use crate::event::{Event, Failure, Operation, Output};
+use crate::event::{Event, Failure, Operation, Output, Request};
 use crate::fingerprint;
 use crate::frame::{
     Change, Commit, Frame, HistoryPolicy, JoinConfirm, KeyGrant, KeyMode, KeyUpdate, Leave, MemberNo, RoomId, Signed,
@@ -395,7 +395,7 @@ impl Member {
 
     /// The Authenticate for `nonce`: a joiner speaks for its future member key from 0, a member
     /// resumes from its live position; a party that is gone authenticates no more.
-    fn authenticate_as(&mut self, nonce: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+    fn authenticate_as(&mut self, nonce: &[u8; 32]) -> Result<Option<Request>, Error> {
         let (key, room, resume) = match &self.state {
             MemberState::AwaitingGrant(s) => (&s.sign_key, s.room_id, 0),
             MemberState::AwaitingAdd(s) => (&s.sign_key, s.room_id, 0),
@@ -645,7 +645,7 @@ impl Role for Member {
     fn room_id(&self) -> RoomId {
         Member::room_id(self)
     }
-    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Option<Request>, Error> {
         self.authenticate_as(nonce)
     }
     fn on_direct(&mut self, frame: &[u8], _id: u64, _now: u64, _rng: &mut impl CryptoRng) -> Result<Output, Error> {

@@ -18,7 +18,7 @@ use crate::commit::Followed;
 use crate::crypto::{self, KxKey, Secret32, SignKey};
 use crate::epoch::{self, Epoch, EpochChain, ShareChain};
 use crate::error::Error;
-use crate::event::{Event, Failure, Operation, Output};
+use crate::event::{Event, Failure, Operation, Output, Request, RequestKind};
 use crate::fingerprint;
 use crate::frame::{
     Change, Commit, CreateRoom, DeleteRoom, Frame, HistoryPolicy, JoinConfirm, JoinRequest, KeyMode, MemberNo,
@@ -537,7 +537,10 @@ impl Owner {
                 if let Some(p) = self.pending.as_mut().filter(|p| p.welcome == Some(flight.req_id)) {
                     p.welcome = None;
                     let request = p.request();
-                    out.to_relay.extend(self.session.requests.push(Kind::Commit, flight.op, p.req_id, request));
+                    let (op, id) = (flight.op, p.req_id);
+                    let sent = self.session.requests.push(Kind::Commit, op, id, request);
+                    // Made, and saved, with its Welcome: leaving now spends nothing more.
+                    out.to_relay.extend(sent.map(|b| Request::new(RequestKind::Operation(op), Some(id), false, b)));
                 }
             }
             Kind::Commit => {}
@@ -793,7 +796,7 @@ impl Role for Owner {
     fn room_id(&self) -> RoomId {
         self.view.room_id
     }
-    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Option<Vec<u8>>, Error> {
+    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Option<Request>, Error> {
         let v = &self.view;
         self.session.authenticate(&v.sign_key, nonce, v.room_id, v.live_next).map(Some)
     }

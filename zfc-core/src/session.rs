@@ -11,7 +11,7 @@
 use rand_core::CryptoRng;
 
 use crate::error::Error;
-use crate::event::{Event, Output};
+use crate::event::{Event, Output, Request, RequestKind};
 use crate::frame::RoomId;
 use crate::inflight::{Flight, Requests, Verdict};
 use crate::relay::Reject;
@@ -73,9 +73,18 @@ impl Session {
         self.next_req
     }
 
-    /// A Submit of `frame` with a fresh request id (not tracked: room messages).
-    pub(crate) fn submit(&mut self, frame: Vec<u8>) -> Vec<u8> {
-        ClientRequest::Submit { req_id: self.next_req_id(), frame }.encode()
+    /// A Submit of a room message with a fresh request id (not tracked: a lost message is the
+    /// app's to send again); it spends the message's sequence number.
+    pub(crate) fn submit(&mut self, frame: Vec<u8>) -> Request {
+        let req_id = self.next_req_id();
+        Request::new(RequestKind::Message, Some(req_id), true, ClientRequest::Submit { req_id, frame }.encode())
+    }
+
+    /// A history fetch with a fresh request id.
+    pub(crate) fn fetch(&mut self, room_id: RoomId, from: u64, until: u64, limit: u32) -> Request {
+        let req_id = self.next_req_id();
+        let bytes = ClientRequest::Fetch { req_id, room_id, from, until, limit }.encode();
+        Request::new(RequestKind::Fetch, Some(req_id), false, bytes)
     }
 
     /// Tracks a request that must land; its bytes leave in the output unless they wait for a
@@ -107,11 +116,12 @@ impl Session {
         nonce: &[u8; 32],
         room_id: RoomId,
         resume_from: u64,
-    ) -> Result<Vec<u8>, Error> {
+    ) -> Result<Request, Error> {
         let binding = self.binding.ok_or(Error::Unexpected("challenge before on_connected"))?;
         let req = self.next_req_id();
         self.auth.auth = Some((req, false));
-        Ok(proto::authenticate(req, key, nonce, &binding, room_id, resume_from).encode())
+        let bytes = proto::authenticate(req, key, nonce, &binding, room_id, resume_from).encode();
+        Ok(Request::new(RequestKind::Authenticate, Some(req), false, bytes))
     }
 }
 
@@ -124,7 +134,7 @@ pub(crate) trait Role {
     fn room_id(&self) -> RoomId;
     /// The Authenticate answering `nonce` on this connection (`None`: the party has nothing to
     /// authenticate, e.g. it is gone).
-    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Option<Vec<u8>>, Error>;
+    fn authenticate(&mut self, nonce: &[u8; 32]) -> Result<Option<Request>, Error>;
     /// A directed frame (queue id `id`); the session acknowledges it afterwards.
     fn on_direct(&mut self, frame: &[u8], id: u64, now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error>;
     /// A room-log entry at `seq`.
@@ -196,7 +206,8 @@ pub(crate) fn handle<P: Role>(
                 Ok(o) => o,
                 Err(error) => Output::event(Event::FrameRejected { position: id, error }),
             };
-            out.to_relay.push(ClientRequest::AckDirect { room_id, id }.encode());
+            let ack = ClientRequest::AckDirect { room_id, id }.encode();
+            out.to_relay.push(Request::new(RequestKind::Ack, None, false, ack));
             Ok(out)
         }
         RelayMessage::Deliver { room_id, seq, frame } => {

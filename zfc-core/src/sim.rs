@@ -12,54 +12,8 @@ use crate::event::{Event, Output};
 use crate::link::{self, ClientHandshake, RelayKey, Transport};
 use crate::member::Member;
 use crate::owner::Owner;
+use crate::party::Party;
 use crate::relay::{ConnId, JournalEntry, RelayConfig, RuleBook};
-
-/// A party of the simulation.
-#[derive(Debug)]
-pub enum Party {
-    /// The room's owner.
-    Owner(Box<Owner>),
-    /// A member or joiner.
-    Member(Box<Member>),
-}
-
-impl Party {
-    /// [`Owner::handle`] or [`Member::handle`].
-    pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        match self {
-            Self::Owner(o) => o.handle(bytes, now, rng),
-            Self::Member(m) => m.handle(bytes, now, rng),
-        }
-    }
-    /// [`Owner::on_connected`] or [`Member::on_connected`].
-    pub fn on_connected(&mut self, binding: [u8; 32]) {
-        match self {
-            Self::Owner(o) => o.on_connected(binding),
-            Self::Member(m) => m.on_connected(binding),
-        }
-    }
-    /// [`Owner::send`] or [`Member::send`].
-    pub fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        match self {
-            Self::Owner(o) => o.send(content, rng),
-            Self::Member(m) => m.send(content, rng),
-        }
-    }
-    /// [`Owner::ack`] or [`Member::ack`].
-    pub fn ack(&self) -> Output {
-        match self {
-            Self::Owner(o) => o.ack(),
-            Self::Member(m) => m.ack(),
-        }
-    }
-    /// The room of the owner or member.
-    pub fn room_id(&self) -> crate::RoomId {
-        match self {
-            Self::Owner(o) => o.room_id(),
-            Self::Member(m) => m.room_id(),
-        }
-    }
-}
 
 /// Most rounds [`Sim::run`] makes before giving up.
 pub const MAX_ROUNDS: usize = 10_000;
@@ -94,29 +48,11 @@ pub struct Slot {
     pub refuse_next: VecDeque<u16>,
 }
 
-impl Party {
-    /// The whole state as a pickle.
-    pub fn pickle(&self) -> Vec<u8> {
-        match self {
-            Self::Owner(o) => o.pickle().to_vec(),
-            Self::Member(m) => m.pickle().to_vec(),
-        }
-    }
-    /// A party loaded from [`Self::pickle`]'s output, of the same kind as `self`.
-    pub fn restore_like(&self, blob: &[u8]) -> Result<Self, crate::pickle::StateError> {
-        Ok(match self {
-            Self::Owner(_) => Self::Owner(Box::new(Owner::unpickle(blob)?)),
-            Self::Member(_) => Self::Member(Box::new(Member::unpickle(blob)?)),
-        })
-    }
-}
-
 /// Whether an output must be preceded by saving the state: it submits something (which may
 /// spend a sequence number, a key or an epoch), or it queues an operation (which exists only in
 /// the state until it leaves).
 fn submits(out: &Output) -> bool {
-    out.to_relay.iter().any(|r| r.get(1) == Some(&crate::relay::proto::kind::SUBMIT))
-        || out.events.iter().any(|e| matches!(e, Event::OperationQueued { .. }))
+    out.must_save()
 }
 
 /// The simulated network.
@@ -179,7 +115,7 @@ impl<R: CryptoRng> Sim<R> {
             party,
             conn: None,
             link: None,
-            outbox: out.to_relay.into(),
+            outbox: out.to_relay.into_iter().map(|r| r.bytes).collect(),
             inbox: VecDeque::new(),
             events: out.events,
             errors: Vec::new(),
@@ -196,7 +132,7 @@ impl<R: CryptoRng> Sim<R> {
             if saving && submits(&out) {
                 s.saved = Some(s.party.pickle());
             }
-            s.outbox.extend(out.to_relay);
+            s.outbox.extend(out.to_relay.into_iter().map(|r| r.bytes));
             s.events.extend(out.events);
         }
     }
@@ -358,7 +294,7 @@ impl<R: CryptoRng> Sim<R> {
                     if self.saving && submits(&out) {
                         slot.saved = Some(slot.party.pickle());
                     }
-                    slot.outbox.extend(out.to_relay);
+                    slot.outbox.extend(out.to_relay.into_iter().map(|r| r.bytes));
                     slot.events.extend(out.events);
                 }
                 Err(e @ (Error::RelayGap { .. } | Error::RelayReplay { .. })) => {

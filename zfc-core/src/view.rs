@@ -13,7 +13,7 @@ use rand_core::CryptoRng;
 use crate::crypto::SignKey;
 use crate::epoch::EpochChain;
 use crate::error::Error;
-use crate::event::{Event, Output, ReceivedMessage};
+use crate::event::{Event, Output, ReceivedMessage, Request, RequestKind};
 use crate::frame::{DeleteRoom, HistoryPolicy, KeyUpdate, Leave, MemberNo, Message, OWNER_MEMBER, RoomId, Signed};
 use crate::message::{self, Padding, Sealer};
 use crate::relay::proto::ClientRequest;
@@ -181,20 +181,15 @@ impl RoomView {
     /// ended, or from the relay's floor for us the first time).
     pub(crate) fn fetch_history(&mut self, s: &mut Session, limit: u32) -> Output {
         let from = self.history_next.unwrap_or(0);
-        let req = ClientRequest::Fetch {
-            req_id: s.next_req_id(),
-            room_id: self.room_id,
-            from,
-            until: self.live_start,
-            limit,
-        };
-        Output::request(req.encode())
+        Output::request(s.fetch(self.room_id, from, self.live_start, limit))
     }
 
     /// The acknowledgement of everything processed so far (empty before the first live entry).
     pub(crate) fn ack(&self) -> Output {
-        let ack = (self.live_next > self.live_start)
-            .then(|| ClientRequest::Ack { room_id: self.room_id, seq: self.live_next - 1 }.encode());
+        let ack = (self.live_next > self.live_start).then(|| {
+            let bytes = ClientRequest::Ack { room_id: self.room_id, seq: self.live_next - 1 }.encode();
+            Request::new(RequestKind::Ack, None, false, bytes)
+        });
         Output { to_relay: ack.into_iter().collect(), events: Vec::new() }
     }
 

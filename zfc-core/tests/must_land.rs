@@ -7,9 +7,10 @@ mod common;
 
 use common::{NOW, Room, lenient, room as new_room};
 use rand_core::SeedableRng;
+use zfc_core::Party;
 use zfc_core::frame::{Change, Frame};
 use zfc_core::relay::{ClientRequest, JournalEntry, Reject};
-use zfc_core::sim::{Party, Traced};
+use zfc_core::sim::Traced;
 use zfc_core::{Event, GoneReason, Operation, Output, Owner, RoomConfig};
 
 /// Runs `f` on the owner and queues its output, without moving the network.
@@ -262,7 +263,7 @@ fn an_owner_restored_from_its_last_saved_state_resends_the_commit_and_ends_in_th
     let made = out
         .to_relay
         .iter()
-        .find_map(|r| match ClientRequest::decode(r) {
+        .find_map(|r| match ClientRequest::decode(&r.bytes) {
             Ok(ClientRequest::Submit { frame, .. }) => Some(frame),
             _ => None,
         })

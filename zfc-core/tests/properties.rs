@@ -16,9 +16,10 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
+use zfc_core::Party;
 use zfc_core::frame::{Change, Frame};
 use zfc_core::relay::{ClientRequest, RelayConfig};
-use zfc_core::sim::{Party, Traced};
+use zfc_core::sim::Traced;
 use zfc_core::{EpochReason, Event, HistoryPolicy, Operation, RoomConfig};
 
 #[derive(Clone, Debug)]
@@ -302,7 +303,7 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
                     let mut m = zfc_core::Member::unpickle(&stolen[k % stolen.len()]).unwrap();
                     if let Ok(out) = m.send(b"forged by the attacker", &mut room.sim.rng) {
                         for req in out.to_relay {
-                            room.sim.deliver_to_relay(conn, &req);
+                            room.sim.deliver_to_relay(conn, &req.bytes);
                         }
                     }
                 }

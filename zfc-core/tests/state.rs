@@ -7,8 +7,8 @@ mod common;
 use common::{Room, lenient};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use zfc_core::Party;
 use zfc_core::pickle::{Argon2Params, StateError};
-use zfc_core::sim::Party;
 use zfc_core::{Member, Owner};
 
 const PASSWORD: &[u8] = b"correct horse battery staple";

@@ -25,7 +25,7 @@ impl zfc_output {
                 (e, text)
             })
             .collect();
-        into_handle(zfc_output { requests: out.to_relay, events })
+        into_handle(zfc_output { requests: out.to_relay.into_iter().map(|r| r.bytes).collect(), events })
     }
 }
 

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{SeedableRng, UnwrapErr};
 use tokio::time::timeout;
 use zfc_core::relay::{ClientRequest, RelayMessage};
-use zfc_core::{Error, Event, Member, Output, Owner};
+use zfc_core::{Error, Event, Member, Output, Owner, RequestKind};
 
 use super::net::{Link, NetError};
 
@@ -19,7 +19,7 @@ use super::net::{Link, NetError};
 const OWN_REQ_IDS: u32 = 0xffff_0000;
 
 /// The state machine a session drives: zfc-core's, so that its calls are dispatched in one place.
-pub use zfc_core::sim::Party;
+pub use zfc_core::Party;
 
 /// Why a session stopped.
 #[derive(Debug)]
@@ -183,29 +183,24 @@ impl Session {
 
     /// Sends what `out` asks and keeps its events.
     pub async fn apply(&mut self, out: Output) -> Result<(), SessionError> {
-        let decoded: Vec<_> = out.to_relay.iter().map(|r| ClientRequest::decode(r)).collect();
-        // Authentication, fetches and acknowledgements spend nothing; submissions may, and a
-        // queued operation lives only in the state until it leaves.
-        let queued = out.events.iter().any(|e| matches!(e, Event::OperationQueued { .. }));
-        let spends = queued || decoded.iter().any(|d| matches!(d, Ok(ClientRequest::Submit { .. })));
-        if let (true, Some(save)) = (spends, self.saver.as_mut()) {
+        if let (true, Some(save)) = (out.must_save(), self.saver.as_mut()) {
             save(&self.party).map_err(SessionError::Save)?;
         }
         self.events.extend(out.events);
-        for (req, d) in out.to_relay.iter().zip(decoded) {
-            match d {
-                Ok(ClientRequest::Submit { req_id, frame }) => {
-                    if frame.get(1) == Some(&zfc_core::frame::kind::MESSAGE) {
-                        self.messages.insert(req_id);
-                    }
-                    self.pending.insert(req_id);
-                }
+        for req in &out.to_relay {
+            match (req.kind, req.req_id) {
                 // The state machine answers its own authentication inside: nothing to await.
-                Ok(ClientRequest::Authenticate { .. }) => {}
-                Ok(ClientRequest::Fetch { .. }) => self.fetching += 1,
-                _ => {}
+                (RequestKind::Authenticate, _) | (_, None) => {}
+                (RequestKind::Fetch, _) => self.fetching += 1,
+                (RequestKind::Message, Some(id)) => {
+                    self.messages.insert(id);
+                    self.pending.insert(id);
+                }
+                (_, Some(id)) => {
+                    self.pending.insert(id);
+                }
             }
-            self.link.send(req).await?;
+            self.link.send(&req.bytes).await?;
         }
         Ok(())
     }
@@ -323,7 +318,7 @@ impl Session {
     /// Tells the relay what has been read, so that it does not resend it on the next connection.
     pub async fn ack(&mut self) -> Result<(), SessionError> {
         for req in self.party.ack().to_relay {
-            self.link.send(&req).await?;
+            self.link.send(&req.bytes).await?;
         }
         Ok(())
     }

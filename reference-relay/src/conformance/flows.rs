@@ -267,7 +267,7 @@ async fn removed_member_is_cut_off(t: &Target) -> Outcome {
     let frame = out
         .to_relay
         .iter()
-        .find_map(|r| match zfc_core::relay::ClientRequest::decode(r) {
+        .find_map(|r| match zfc_core::relay::ClientRequest::decode(&r.bytes) {
             Ok(zfc_core::relay::ClientRequest::Submit { frame, .. }) => Some(frame),
             _ => None,
         })

@@ -68,7 +68,8 @@ fn a_removed_member_is_told_so_and_acks_what_it_read() {
     r.send(OWNER, "hi").unwrap();
     let room = room_id(&mut r);
     let last = r.sim.relay.next_seq(&room).unwrap() - 1;
-    let ack: Vec<_> = r.member(bob).unwrap().ack().to_relay.iter().map(|b| ClientRequest::decode(b).unwrap()).collect();
+    let ack: Vec<_> =
+        r.member(bob).unwrap().ack().to_relay.iter().map(|b| ClientRequest::decode(&b.bytes).unwrap()).collect();
     assert_eq!(ack, vec![ClientRequest::Ack { room_id: room, seq: last }]);
     r.by_owner(|o, rng| o.remove(2, rng)).unwrap();
     let rng = &mut ChaCha20Rng::seed_from_u64(3);
@@ -142,7 +143,7 @@ fn a_welcome_for_another_epoch_is_a_fork() {
     let mut r = room(121, HistoryPolicy::SinceLastRotation);
     let inv = r.invite().unwrap();
     let (m, out) = crate::member::Member::join(&inv, "dora", NOW, &mut r.sim.rng).unwrap();
-    let dora = r.sim.add("dora", crate::sim::Party::Member(Box::new(m)), out);
+    let dora = r.sim.add("dora", crate::party::Party::Member(Box::new(m)), out);
     r.sim.connect(dora);
     // Move traffic until the owner has its welcome and commit ready, and keep them.
     let mut held: Option<(u32, Vec<u8>)> = None;
@@ -178,7 +179,7 @@ fn a_stale_welcome_after_the_current_one_is_skipped() {
     let mut r = room(122, HistoryPolicy::SinceLastRotation);
     let inv = r.invite().unwrap();
     let (m, out) = crate::member::Member::join(&inv, "dora", NOW, &mut r.sim.rng).unwrap();
-    let dora = r.sim.add("dora", crate::sim::Party::Member(Box::new(m)), out);
+    let dora = r.sim.add("dora", crate::party::Party::Member(Box::new(m)), out);
     r.sim.connect(dora);
     // Move traffic until the owner has its welcome and commit ready, and keep them.
     let mut held: Option<(u32, Vec<u8>)> = None;

@@ -94,10 +94,10 @@ pub(crate) fn submit(r: &mut Room, id: PartyId, frame: Vec<u8>) -> Result<u64, u
 }
 
 /// The `(req_id, frame)` of each Submit among `requests`, in order.
-pub(crate) fn submissions<'a>(requests: impl IntoIterator<Item = &'a Vec<u8>>) -> Vec<(u32, Vec<u8>)> {
+pub(crate) fn submissions<R: AsRef<[u8]>>(requests: impl IntoIterator<Item = R>) -> Vec<(u32, Vec<u8>)> {
     requests
         .into_iter()
-        .filter_map(|req| match ClientRequest::decode(req) {
+        .filter_map(|req| match ClientRequest::decode(req.as_ref()) {
             Ok(ClientRequest::Submit { req_id, frame }) => Some((req_id, frame)),
             _ => None,
         })
@@ -135,8 +135,8 @@ pub(crate) fn inject(
     let crate::sim::Slot { party, .. } = &mut r.sim.slots[id];
     let rng = &mut r.sim.rng;
     match party {
-        crate::sim::Party::Owner(o) => o.handle(&bytes, now, rng),
-        crate::sim::Party::Member(m) => m.handle(&bytes, now, rng),
+        crate::party::Party::Owner(o) => o.handle(&bytes, now, rng),
+        crate::party::Party::Member(m) => m.handle(&bytes, now, rng),
     }
 }
 

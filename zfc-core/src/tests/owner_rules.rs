@@ -79,7 +79,7 @@ fn the_owner_acknowledges_what_it_read() {
     r.send(bob, "hi").unwrap();
     let room = room_id(&mut r);
     let last = r.sim.relay.next_seq(&room).unwrap() - 1;
-    let ack: Vec<_> = r.owner().ack().to_relay.iter().map(|b| ClientRequest::decode(b).unwrap()).collect();
+    let ack: Vec<_> = r.owner().ack().to_relay.iter().map(|b| ClientRequest::decode(&b.bytes).unwrap()).collect();
     assert_eq!(ack, vec![ClientRequest::Ack { room_id: room, seq: last }]);
 }
 
@@ -147,4 +147,27 @@ fn a_removal_queued_twice_commits_once() {
     assert_eq!(r.owner().epoch(), epoch + 1);
     assert!(!r.owner().commit_in_flight());
     assert!(r.rejections(OWNER).is_empty(), "{:?}", r.rejections(OWNER));
+}
+
+#[test]
+fn every_request_says_what_it_is_its_id_and_whether_it_spends_state() {
+    use crate::event::RequestKind;
+    let (mut r, bob, _) = room_of_three(111);
+    let rng = &mut ChaCha20Rng::seed_from_u64(1);
+    let decoded_id = |bytes: &[u8]| match ClientRequest::decode(bytes) {
+        Ok(ClientRequest::Submit { req_id, .. }) => Some(req_id),
+        _ => None,
+    };
+    let out = r.member(bob).unwrap().send(b"hi", rng).unwrap();
+    let [msg] = out.to_relay.as_slice() else { panic!("one request: {out:?}") };
+    assert_eq!((msg.kind, msg.req_id, msg.spends), (RequestKind::Message, decoded_id(&msg.bytes), true));
+    assert!(out.must_save());
+    let out = r.owner().rotate(rng).unwrap();
+    let [commit] = out.to_relay.as_slice() else { panic!("one request: {out:?}") };
+    assert_eq!(commit.kind, RequestKind::Operation(Operation::Rotate));
+    assert_eq!((commit.req_id, commit.spends), (decoded_id(&commit.bytes), true));
+    let out = r.member(bob).unwrap().ack();
+    let [ack] = out.to_relay.as_slice() else { panic!("one request: {out:?}") };
+    assert_eq!((ack.kind, ack.req_id, ack.spends), (RequestKind::Ack, None, false));
+    assert!(!out.must_save());
 }

@@ -64,7 +64,7 @@ fn expired_token_is_refused_by_relay_and_joiner() {
     );
     let (m, out) = crate::member::Member::join(&inv, "late", r.sim.now, &mut r.sim.rng).unwrap();
     r.sim.now = inv.expires_at + 1;
-    let id = r.sim.add("late", crate::sim::Party::Member(Box::new(m)), out);
+    let id = r.sim.add("late", crate::party::Party::Member(Box::new(m)), out);
     r.sim.connect(id);
     r.sim.run();
     assert_eq!(

@@ -225,7 +225,7 @@ fn deleting_a_room_leaves_other_rooms_alone() {
     // A second room on the same relay, its owner online, with a join request waiting.
     let config = RoomConfig::builder().build().unwrap();
     let (owner2, out) = crate::owner::Owner::create(config, &mut r.sim.rng);
-    let o2 = r.sim.add("owner2", crate::sim::Party::Owner(Box::new(owner2)), out);
+    let o2 = r.sim.add("owner2", crate::party::Party::Owner(Box::new(owner2)), out);
     r.sim.connect(o2);
     r.sim.run();
     let (inv, out) = {
@@ -237,7 +237,7 @@ fn deleting_a_room_leaves_other_rooms_alone() {
     r.sim.run();
     r.sim.disconnect(o2);
     let (m, out) = crate::member::Member::join(&inv, "dora", NOW, &mut ChaCha20Rng::seed_from_u64(7)).unwrap();
-    let dora = r.sim.add("dora", crate::sim::Party::Member(Box::new(m)), out);
+    let dora = r.sim.add("dora", crate::party::Party::Member(Box::new(m)), out);
     r.sim.connect(dora);
     r.sim.run();
     // Room 1 goes; room 2's owner still gets its join request and its own messages.

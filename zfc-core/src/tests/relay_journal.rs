@@ -177,7 +177,7 @@ fn replaying_one_acknowledgement_keeps_the_other_directed_frames() {
     let mut frames = Vec::new();
     for (inv, name) in invites.iter().zip(["j1", "j2"]) {
         let (_, out) = crate::member::Member::join(inv, name, NOW, &mut r.sim.rng).unwrap();
-        frames.push(out.to_relay[0].clone());
+        frames.push(out.to_relay[0].bytes.clone());
     }
     let _ = r.sim.relay.connect(70, [0; 32], &mut r.sim.rng);
     for f in &frames {

@@ -76,7 +76,7 @@ fn a_joiner_key_already_in_the_room_or_pending_is_refused() {
     r.sim.disconnect(OWNER);
     assert_eq!(submit(&mut r, bob, first.encode()), Ok(0));
     let inv2 = r.owner().invite(NOW, 60, "ws://x", [1; 32], &mut ChaCha20Rng::seed_from_u64(1)).map(|(i, out)| {
-        r.sim.slots[OWNER].outbox.extend(out.to_relay);
+        r.sim.slots[OWNER].outbox.extend(out.to_relay.into_iter().map(|r| r.bytes));
         i
     });
     let inv2 = inv2.unwrap();

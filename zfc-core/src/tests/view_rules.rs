@@ -5,8 +5,8 @@ use super::*;
 use crate::error::Error;
 use crate::event::Event;
 use crate::frame::*;
+use crate::party::Party;
 use crate::relay::Reject;
-use crate::sim::Party;
 use crate::view::Position;
 
 #[test]
@@ -130,7 +130,7 @@ fn ack_names_the_last_live_position_read() {
     assert!(v.ack().to_relay.is_empty(), "nothing read yet");
     v.live_next = 11;
     let room_id = v.room_id;
-    let ack: Vec<_> = v.ack().to_relay.iter().map(|b| ClientRequest::decode(b).unwrap()).collect();
+    let ack: Vec<_> = v.ack().to_relay.iter().map(|b| ClientRequest::decode(&b.bytes).unwrap()).collect();
     assert_eq!(ack, vec![ClientRequest::Ack { room_id, seq: 10 }]);
 }
 
