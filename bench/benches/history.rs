@@ -12,7 +12,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use vodozemac::megolm::{GroupSession, InboundGroupSession, MegolmMessage, SessionConfig, SessionKey};
 use zfc_bench::facts;
-use zfc_bench::net::{NOW, Net, Party};
+use zfc_bench::net::{Net, Party};
 use zfc_core::{Event, HistoryPolicy, Member, RoomConfig};
 
 const MESSAGES: usize = 10_000;
@@ -56,7 +56,7 @@ fn history(c: &mut Criterion) {
                 let t = Instant::now();
                 let mut read = 0;
                 for bytes in &log {
-                    let out = member.handle(bytes, NOW, &mut rng).unwrap();
+                    let out = member.handle(bytes, &mut rng).unwrap();
                     read += out.events.iter().filter(|e| matches!(e, Event::Message(_))).count();
                 }
                 total += t.elapsed();

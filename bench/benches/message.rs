@@ -33,8 +33,10 @@ fn room(padding: Padding) -> (Net, u64, u64) {
     let mut net = Net::new(config, 7).unwrap();
     let a = net.join().unwrap();
     let b = net.join().unwrap();
-    net.member(a).unwrap().set_padding(padding.clone());
-    net.member(b).unwrap().set_padding(padding);
+    for id in [a, b] {
+        let m = net.member(id).unwrap();
+        m.reconfigure(m.config().to_builder().padding(padding.clone()).build().unwrap());
+    }
     (net, a, b)
 }
 
@@ -140,7 +142,7 @@ fn receive(c: &mut Criterion) {
                                 .collect()
                         },
                         |bytes| {
-                            let out = receiver.handle(&bytes, zfc_bench::net::NOW, &mut rng).unwrap();
+                            let out = receiver.handle(&bytes, &mut rng).unwrap();
                             assert!(matches!(out.events.first(), Some(Event::Message(m)) if m.content.len() == size));
                         },
                     )

@@ -91,9 +91,9 @@ fn rotation(c: &mut Criterion) {
                 for _ in 0..iters {
                     let mut member = Member::unpickle(&member_blob).unwrap();
                     let t = Instant::now();
-                    let _ = member.handle(&commit_delivery, NOW, &mut rng).unwrap();
+                    let _ = member.handle(&commit_delivery, &mut rng).unwrap();
                     total += t.elapsed();
-                    assert_eq!(member.epoch(), Some(epoch + 1), "the member did not follow the commit");
+                    assert_eq!(member.phase().epoch(), Some(epoch + 1), "the member did not follow the commit");
                     drop(black_box(member));
                 }
                 total
@@ -113,7 +113,7 @@ fn join(c: &mut Criterion) {
             net.take_times();
             let conn = net.join().unwrap();
             let times = net.take_times();
-            let newcomer = net.member(conn).unwrap().member_no().unwrap();
+            let newcomer = net.member(conn).unwrap().phase().member().unwrap();
             net.drop_party(conn);
             net.by_owner(|o, rng| o.remove(newcomer, rng)).unwrap();
             assert_eq!(net.owner().roster().len(), n);

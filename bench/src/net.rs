@@ -192,7 +192,7 @@ impl Net {
                 let t = Instant::now();
                 let (out, is_owner) = match self.parties.get_mut(&conn) {
                     Some(Party::Owner(o)) => (o.handle(&msg, NOW, rng)?, true),
-                    Some(Party::Member(m)) => (m.handle(&msg, NOW, rng)?, false),
+                    Some(Party::Member(m)) => (m.handle(&msg, rng)?, false),
                     None => {
                         if let Some(r) = self.recorded.get_mut(&conn) {
                             r.push(msg);

@@ -220,7 +220,7 @@ fn feed<P>(
 pub fn member_handle(data: &[u8]) {
     let Ok(mut member) = Member::unpickle(&material().member) else { return };
     member.on_connected([7; 32]);
-    feed(data, &mut member, |m| m.pickle().to_vec(), |m, msg, rng| m.handle(msg, NOW, rng).is_ok());
+    feed(data, &mut member, |m| m.pickle().to_vec(), |m, msg, rng| m.handle(msg, rng).is_ok());
 }
 
 /// Relay messages for the owner, genuine or mutated.

@@ -75,7 +75,7 @@ pub use error::{DecodeError, Error};
 pub use event::{EpochReason, Event, Failure, Operation, Output, ReceivedMessage, Request, RequestKind};
 pub use frame::{HistoryPolicy, MemberNo, RoomId};
 pub use invite::Invite;
-pub use member::{GoneReason, Member};
+pub use member::{GoneReason, Member, MemberConfig, MemberConfigBuilder, Phase};
 pub use message::Padding;
 pub use owner::Owner;
 pub use party::Party;

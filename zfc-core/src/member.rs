@@ -35,6 +35,60 @@ use crate::room::{Roster, RosterEntry};
 use crate::session::{self, Role, Session};
 use crate::view::{Position, RoomView};
 
+/// Where a member stands ([`Member::phase`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Its join request is out; the owner's grant has not come.
+    AwaitingGrant,
+    /// Granted and confirmed; the Welcome and the commit that adds it have not come.
+    AwaitingAdd,
+    /// In the room.
+    Joined {
+        /// Its member number.
+        member: MemberNo,
+        /// The newest epoch it holds.
+        epoch: u32,
+        /// The relay position of the commit that added it: its live stream starts there, and
+        /// history fetches return what lies below it.
+        log_start: u64,
+        /// Its Leave is submitted and has not landed yet (it sends nothing more).
+        leaving: bool,
+    },
+    /// Out of the room; every key erased.
+    Gone(GoneReason),
+}
+
+impl Phase {
+    /// The member number, when joined.
+    pub fn member(self) -> Option<MemberNo> {
+        match self {
+            Self::Joined { member, .. } => Some(member),
+            _ => None,
+        }
+    }
+    /// The newest epoch, when joined.
+    pub fn epoch(self) -> Option<u32> {
+        match self {
+            Self::Joined { epoch, .. } => Some(epoch),
+            _ => None,
+        }
+    }
+    /// Where its live stream starts, when joined.
+    pub fn log_start(self) -> Option<u64> {
+        match self {
+            Self::Joined { log_start, .. } => Some(log_start),
+            _ => None,
+        }
+    }
+    /// Why the member is out of the room, when it is.
+    pub fn gone(self) -> Option<GoneReason> {
+        match self {
+            Self::Gone(reason) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
 /// Why a member is no longer in its room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GoneReason {
@@ -114,13 +168,90 @@ fn catch_up_own_key_update(j: &mut Joined, generation: u32) {
     j.kx_generation = j.kx_generation.max(generation);
 }
 
-/// Default of [`Member::set_key_refresh_every`].
+/// A member's settings ([`Member::join_with`], [`Member::reconfigure`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberConfig {
+    retained_epochs: u32,
+    key_refresh_every: u32,
+    padding: Padding,
+}
+
+impl Default for MemberConfig {
+    fn default() -> Self {
+        Self { retained_epochs: 16, key_refresh_every: DEFAULT_KEY_REFRESH_EPOCHS, padding: Padding::default() }
+    }
+}
+
+impl MemberConfig {
+    /// Starts from the defaults: 16 past epochs kept, a fresh key-delivery key every
+    /// [`DEFAULT_KEY_REFRESH_EPOCHS`] epochs, power-of-two padding from 64 bytes.
+    pub fn builder() -> MemberConfigBuilder {
+        MemberConfigBuilder(Self::default())
+    }
+    /// A builder starting from these settings.
+    pub fn to_builder(&self) -> MemberConfigBuilder {
+        MemberConfigBuilder(self.clone())
+    }
+}
+
+/// Builds a [`MemberConfig`].
+#[derive(Clone, Debug)]
+pub struct MemberConfigBuilder(MemberConfig);
+
+impl MemberConfigBuilder {
+    /// How many past epochs' keys to keep before erasing them (1..=1024).
+    pub fn retained_epochs(mut self, n: u32) -> Self {
+        self.0.retained_epochs = n;
+        self
+    }
+    /// Announce a fresh key-delivery key every `n` epochs (0: only on [`Member::update_key`]).
+    /// A leaked member state then opens no key share older than the last refresh the owner used.
+    pub fn key_refresh_every(mut self, n: u32) -> Self {
+        self.0.key_refresh_every = n;
+        self
+    }
+    /// The padding of outgoing messages.
+    pub fn padding(mut self, padding: Padding) -> Self {
+        self.0.padding = padding;
+        self
+    }
+    /// The settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the retained epochs are outside 1..=1024.
+    pub fn build(self) -> Result<MemberConfig, Error> {
+        if self.0.retained_epochs == 0 || self.0.retained_epochs > 1024 {
+            return Err(Error::InvalidArgument("retained epochs must be in 1..=1024"));
+        }
+        Ok(self.0)
+    }
+}
+
+/// Default of [`MemberConfigBuilder::key_refresh_every`].
 pub const DEFAULT_KEY_REFRESH_EPOCHS: u32 = 8;
 
 impl Member {
     /// Starts joining with `invite`: fresh member keys and ephemeral key, and a join request
     /// for the relay. `name` is shown to the owner.
+    ///
+    /// # Errors
+    /// [`Error::InviteExpired`] when `now` is past the invite's expiry; [`Error::InvalidArgument`]
+    /// for a name too long to seal.
     pub fn join(invite: &Invite, name: &str, now: u64, rng: &mut impl CryptoRng) -> Result<(Self, Output), Error> {
+        Self::join_with(MemberConfig::default(), invite, name, now, rng)
+    }
+
+    /// [`Self::join`] with settings of the member's own.
+    ///
+    /// # Errors
+    /// As [`Self::join`].
+    pub fn join_with(
+        config: MemberConfig,
+        invite: &Invite,
+        name: &str,
+        now: u64,
+        rng: &mut impl CryptoRng,
+    ) -> Result<(Self, Output), Error> {
         if now > invite.expires_at {
             return Err(Error::InviteExpired);
         }
@@ -140,41 +271,34 @@ impl Member {
                 eph,
                 request_hash: join::request_hash(&bytes),
             })),
-            padding: Padding::default(),
-            retained_epochs: 16,
-            key_refresh_every: DEFAULT_KEY_REFRESH_EPOCHS,
+            padding: config.padding,
+            retained_epochs: config.retained_epochs,
+            key_refresh_every: config.key_refresh_every,
             session: Session::default(),
         };
         let out = m.session.must_land(Kind::JoinRequest, Operation::JoinRequest, bytes);
         Ok((m, out))
     }
 
-    /// How many past epochs' keys to keep before erasing them (1..=1024; default 16). Takes
-    /// effect from the next epoch.
-    pub fn set_retained_epochs(&mut self, n: u32) -> Result<(), Error> {
-        if n == 0 || n > 1024 {
-            return Err(Error::InvalidArgument("retained epochs must be in 1..=1024"));
+    /// The member's settings.
+    pub fn config(&self) -> MemberConfig {
+        MemberConfig {
+            retained_epochs: self.retained_epochs,
+            key_refresh_every: self.key_refresh_every,
+            padding: self.padding.clone(),
         }
-        self.retained_epochs = n;
-        if let MemberState::Joined(j) = &mut self.state {
-            j.view.chain.retained = n;
-        }
-        Ok(())
     }
 
-    /// Announce a fresh key-delivery key every `n` epochs (0: only on [`Self::update_key`];
-    /// default [`DEFAULT_KEY_REFRESH_EPOCHS`]). A leaked member state then opens no key share
-    /// older than the last refresh that the owner used.
-    pub fn set_key_refresh_every(&mut self, n: u32) {
-        self.key_refresh_every = n;
-    }
-
-    /// Sets the padding of outgoing messages (default: powers of two from 64 bytes).
-    pub fn set_padding(&mut self, padding: Padding) {
+    /// Changes the member's settings: retention from the next epoch, padding from the next
+    /// message, key refresh from the next commit.
+    pub fn reconfigure(&mut self, config: MemberConfig) {
         if let MemberState::Joined(j) = &mut self.state {
-            j.view.padding = padding.clone();
+            j.view.chain.retained = config.retained_epochs;
+            j.view.padding = config.padding.clone();
         }
-        self.padding = padding;
+        self.retained_epochs = config.retained_epochs;
+        self.key_refresh_every = config.key_refresh_every;
+        self.padding = config.padding;
     }
 
     /// Tracks a request that must land.
@@ -203,41 +327,43 @@ impl Member {
         }
     }
     /// This member's Ed25519 key.
-    pub fn sign_public(&self) -> Option<[u8; 32]> {
+    ///
+    /// # Errors
+    /// [`Error::Removed`] or [`Error::RoomDeleted`] once gone (the key was erased).
+    pub fn sign_public(&self) -> Result<[u8; 32], Error> {
         match &self.state {
-            MemberState::AwaitingGrant(s) => Some(s.sign_key.public()),
-            MemberState::AwaitingAdd(s) => Some(s.sign_key.public()),
-            MemberState::Joined(j) => Some(j.view.sign_key.public()),
-            MemberState::Gone(..) => None,
+            MemberState::AwaitingGrant(s) => Ok(s.sign_key.public()),
+            MemberState::AwaitingAdd(s) => Ok(s.sign_key.public()),
+            MemberState::Joined(j) => Ok(j.view.sign_key.public()),
+            MemberState::Gone(..) => self.joined().map(|_| [0; 32]),
+        }
+    }
+    /// Where the member stands: joining, in the room (with its number, epoch and log start),
+    /// or gone (and why).
+    pub fn phase(&self) -> Phase {
+        match &self.state {
+            MemberState::AwaitingGrant(_) => Phase::AwaitingGrant,
+            MemberState::AwaitingAdd(_) => Phase::AwaitingAdd,
+            MemberState::Joined(j) => Phase::Joined {
+                member: j.view.me,
+                epoch: j.view.chain.current_number(),
+                log_start: j.view.live_start,
+                leaving: j.leaving,
+            },
+            MemberState::Gone(_, reason) => Phase::Gone(*reason),
         }
     }
     /// Whether the member is in the room.
     pub fn is_joined(&self) -> bool {
         matches!(self.state, MemberState::Joined(_))
     }
-    /// Why the member is out of the room, if it is.
-    pub fn gone(&self) -> Option<GoneReason> {
-        match self.state {
-            MemberState::Gone(_, r) => Some(r),
-            _ => None,
-        }
-    }
-    /// Our member number, once joined.
-    pub fn member_no(&self) -> Option<MemberNo> {
-        self.joined().ok().map(|j| j.view.me)
-    }
-    /// The relay position at which this member's live stream starts (the commit that added
-    /// it); history fetches return what lies below it.
-    pub fn log_start(&self) -> Option<u64> {
-        self.joined().ok().map(|j| j.view.live_start)
-    }
-    /// The newest epoch, once joined.
-    pub fn epoch(&self) -> Option<u32> {
-        self.joined().ok().map(|j| j.view.chain.current_number())
-    }
-    /// The roster, once joined.
-    pub fn roster(&self) -> Option<&Roster> {
-        self.joined().ok().map(|j| &j.view.roster)
+    /// The roster.
+    ///
+    /// # Errors
+    /// [`Error::NotJoined`] before joining; [`Error::Removed`] or [`Error::RoomDeleted`] once
+    /// gone.
+    pub fn roster(&self) -> Result<&Roster, Error> {
+        self.joined().map(|j| &j.view.roster)
     }
     /// The fingerprint of a member's key.
     pub fn fingerprint(&self, member: MemberNo) -> Result<String, Error> {
@@ -380,9 +506,16 @@ impl Member {
         self.joined().map(|j| j.view.ack()).unwrap_or_default()
     }
 
-    /// Handles one message from the relay.
-    pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
-        let mut out = session::handle(self, bytes, now, rng)?;
+    /// Handles one message from the relay (`rng` feeds the key updates it may make).
+    ///
+    /// # Errors
+    /// A message that does not decode, one for another room, a log position out of order
+    /// (`RelayGap`/`RelayReplay`: reconnect, the member resumes from its own position), or a
+    /// first commit that fails its checks; the state is unchanged. A frame that fails its checks
+    /// in order is not an error: it is reported as [`Event::FrameRejected`].
+    pub fn handle(&mut self, bytes: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        // The member checks no clock: invite expiry is the owner's and the relay's to check.
+        let mut out = session::handle(self, bytes, 0, rng)?;
         let due = match &self.state {
             MemberState::Joined(j) => self.key_refresh_every > 0 && j.epochs_since_refresh >= self.key_refresh_every,
             _ => false,

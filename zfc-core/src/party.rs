@@ -22,7 +22,7 @@ impl Party {
     pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         match self {
             Self::Owner(o) => o.handle(bytes, now, rng),
-            Self::Member(m) => m.handle(bytes, now, rng),
+            Self::Member(m) => m.handle(bytes, rng),
         }
     }
     /// [`Owner::on_connected`] or [`Member::on_connected`].

@@ -72,7 +72,7 @@ fn a_commit_lost_before_the_relay_took_it_does_not_stop_a_later_removal() {
     assert!(landed(&seen, Operation::Remove { member: 2 }), "{seen:?}");
     assert_eq!(room.owner().epoch(), epoch + 2);
     assert!(!room.owner().roster().contains(2));
-    assert_eq!(room.member(carol).unwrap().gone(), Some(GoneReason::Removed));
+    assert_eq!(room.member(carol).unwrap().phase().gone(), Some(GoneReason::Removed));
     // Carol reads nothing sent after her removal landed.
     room.texts(carol);
     room.send(bob, "carol is gone").unwrap();
@@ -96,7 +96,7 @@ fn resends_wait_for_authentication_and_survive_a_refusal_as_not_authenticated() 
     room.sim.run();
     assert!(room.relay_rejections(owner).contains(&Reject::NotAuthenticated.code()));
     assert!(landed(&events(&mut room, owner), Operation::Remove { member: 2 }));
-    assert_eq!(room.member(carol).unwrap().gone(), Some(GoneReason::Removed));
+    assert_eq!(room.member(carol).unwrap().phase().gone(), Some(GoneReason::Removed));
     // On the new connection, the owner's first request was its authentication, and no submission
     // went out before the relay accepted one.
     let sent: Vec<ClientRequest> = room
@@ -149,7 +149,7 @@ fn a_commit_that_lost_its_epoch_to_another_commit_is_rebuilt_on_the_next() {
     );
     assert!(landed(&events(&mut room, owner), Operation::Remove { member: 2 }));
     assert_eq!(room.owner().epoch(), epoch + 2);
-    assert_eq!(room.member(carol).unwrap().gone(), Some(GoneReason::Removed));
+    assert_eq!(room.member(carol).unwrap().phase().gone(), Some(GoneReason::Removed));
     room.send(bob, "after").unwrap();
     assert!(room.texts(carol).iter().all(|t| t != "after"));
 }
@@ -226,15 +226,15 @@ fn a_lost_leave_is_resent_and_the_leaver_keeps_its_keys_until_it_lands() {
     room2.sim.apply(bob2, out);
     room2.sim.lose_outbox(bob2);
     let m = room2.member(bob2).unwrap();
-    assert!(m.is_leaving() && m.gone().is_none(), "keys kept while the Leave has not landed");
+    assert!(m.is_leaving() && m.phase().gone().is_none(), "keys kept while the Leave has not landed");
     assert!(m.send(b"x", &mut rand_chacha::ChaCha20Rng::from_seed([1; 32])).is_err(), "a leaver sends nothing");
     room2.sim.connect(bob2);
     room2.sim.run();
-    assert_eq!(room2.member(bob2).unwrap().gone(), Some(GoneReason::Left));
+    assert_eq!(room2.member(bob2).unwrap().phase().gone(), Some(GoneReason::Left));
     assert!(landed(&events(&mut room2, bob2), Operation::Leave));
     assert!(!room2.owner().roster().contains(1), "the owner removed the leaver");
     // And the first room, where it landed at once, ended the same way.
-    assert_eq!(room.member(bob).unwrap().gone(), Some(GoneReason::Left));
+    assert_eq!(room.member(bob).unwrap().phase().gone(), Some(GoneReason::Left));
     assert!(!room.owner().roster().contains(1));
 }
 
@@ -249,7 +249,7 @@ fn a_leave_whose_answer_was_lost_counts_as_landed_when_authentication_is_refused
     events(&mut room, bob);
     room.sim.connect(bob);
     room.sim.run();
-    assert_eq!(room.member(bob).unwrap().gone(), Some(GoneReason::Left));
+    assert_eq!(room.member(bob).unwrap().phase().gone(), Some(GoneReason::Left));
     assert!(landed(&events(&mut room, bob), Operation::Leave));
 }
 
@@ -277,7 +277,7 @@ fn an_owner_restored_from_its_last_saved_state_resends_the_commit_and_ends_in_th
     assert_eq!(logged_commits(&room).last(), Some(&made), "the same commit, byte for byte");
     assert_eq!(room.owner().epoch(), epoch + 1);
     assert!(!room.owner().roster().contains(2));
-    assert_eq!(room.member(carol).unwrap().gone(), Some(GoneReason::Removed));
+    assert_eq!(room.member(carol).unwrap().phase().gone(), Some(GoneReason::Removed));
     room.send(bob, "hello").unwrap();
     assert_eq!(room.texts(owner), vec!["hello"]);
 }
@@ -324,7 +324,7 @@ fn queued_removals_run_before_any_other_queued_operation() {
         .collect();
     let expected = vec![Change::Remove { member: 1 }, Change::Remove { member: 2 }, Change::Rotate];
     assert_eq!(changes, expected, "carol's removal went before the rotation queued earlier");
-    assert_eq!(room.member(carol).unwrap().gone(), Some(GoneReason::Removed));
+    assert_eq!(room.member(carol).unwrap().phase().gone(), Some(GoneReason::Removed));
     let _ = events(&mut room, owner);
 }
 

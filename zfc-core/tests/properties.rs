@@ -111,7 +111,7 @@ fn member_no(room: &mut common::Room, party: usize) -> Option<u32> {
     if party == room.owner {
         return Some(0);
     }
-    room.member(party).and_then(|m| m.member_no())
+    room.member(party).and_then(|m| m.phase().member())
 }
 
 fn check_step(room: &mut common::Room, ledger: &mut Ledger) -> Result<(), TestCaseError> {
@@ -368,9 +368,9 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
         if !m.is_joined() {
             continue;
         }
-        prop_assert_eq!(m.epoch(), Some(owner_epoch), "party {} is not in the owner's epoch", id);
+        prop_assert_eq!(m.phase().epoch(), Some(owner_epoch), "party {} is not in the owner's epoch", id);
         prop_assert_eq!(m.roster().unwrap().digest(), owner_digest);
-        let start = m.log_start().unwrap();
+        let start = m.phase().log_start().unwrap();
         let got = ledger.received.get(&id).cloned().unwrap_or_default();
         // Keys it holds: from its join epoch on, and the one before under the lenient policy.
         let joined = ledger.joined_epoch.get(&id).copied().unwrap_or(0);

@@ -87,7 +87,7 @@ fn feed_everywhere(bytes: &[u8], owner_state: &[u8], member_state: &[u8]) {
     let mut member = Member::unpickle(member_state).unwrap();
     member.on_connected([3; 32]);
     let before = member.pickle();
-    if member.handle(bytes, common::NOW, &mut rng).is_err() {
+    if member.handle(bytes, &mut rng).is_err() {
         assert_eq!(*before, *member.pickle(), "member state changed on error");
     }
     let mut relay = RuleBook::new(RelayConfig::default());
@@ -147,7 +147,7 @@ fn mutated_deliveries_in_position_are_dropped_cleanly() {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     // The genuine frame is read from that state.
     let mut m = Member::unpickle(&state).unwrap();
-    let read = m.handle(&genuine, common::NOW, &mut rng).unwrap();
+    let read = m.handle(&genuine, &mut rng).unwrap();
     assert_eq!(read.messages().count(), 1);
     for i in 0..frame.len() {
         for bit in [0x01u8, 0x80] {
@@ -155,7 +155,7 @@ fn mutated_deliveries_in_position_are_dropped_cleanly() {
             let mut f = frame.clone();
             f[i] ^= bit;
             let msg = RelayMessage::Deliver { room_id, seq, frame: f }.encode();
-            match m.handle(&msg, common::NOW, &mut rng) {
+            match m.handle(&msg, &mut rng) {
                 Ok(out) => assert!(out.messages().next().is_none(), "flip at {i} accepted"),
                 Err(_) => assert_eq!(*m.pickle(), *state),
             }

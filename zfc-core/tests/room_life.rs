@@ -29,7 +29,7 @@ fn create_invite_join_chat() {
     let carol = room.join_ok("carol");
     assert_eq!(room.owner().roster().len(), 3);
     assert_eq!(member(&mut room, bob).roster().unwrap().len(), 3);
-    assert_eq!(room.owner().epoch(), member(&mut room, carol).epoch().unwrap());
+    assert_eq!(room.owner().epoch(), member(&mut room, carol).phase().epoch().unwrap());
     room.texts(bob);
     room.texts(carol);
     room.texts(room.owner);
@@ -48,7 +48,7 @@ fn removal_cuts_the_member_off() {
     let bob = room.join_ok("bob");
     let carol = room.join_ok("carol");
     room.by_owner(|o, rng| o.remove(1, rng)).unwrap();
-    assert!(member(&mut room, bob).gone().is_some());
+    assert!(member(&mut room, bob).phase().gone().is_some());
     assert!(room.sim.take_events(bob).contains(&Event::RemovedFromRoom));
     assert_eq!(member(&mut room, carol).roster().unwrap().len(), 2);
     room.texts(carol);
@@ -66,7 +66,7 @@ fn owner_rotates_after_n_messages() {
         room.send(bob, &format!("m{i}")).unwrap();
     }
     assert_eq!(room.owner().epoch(), e0 + 1);
-    assert_eq!(member(&mut room, bob).epoch(), Some(e0 + 1));
+    assert_eq!(member(&mut room, bob).phase().epoch(), Some(e0 + 1));
     let evs = room.sim.take_events(bob);
     assert!(evs.contains(&Event::EpochChanged { epoch: e0 + 1, reason: EpochReason::Rotation }));
     room.send(bob, "after rotation").unwrap();
@@ -111,7 +111,7 @@ fn offline_member_catches_up_on_reconnect() {
     room.sim.connect(carol);
     room.sim.run();
     assert_eq!(room.texts(carol), vec!["while you were away", "after the rotation"]);
-    assert_eq!(member(&mut room, carol).epoch(), room.owner().epoch().into());
+    assert_eq!(member(&mut room, carol).phase().epoch(), room.owner().epoch().into());
 }
 
 #[test]
@@ -120,7 +120,7 @@ fn member_leaves_and_owner_removes() {
     let bob = room.join_ok("bob");
     let carol = room.join_ok("carol");
     room.by_member(bob, |m, _| m.leave()).unwrap();
-    assert!(member(&mut room, bob).gone().is_some());
+    assert!(member(&mut room, bob).phase().gone().is_some());
     assert_eq!(room.owner().roster().len(), 2);
     assert_eq!(member(&mut room, carol).roster().unwrap().len(), 2);
 }
@@ -131,7 +131,7 @@ fn owner_deletes_room() {
     let bob = room.join_ok("bob");
     room.by_owner(|o, _| o.delete_room()).unwrap();
     assert!(room.sim.take_events(bob).contains(&Event::RoomDeleted));
-    assert_eq!(member(&mut room, bob).gone(), Some(zfc_core::GoneReason::Deleted));
+    assert_eq!(member(&mut room, bob).phase().gone(), Some(zfc_core::GoneReason::Deleted));
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn key_update_then_rotation_uses_new_key() {
     let bob = room.join_ok("bob");
     room.by_member(bob, |m, rng| m.update_key(rng)).unwrap();
     room.by_owner(|o, rng| o.rotate(rng)).unwrap();
-    assert_eq!(member(&mut room, bob).epoch(), Some(room.owner().epoch()));
+    assert_eq!(member(&mut room, bob).phase().epoch(), Some(room.owner().epoch()));
     room.send(bob, "still here").unwrap();
     assert_eq!(room.texts(room.owner).last().map(String::as_str), Some("still here"));
 }

@@ -25,7 +25,7 @@ fn lived_room(seed: u64) -> (Room, usize, usize) {
     room.send(room.owner, "three").unwrap();
     room.by_owner(|o, rng| o.remove(3, rng)).unwrap();
     room.send(carol, "four").unwrap();
-    assert!(room.member(dave).unwrap().gone().is_some());
+    assert!(room.member(dave).unwrap().phase().gone().is_some());
     (room, bob, carol)
 }
 
@@ -148,8 +148,8 @@ fn version_1_fixtures_load() {
     // What the fixture room looked like when written.
     assert_eq!(owner.epoch(), 5);
     assert_eq!(owner.roster().len(), 3);
-    assert_eq!(member.epoch(), Some(5));
-    assert_eq!(member.member_no(), Some(1));
+    assert_eq!(member.phase().epoch(), Some(5));
+    assert_eq!(member.phase().member(), Some(1));
     assert_eq!(member.room_id(), owner.room_id());
     assert_eq!(member.fingerprint(0).unwrap(), owner.fingerprint(0).unwrap());
     assert_eq!((owner.requests_in_flight(), member.requests_in_flight()), (0, 0));
@@ -209,7 +209,7 @@ fn an_owner_restored_from_an_older_backup_follows_the_commits_it_made_since() {
     room.by_owner(|o, rng| o.rotate(rng)).unwrap();
     room.send(room.owner, "back in charge").unwrap();
     assert_eq!(room.texts(carol), vec!["back in charge"]);
-    assert!(room.member(bob).unwrap().gone().is_some());
+    assert!(room.member(bob).unwrap().phase().gone().is_some());
 }
 
 #[test]
@@ -228,7 +228,7 @@ fn a_member_restored_from_before_its_key_updates_reports_the_lost_keys() {
     room.sim.connect(bob);
     room.sim.run();
     assert!(room.rejections(bob).contains(&zfc_core::Error::Forged), "{:?}", room.rejections(bob));
-    assert!(room.member(bob).unwrap().epoch() < Some(room.owner().epoch()));
+    assert!(room.member(bob).unwrap().phase().epoch() < Some(room.owner().epoch()));
     // Its generation caught up from its own update in the log: a new update is not stale.
     room.by_member(bob, |m, rng| m.update_key(rng)).unwrap();
     assert!(room.relay_rejections(bob).is_empty(), "{:?}", room.relay_rejections(bob));

@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let safety = zfc_core::fingerprint::safety_number(
         &room.owner().room_id(),
         &room.owner().sign_public(),
-        &room.member(dave).and_then(|m| m.sign_public()).ok_or(Error::NotJoined)?,
+        &room.member(dave).ok_or(Error::NotJoined)?.sign_public()?,
     );
     println!("  safety number alice/dave: {safety}");
 
@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         room.owner().epoch(),
         member_epoch(&mut room, carol),
         member_epoch(&mut room, dave),
-        room.member(bob).and_then(|m| m.gone())
+        room.member(bob).and_then(|m| m.phase().gone())
     );
     Ok(())
 }
@@ -81,7 +81,7 @@ fn seed_arg() -> Result<Option<u64>, Box<dyn std::error::Error>> {
 }
 
 fn member_epoch(room: &mut Room, id: PartyId) -> Option<u32> {
-    room.member(id).and_then(|m| m.epoch())
+    room.member(id).and_then(|m| m.phase().epoch())
 }
 
 /// Invites `name`; the owner approves the request it sees.
@@ -89,7 +89,7 @@ fn join(room: &mut Room, name: &str) -> Result<PartyId, Error> {
     let invite = room.invite()?;
     println!("  invite for {name}: {}…", &invite.to_uri()[..60]);
     let id = room.start_join(name, &invite)?;
-    let joiner = room.member(id).and_then(|m| m.sign_public()).ok_or(Error::NotJoined)?;
+    let joiner = room.member(id).ok_or(Error::NotJoined)?.sign_public()?;
     let asked =
         room.sim.slots.get(room.owner).is_some_and(|s| {
             s.events.iter().any(|e| matches!(e, Event::JoinRequested { joiner: j, .. } if *j == joiner))

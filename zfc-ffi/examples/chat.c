@@ -112,7 +112,7 @@ static void deliver_to_party(party *p, const uint8_t *bytes, size_t len) {
     TRY(zfc_link_open(p->link, zfc_buf_data(rec), zfc_buf_len(rec), &plain));
     zfc_output *out = NULL;
     if (p->owner) TRY(zfc_owner_handle(p->owner, zfc_buf_data(plain), zfc_buf_len(plain), NOW, rng, &out));
-    else TRY(zfc_member_handle(p->member, zfc_buf_data(plain), zfc_buf_len(plain), NOW, rng, &out));
+    else TRY(zfc_member_handle(p->member, zfc_buf_data(plain), zfc_buf_len(plain), rng, &out));
     zfc_buf_free(rec);
     zfc_buf_free(plain);
     route(p, out);

@@ -446,7 +446,7 @@ zfc_result zfc_member_on_connected(struct zfc_member *member, const uint8_t *cha
 
 // Handles one message from the relay (a link record's plaintext). On ZFC_ERR_RELAY_GAP or
 // ZFC_ERR_RELAY_REPLAY, reconnect: the member resumes from its own position.
-zfc_result zfc_member_handle(struct zfc_member *member, const uint8_t *bytes, size_t len, uint64_t now, struct zfc_rng *rng, struct zfc_output **output_out);
+zfc_result zfc_member_handle(struct zfc_member *member, const uint8_t *bytes, size_t len, struct zfc_rng *rng, struct zfc_output **output_out);
 
 // Sends a room message of `len` bytes (ZFC_ERR_NOT_JOINED before joining).
 zfc_result zfc_member_send(struct zfc_member *member, const uint8_t *content, size_t len, struct zfc_rng *rng, struct zfc_output **output_out);

@@ -73,7 +73,6 @@ pub extern "C" fn zfc_member_handle(
     member: *mut zfc_member,
     bytes: *const u8,
     len: usize,
-    now: u64,
     rng: *mut zfc_rng,
     output_out: *mut *mut zfc_output,
 ) -> zfc_result {
@@ -82,7 +81,7 @@ pub extern "C" fn zfc_member_handle(
         let bytes = arg_bytes!(bytes, len);
         let rng = arg_mut!(rng);
         out_check!(output_out);
-        emit(m.inner.handle(bytes, now, &mut rng.inner), output_out)
+        emit(m.inner.handle(bytes, &mut rng.inner), output_out)
     })
 }
 
@@ -160,7 +159,7 @@ pub extern "C" fn zfc_member_number(member: *const zfc_member, number_out: *mut 
     ffi!({
         let m = arg_ref!(member);
         out_check!(number_out);
-        match m.inner.member_no() {
+        match m.inner.phase().member() {
             Some(n) => {
                 out_write!(number_out, n);
                 zfc_result::ZFC_OK
@@ -176,7 +175,7 @@ pub extern "C" fn zfc_member_epoch(member: *const zfc_member, epoch_out: *mut u3
     ffi!({
         let m = arg_ref!(member);
         out_check!(epoch_out);
-        match m.inner.epoch() {
+        match m.inner.phase().epoch() {
             Some(e) => {
                 out_write!(epoch_out, e);
                 zfc_result::ZFC_OK

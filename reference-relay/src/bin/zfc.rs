@@ -368,7 +368,7 @@ async fn run(args: Args) -> Res<()> {
                     (o.roster().clone(), o.room_id(), Box::new(|m| o.fingerprint(m).unwrap_or_default()))
                 }
                 Party::Member(m) => (
-                    m.roster().cloned().ok_or("not a member yet")?,
+                    m.roster().cloned().map_err(|e| format!("not a member: {e}"))?,
                     m.room_id(),
                     Box::new(|n| m.fingerprint(n).unwrap_or_default()),
                 ),

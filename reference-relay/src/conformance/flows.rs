@@ -247,7 +247,7 @@ async fn removed_member_is_cut_off(t: &Target) -> Outcome {
     let mut bob = join(t, &mut owner, &mut [], "bob").await?;
     let mut carol = join(t, &mut owner, &mut [&mut bob], "carol").await?;
     let (carol_no, backup) = match &carol.s.party {
-        Party::Member(m) => (m.member_no().ok_or("carol has no number")?, m.pickle()),
+        Party::Member(m) => (m.phase().member().ok_or("carol has no number")?, m.pickle()),
         Party::Owner(_) => return Err("carol is the owner".into()),
     };
     owner.s.with_owner(|o, rng| o.remove(carol_no, rng)).await.map_err(e)?;

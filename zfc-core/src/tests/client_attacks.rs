@@ -142,7 +142,7 @@ fn removed_member_reads_nothing_sent_afterwards() {
     };
     r.sim.tracing = true;
     r.by_owner(|o, rng| o.remove(1, rng)).unwrap();
-    assert_eq!(r.member(bob).unwrap().gone(), Some(crate::member::GoneReason::Removed));
+    assert_eq!(r.member(bob).unwrap().phase().gone(), Some(crate::member::GoneReason::Removed));
     assert_eq!(r.member(bob).unwrap().send(b"x", &mut ChaCha20Rng::seed_from_u64(0)).err(), Some(Error::Removed));
     r.texts(bob);
     r.send(carol, "after").unwrap();

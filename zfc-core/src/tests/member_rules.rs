@@ -9,18 +9,22 @@ use crate::message::Padding;
 fn retained_epochs_are_bounded_and_take_effect() {
     let (mut r, bob, _) = room_of_three(111);
     let m = r.member(bob).unwrap();
-    assert!(matches!(m.set_retained_epochs(0), Err(Error::InvalidArgument(_))));
-    assert!(matches!(m.set_retained_epochs(1025), Err(Error::InvalidArgument(_))));
-    m.set_retained_epochs(1024).unwrap();
-    m.set_retained_epochs(1).unwrap();
+    let with = |n| m.config().to_builder().retained_epochs(n).build();
+    assert!(matches!(with(0), Err(Error::InvalidArgument(_))));
+    assert!(matches!(with(1025), Err(Error::InvalidArgument(_))));
+    with(1024).unwrap();
+    let one = with(1).unwrap();
+    m.reconfigure(one);
     assert_eq!(view(&mut r, bob).chain.retained, 1);
 }
 
 #[test]
 fn key_refresh_follows_the_members_setting() {
     let (mut r, bob, carol) = room_of_three(112);
-    r.member(bob).unwrap().set_key_refresh_every(2);
-    r.member(carol).unwrap().set_key_refresh_every(0);
+    for (id, n) in [(bob, 2), (carol, 0)] {
+        let m = r.member(id).unwrap();
+        m.reconfigure(m.config().to_builder().key_refresh_every(n).build().unwrap());
+    }
     for _ in 0..4 {
         r.by_owner(|o, rng| o.rotate(rng)).unwrap();
     }
@@ -39,7 +43,8 @@ fn padding_set_on_a_member_shapes_its_messages() {
     let (mut r, bob, _) = room_of_three(113);
     let rng = &mut ChaCha20Rng::seed_from_u64(1);
     let (_, padded) = submitted(&r.member(bob).unwrap().send(b"hi", rng).unwrap());
-    r.member(bob).unwrap().set_padding(Padding::none());
+    let m = r.member(bob).unwrap();
+    m.reconfigure(m.config().to_builder().padding(Padding::none()).build().unwrap());
     let (_, bare) = submitted(&r.member(bob).unwrap().send(b"hi", rng).unwrap());
     assert!(bare.len() < padded.len(), "padding none: {} bytes, default: {}", bare.len(), padded.len());
 }
@@ -51,7 +56,7 @@ fn log_start_is_where_the_relay_lets_the_member_read() {
     let room = room_id(&mut r);
     let dave = r.join("dave").unwrap();
     let add_commit = r.sim.relay.next_seq(&room).unwrap() - 1;
-    assert_eq!(r.member(dave).unwrap().log_start(), Some(add_commit));
+    assert_eq!(r.member(dave).unwrap().phase().log_start(), Some(add_commit));
 }
 
 #[test]
@@ -105,7 +110,7 @@ fn a_deletion_counts_even_past_a_gap() {
     let frame = crate::frame::Signed::sign(crate::frame::DeleteRoom { room_id }, &sign_key(&mut r, OWNER)).encode();
     let ahead = view(&mut r, bob).live_next + 5;
     let _ = inject(&mut r, bob, RelayMessage::Deliver { room_id, seq: ahead, frame });
-    assert_eq!(r.member(bob).unwrap().gone(), Some(crate::member::GoneReason::Deleted));
+    assert_eq!(r.member(bob).unwrap().phase().gone(), Some(crate::member::GoneReason::Deleted));
 }
 
 #[test]

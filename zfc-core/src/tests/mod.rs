@@ -136,7 +136,7 @@ pub(crate) fn inject(
     let rng = &mut r.sim.rng;
     match party {
         crate::party::Party::Owner(o) => o.handle(&bytes, now, rng),
-        crate::party::Party::Member(m) => m.handle(&bytes, now, rng),
+        crate::party::Party::Member(m) => m.handle(&bytes, rng),
     }
 }
 

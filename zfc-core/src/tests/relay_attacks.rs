@@ -238,7 +238,7 @@ fn removed_member_cannot_send_and_old_epoch_closes_on_removal() {
     let bob_msg = craft_message(&mut r, bob, 0, 5).encode();
     let carol_old = craft_message(&mut r, carol, 0, 5).encode();
     r.by_owner(|o, rng| o.remove(1, rng)).unwrap();
-    assert!(r.member(bob).unwrap().gone().is_some());
+    assert!(r.member(bob).unwrap().phase().gone().is_some());
     let carol_conn = carol;
     assert_eq!(submit(&mut r, carol_conn, bob_msg), code(Reject::NotMember));
     assert_eq!(submit(&mut r, carol, carol_old), code(Reject::EpochClosed), "no grace after a removal");

@@ -46,7 +46,7 @@ fn a_relay_rebuilt_from_its_journal_carries_on() {
     reconnect_all(&mut r);
     r.send(bob, "carol is gone").unwrap();
     assert!(!r.texts(carol).contains(&"carol is gone".to_string()));
-    assert!(r.member(carol).unwrap().gone().is_some(), "carol never learned of her removal");
+    assert!(r.member(carol).unwrap().phase().gone().is_some(), "carol never learned of her removal");
 }
 
 #[test]

@@ -13,7 +13,7 @@ static void null_arguments(net *w) {
     CHECK_ERR(zfc_owner_create(&cfg, w->rng, &owner, NULL), ZFC_ERR_NULL_ARGUMENT);
     CHECK(owner == (zfc_owner *)0x1 && out == (zfc_output *)0x1); /* untouched on error */
     CHECK_ERR(zfc_owner_send(NULL, (const uint8_t *)"x", 1, w->rng, &out), ZFC_ERR_NULL_ARGUMENT);
-    CHECK_ERR(zfc_member_handle(NULL, NULL, 0, NOW, w->rng, &out), ZFC_ERR_NULL_ARGUMENT);
+    CHECK_ERR(zfc_member_handle(NULL, NULL, 0, w->rng, &out), ZFC_ERR_NULL_ARGUMENT);
     CHECK_ERR(zfc_member_join(NULL, "x", NOW, w->rng, NULL, &out), ZFC_ERR_NULL_ARGUMENT);
     CHECK_ERR(zfc_relay_handle(w->relay, 1, NULL, 5, NOW, NULL), ZFC_ERR_NULL_ARGUMENT);
     CHECK_ERR(zfc_link_client_finish(NULL, NULL, 0, NULL), ZFC_ERR_NULL_ARGUMENT);
@@ -102,9 +102,9 @@ static void corrupted_input(net *w, int owner, int bob) {
     /* Bytes that are no relay message at all: a typed error, nothing changes. */
     zfc_output *out = NULL;
     uint8_t junk[] = {1, 0x43, 9, 9, 9};
-    CHECK_ERR(zfc_member_handle(w->parties[bob].member, junk, sizeof junk, NOW, w->rng, &out), ZFC_ERR_MALFORMED);
+    CHECK_ERR(zfc_member_handle(w->parties[bob].member, junk, sizeof junk, w->rng, &out), ZFC_ERR_MALFORMED);
     uint8_t v2[] = {2, 0x40};
-    CHECK_ERR(zfc_member_handle(w->parties[bob].member, v2, sizeof v2, NOW, w->rng, &out), ZFC_ERR_UNSUPPORTED_VERSION);
+    CHECK_ERR(zfc_member_handle(w->parties[bob].member, v2, sizeof v2, w->rng, &out), ZFC_ERR_UNSUPPORTED_VERSION);
     CHECK(out == NULL);
 
     /* A genuine frame with one bit flipped, delivered at the right position by a relay: the
@@ -142,7 +142,7 @@ static void corrupted_input(net *w, int owner, int bob) {
         CHECK_OK(zfc_member_open_state(zfc_buf_data(snapshot), zfc_buf_len(snapshot), (const uint8_t *)"pw", 2, &copy));
         deliver[flips[f]] ^= 0x04;
         zfc_output *o = NULL;
-        CHECK_OK(zfc_member_handle(copy, deliver, frame_len + 30, NOW, w->rng, &o));
+        CHECK_OK(zfc_member_handle(copy, deliver, frame_len + 30, w->rng, &o));
         zfc_event ev;
         CHECK(zfc_output_event_count(o) == 1);
         CHECK_OK(zfc_output_event(o, 0, &ev));
@@ -155,14 +155,14 @@ static void corrupted_input(net *w, int owner, int bob) {
     zfc_member *copy = NULL;
     CHECK_OK(zfc_member_open_state(zfc_buf_data(snapshot), zfc_buf_len(snapshot), (const uint8_t *)"pw", 2, &copy));
     zfc_output *o = NULL;
-    CHECK_OK(zfc_member_handle(copy, deliver, frame_len + 30, NOW, w->rng, &o));
+    CHECK_OK(zfc_member_handle(copy, deliver, frame_len + 30, w->rng, &o));
     zfc_event ev;
     CHECK_OK(zfc_output_event(o, 0, &ev));
     CHECK(ev.kind == ZFC_EVENT_MESSAGE && ev.data_len == 9 && memcmp(ev.data, "tamper me", 9) == 0);
     zfc_output_free(o);
     /* The same position again is a replay by the relay: refused whole. */
     o = NULL;
-    CHECK_ERR(zfc_member_handle(copy, deliver, frame_len + 30, NOW, w->rng, &o), ZFC_ERR_RELAY_REPLAY);
+    CHECK_ERR(zfc_member_handle(copy, deliver, frame_len + 30, w->rng, &o), ZFC_ERR_RELAY_REPLAY);
     CHECK(o == NULL);
     zfc_member_free(copy);
     zfc_buf_free(snapshot);

@@ -192,7 +192,7 @@ static inline void pump(net *w) {
             zfc_output *out = NULL;
             zfc_result r = x->is_owner
                 ? zfc_owner_handle(x->owner, zfc_buf_data(plain), zfc_buf_len(plain), NOW, w->rng, &out)
-                : zfc_member_handle(x->member, zfc_buf_data(plain), zfc_buf_len(plain), NOW, w->rng, &out);
+                : zfc_member_handle(x->member, zfc_buf_data(plain), zfc_buf_len(plain), w->rng, &out);
             if (r == ZFC_OK) take_output(w, q.party, out);
             else fprintf(stderr, "party %d: handle returned %u (%s)\n", q.party, (unsigned)r, zfc_result_text(r));
         }
