@@ -23,7 +23,7 @@ fn history(c: &mut Criterion) {
     let per_epoch = (MESSAGES / EPOCHS) as u32;
     let config = RoomConfig::builder()
         .auto_approve(true)
-        .history_policy(HistoryPolicy::SinceLastRotation)
+        .history_policy(HistoryPolicy::SinceLastEpoch)
         .rotate_every(per_epoch)
         .retained_epochs(EPOCHS as u32 + 2)
         .build()

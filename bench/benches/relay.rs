@@ -24,7 +24,7 @@ const CHUNK: u64 = 256;
 fn relay(c: &mut Criterion) {
     let config = RoomConfig::builder()
         .auto_approve(true)
-        .history_policy(HistoryPolicy::SinceLastRotation)
+        .history_policy(HistoryPolicy::SinceLastEpoch)
         .rotate_every(u32::MAX)
         .build()
         .unwrap();

@@ -19,7 +19,7 @@ use zfc_core::{HistoryPolicy, Member, Owner, RoomConfig};
 const REMOVED: u32 = 1;
 
 fn config() -> RoomConfig {
-    RoomConfig::builder().auto_approve(true).history_policy(HistoryPolicy::SinceLastRotation).build().unwrap()
+    RoomConfig::builder().auto_approve(true).history_policy(HistoryPolicy::SinceLastEpoch).build().unwrap()
 }
 
 /// A room of `n` members (owner included) whose last member is kept: returns the network and the

@@ -110,7 +110,7 @@ struct ClientStats {
 pub async fn setup(t: &Target, shape: &Shape) -> Result<Vec<Vec<Peer>>, String> {
     let mut rooms = Vec::new();
     for _ in 0..shape.rooms {
-        let mut owner = create(t, HistoryPolicy::SinceLastRotation).await?;
+        let mut owner = create(t, HistoryPolicy::SinceLastEpoch).await?;
         let mut peers = Vec::new();
         for i in 1..shape.clients {
             peers.push(join(t, &mut owner, &mut [], &format!("client {i}")).await?);

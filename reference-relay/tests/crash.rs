@@ -19,7 +19,7 @@ async fn every_acknowledged_message_survives_a_sigkill_exactly_once() {
     let addr = relay.listen_addr();
     let t = Target { relay: relay.url.clone(), key: relay.key_bytes(), wait: Duration::from_secs(20) };
 
-    let mut owner = create(&t, HistoryPolicy::SinceLastRotation).await.unwrap();
+    let mut owner = create(&t, HistoryPolicy::SinceLastEpoch).await.unwrap();
     let mut rita = join(&t, &mut owner, &mut [], "rita").await.unwrap();
     let mut senders = Vec::new();
     for name in ["bob", "carol", "dave"] {

@@ -77,7 +77,7 @@ impl RoomView {
         if reason == EpochReason::MemberRemoved(self.me) {
             return Ok(Followed::RemovedUs);
         }
-        let lenient_add = matches!(c.change, Change::Add { .. }) && self.policy == HistoryPolicy::SinceLastRotation;
+        let lenient_add = matches!(c.change, Change::Add { .. }) && self.policy == HistoryPolicy::SinceLastEpoch;
         let (secret, used_key): (Secret32, Option<usize>) = match (c.key_mode, lenient_add) {
             (KeyMode::Fresh, false) => {
                 let (s, prev, used) = epoch::open_share(c, self.me, keys)?;

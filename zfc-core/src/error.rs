@@ -1,7 +1,7 @@
 //! Errors of the client layer ([`Error`]) and of the wire decoder ([`DecodeError`]).
 //!
 //! Invariant: an operation that returns an error has changed no state.
-//! The relay rule book has its own enum, [`crate::relay::Reject`].
+//! The relay rule book has its own enum, [`crate::proto::Reject`].
 
 use core::fmt;
 

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::frame::MemberNo;
-use crate::relay::Reject;
+use crate::proto::Reject;
 
 /// Why the room moved to a new epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub enum Operation {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Failure {
-    /// The relay refused it with this code ([`crate::relay::Reject`]; codes this version does
+    /// The relay refused it with this code ([`crate::proto::Reject`]; codes this version does
     /// not know are retried, never final).
     Refused(u16),
     /// It could not be built (e.g. its join was dropped, or a counter ran out).
@@ -223,7 +223,7 @@ pub struct Request {
     /// Whether sending it spends state (a sequence number, a key, an epoch): the state must be
     /// saved before it leaves, so that a crash cannot make the saved state reuse it.
     pub spends: bool,
-    /// The encoded [`crate::relay::ClientRequest`].
+    /// The encoded [`crate::proto::ClientRequest`].
     pub bytes: Vec<u8>,
 }
 

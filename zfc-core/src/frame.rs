@@ -136,8 +136,10 @@ fn read_sign_pk(r: &mut Reader<'_>, what: &'static str) -> Result<[u8; 32], Deco
 /// Who may read history from before they joined.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HistoryPolicy {
-    /// 0FC's rule: a newcomer reads from the start of the epoch in which it was added.
-    SinceLastRotation = 0,
+    /// 0FC's rule as it works: a newcomer reads from the start of the epoch preceding the commit
+    /// that added it, the epoch the last commit of any kind opened (a rotation, a removal, an
+    /// earlier add). Named `SinceLastRotation` before; the wire value is unchanged.
+    SinceLastEpoch = 0,
     /// A newcomer reads nothing sent before it joined: joining rotates to a fresh epoch key.
     SinceJoin = 1,
 }
@@ -145,7 +147,7 @@ pub enum HistoryPolicy {
 impl HistoryPolicy {
     fn from_u8(v: u8) -> Result<Self, DecodeError> {
         match v {
-            0 => Ok(Self::SinceLastRotation),
+            0 => Ok(Self::SinceLastEpoch),
             1 => Ok(Self::SinceJoin),
             _ => Err(DecodeError::InvalidValue("history policy")),
         }
@@ -402,7 +404,7 @@ pub enum Change {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyMode {
     /// Derived one-way from the previous epoch secret (only an `Add` under
-    /// [`HistoryPolicy::SinceLastRotation`]); only the newcomer gets a share.
+    /// [`HistoryPolicy::SinceLastEpoch`]); only the newcomer gets a share.
     Derived = 0,
     /// A fresh random secret, sealed to every member but the owner.
     Fresh = 1,

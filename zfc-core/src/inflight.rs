@@ -15,8 +15,8 @@ use std::collections::VecDeque;
 use crate::error::DecodeError;
 use crate::event::{Event, Operation, Output, Request, RequestKind};
 use crate::frame::{Change, Frame};
-use crate::relay::Reject;
-use crate::relay::proto::ClientRequest;
+use crate::proto::ClientRequest;
+use crate::proto::Reject;
 
 /// Bytes before the frame in an encoded Submit: version, kind, `req_id` u32, length u32.
 const SUBMIT_HEADER: usize = 10;

@@ -172,7 +172,7 @@ pub(crate) fn open_grant(g: &KeyGrant, eph: &KxKey, psk: &Secret32) -> Result<(G
     )
     .ok_or(Error::Forged)?;
     let policy = match pt.first() {
-        Some(0) => HistoryPolicy::SinceLastRotation,
+        Some(0) => HistoryPolicy::SinceLastEpoch,
         Some(1) => HistoryPolicy::SinceJoin,
         _ => return Err(Error::Forged),
     };

@@ -61,6 +61,7 @@ pub mod message;
 pub mod owner;
 pub mod party;
 pub mod pickle;
+pub mod proto;
 pub mod relay;
 pub mod room;
 mod session;

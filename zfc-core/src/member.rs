@@ -30,7 +30,7 @@ use crate::inflight::{Flight, Kind, Verdict};
 use crate::invite::{Invite, invite_keys};
 use crate::join;
 use crate::message::Padding;
-use crate::relay::Reject;
+use crate::proto::Reject;
 use crate::room::{Roster, RosterEntry};
 use crate::session::{self, Role, Session};
 use crate::view::{Position, RoomView};
@@ -651,7 +651,7 @@ impl Member {
             return Err(Error::ForkDetected);
         }
         let expected_mode = match s.policy {
-            HistoryPolicy::SinceLastRotation => KeyMode::Derived,
+            HistoryPolicy::SinceLastEpoch => KeyMode::Derived,
             HistoryPolicy::SinceJoin => KeyMode::Fresh,
         };
         if c.key_mode != expected_mode {

@@ -27,8 +27,8 @@ use crate::frame::{
 use crate::inflight::{Flight, Kind, Verdict};
 use crate::invite::{Invite, invite_keys};
 use crate::join::{self, GrantPayload};
-use crate::relay::Reject;
-use crate::relay::proto::ClientRequest;
+use crate::proto::ClientRequest;
+use crate::proto::Reject;
 use crate::room::{RoomConfig, Roster, RosterEntry, room_id_for};
 use crate::session::{self, Role, Session};
 use crate::view::{Position, RoomView};
@@ -431,7 +431,7 @@ impl Owner {
                 roster.insert(member, RosterEntry { sign_pk: r.joiner_sign_pk, kx_pk: r.joiner_kx_pk })?;
                 welcome_for = Some((r.joiner_sign_pk, member));
                 let mode = match self.config.policy {
-                    HistoryPolicy::SinceLastRotation => KeyMode::Derived,
+                    HistoryPolicy::SinceLastEpoch => KeyMode::Derived,
                     HistoryPolicy::SinceJoin => KeyMode::Fresh,
                 };
                 let change =

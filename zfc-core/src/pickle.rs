@@ -262,7 +262,7 @@ fn put_policy(w: &mut Writer, p: HistoryPolicy) {
 
 fn get_policy(r: &mut Reader<'_>) -> Result<HistoryPolicy, DecodeError> {
     match r.u8()? {
-        0 => Ok(HistoryPolicy::SinceLastRotation),
+        0 => Ok(HistoryPolicy::SinceLastEpoch),
         1 => Ok(HistoryPolicy::SinceJoin),
         _ => Err(DecodeError::InvalidValue("history policy")),
     }

@@ -41,7 +41,7 @@ pub struct RoomConfig {
 impl Default for RoomConfig {
     fn default() -> Self {
         Self {
-            policy: HistoryPolicy::SinceLastRotation,
+            policy: HistoryPolicy::SinceLastEpoch,
             rotate_every: 100,
             retained_epochs: 16,
             padding: Padding::default(),

@@ -14,8 +14,8 @@ use crate::error::Error;
 use crate::event::{Event, Output, Request, RequestKind};
 use crate::frame::RoomId;
 use crate::inflight::{Flight, Requests, Verdict};
-use crate::relay::Reject;
-use crate::relay::proto::{self, ClientRequest, RelayMessage};
+use crate::proto::Reject;
+use crate::proto::{self, ClientRequest, RelayMessage};
 
 /// What a party remembers of its authentication on the current connection, so that it can
 /// authenticate again once the relay knows it: a joiner whose request was not in yet, an owner

@@ -221,7 +221,7 @@ impl<R: CryptoRng> Sim<R> {
 
     /// Replaces the relay by one rebuilt from its journal, as after a crash: every connection
     /// drops. Returns the replay's refusal if the journal does not replay.
-    pub fn restart_relay(&mut self, config: RelayConfig) -> Result<(), crate::relay::Reject> {
+    pub fn restart_relay(&mut self, config: RelayConfig) -> Result<(), crate::proto::Reject> {
         let mut relay = RuleBook::new(config);
         relay.replay_all(&self.journal).map_err(|(_, reject)| reject)?;
         for id in 0..self.slots.len() {

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::event::{Event, Output, ReceivedMessage, Request, RequestKind};
 use crate::frame::{DeleteRoom, HistoryPolicy, KeyUpdate, Leave, MemberNo, Message, OWNER_MEMBER, RoomId, Signed};
 use crate::message::{self, Padding, Sealer};
-use crate::relay::proto::ClientRequest;
+use crate::proto::ClientRequest;
 use crate::room::Roster;
 use crate::session::Session;
 

@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng)),
     };
     let now = 1_800_000_000;
-    let config = RoomConfig::builder().history_policy(HistoryPolicy::SinceLastRotation).build()?;
+    let config = RoomConfig::builder().history_policy(HistoryPolicy::SinceLastEpoch).build()?;
     let mut room = Scenario::new(config, RelayConfig::default(), rng, now);
     let names = ["alice (owner)", "bob", "carol", "dave"];
 

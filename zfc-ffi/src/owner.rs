@@ -46,7 +46,7 @@ pub extern "C" fn zfc_room_config_default(config_out: *mut zfc_room_config) -> z
 
 fn config(c: &zfc_room_config) -> Result<RoomConfig, zfc_result> {
     let policy = match c.history_policy {
-        0 => HistoryPolicy::SinceLastRotation,
+        0 => HistoryPolicy::SinceLastEpoch,
         1 => HistoryPolicy::SinceJoin,
         _ => return Err(zfc_result::ZFC_ERR_INVALID_ARGUMENT),
     };

@@ -249,7 +249,7 @@ async fn run(args: Args) -> Res<()> {
                 return Err(format!("{} already holds a state", ctx.dir.display()).into());
             }
             let key = parse_key(&relay_key)?;
-            let policy = if strict { HistoryPolicy::SinceJoin } else { HistoryPolicy::SinceLastRotation };
+            let policy = if strict { HistoryPolicy::SinceJoin } else { HistoryPolicy::SinceLastEpoch };
             let config = RoomConfig::builder().history_policy(policy).auto_approve(auto_approve).build()?;
             let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
             let (owner, out) = Owner::create(config, &mut rng);

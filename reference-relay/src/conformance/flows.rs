@@ -178,7 +178,7 @@ pub fn cases() -> Vec<Case> {
 }
 
 async fn owner_and_members_chat_in_one_order(t: &Target) -> Outcome {
-    let mut owner = create(t, HistoryPolicy::SinceLastRotation).await?;
+    let mut owner = create(t, HistoryPolicy::SinceLastEpoch).await?;
     let mut bob = join(t, &mut owner, &mut [], "bob").await?;
     let mut carol = join(t, &mut owner, &mut [&mut bob], "carol").await?;
     send(t, &mut bob, "one").await?;
@@ -193,7 +193,7 @@ async fn owner_and_members_chat_in_one_order(t: &Target) -> Outcome {
 }
 
 async fn offline_member_catches_up(t: &Target) -> Outcome {
-    let mut owner = create(t, HistoryPolicy::SinceLastRotation).await?;
+    let mut owner = create(t, HistoryPolicy::SinceLastEpoch).await?;
     let bob = join(t, &mut owner, &mut [], "bob").await?;
     let Party::Member(bob_state) = bob.s.close().await else { return Err("bob is not a member".into()) };
     send(t, &mut owner, "while you were away").await?;
@@ -205,7 +205,7 @@ async fn offline_member_catches_up(t: &Target) -> Outcome {
 }
 
 async fn newcomer_reads_history_since_last_rotation(t: &Target) -> Outcome {
-    let mut owner = create(t, HistoryPolicy::SinceLastRotation).await?;
+    let mut owner = create(t, HistoryPolicy::SinceLastEpoch).await?;
     let mut bob = join(t, &mut owner, &mut [], "bob").await?;
     send(t, &mut bob, "before the rotation").await?;
     owner.s.with_owner(|o, rng| o.rotate(rng)).await.map_err(e)?;
@@ -243,7 +243,7 @@ async fn newcomer_reads_nothing_before_joining_under_strict_policy(t: &Target) -
 }
 
 async fn removed_member_is_cut_off(t: &Target) -> Outcome {
-    let mut owner = create(t, HistoryPolicy::SinceLastRotation).await?;
+    let mut owner = create(t, HistoryPolicy::SinceLastEpoch).await?;
     let mut bob = join(t, &mut owner, &mut [], "bob").await?;
     let mut carol = join(t, &mut owner, &mut [&mut bob], "carol").await?;
     let (carol_no, backup) = match &carol.s.party {
@@ -291,7 +291,7 @@ async fn removed_member_is_cut_off(t: &Target) -> Outcome {
 }
 
 async fn join_traffic_reaches_only_the_owner_and_the_joiner(t: &Target) -> Outcome {
-    let mut owner = create(t, HistoryPolicy::SinceLastRotation).await?;
+    let mut owner = create(t, HistoryPolicy::SinceLastEpoch).await?;
     let bob = join(t, &mut owner, &mut [], "bob").await?;
     let Party::Member(state) = bob.s.close().await else { return Err("bob is not a member".into()) };
     let s = Session::connect_recorded(Party::Member(state), &t.relay, &t.key, t.wait).await.map_err(e)?;
@@ -303,7 +303,7 @@ async fn join_traffic_reaches_only_the_owner_and_the_joiner(t: &Target) -> Outco
 }
 
 async fn join_request_waits_for_an_offline_owner(t: &Target) -> Outcome {
-    let mut owner = create(t, HistoryPolicy::SinceLastRotation).await?;
+    let mut owner = create(t, HistoryPolicy::SinceLastEpoch).await?;
     let inv = invite(t, &mut owner).await?;
     let Party::Owner(owner_state) = owner.s.close().await else { return Err("not the owner".into()) };
     let mut dora = start_join(t, &inv, "dora").await?;
@@ -313,7 +313,7 @@ async fn join_request_waits_for_an_offline_owner(t: &Target) -> Outcome {
 }
 
 async fn invite_is_single_use(t: &Target) -> Outcome {
-    let mut owner = create(t, HistoryPolicy::SinceLastRotation).await?;
+    let mut owner = create(t, HistoryPolicy::SinceLastEpoch).await?;
     let inv = invite(t, &mut owner).await?;
     let mut first = start_join(t, &inv, "first").await?;
     drive(&mut [&mut owner, &mut first], t.wait, |ps| ps.get(1).is_some_and(|d| d.joined())).await?;

@@ -254,7 +254,7 @@ impl RoomRecord {
                     return Err(Reject::BadChange);
                 }
                 let expected_mode = match self.policy {
-                    HistoryPolicy::SinceLastRotation => KeyMode::Derived,
+                    HistoryPolicy::SinceLastEpoch => KeyMode::Derived,
                     HistoryPolicy::SinceJoin => KeyMode::Fresh,
                 };
                 if c.key_mode != expected_mode {
@@ -299,7 +299,7 @@ impl RoomRecord {
             // Every member, the owner included (its share lets a restored owner follow).
             KeyMode::Fresh => roster.keys().copied().collect(),
             KeyMode::Derived => {
-                let lenient = self.policy == HistoryPolicy::SinceLastRotation;
+                let lenient = self.policy == HistoryPolicy::SinceLastEpoch;
                 match (&effect.added, lenient) {
                     (Some((m, _, _)), true) => vec![*m],
                     _ => return Err(Reject::BadShares),
@@ -344,7 +344,7 @@ impl RoomRecord {
         let c = &f.body;
         if let Some((m, pk, invite_pk)) = effect.added {
             let floor = match self.policy {
-                HistoryPolicy::SinceLastRotation => self.epoch_starts.get(&self.epoch).copied().unwrap_or(seq),
+                HistoryPolicy::SinceLastEpoch => self.epoch_starts.get(&self.epoch).copied().unwrap_or(seq),
                 HistoryPolicy::SinceJoin => seq,
             };
             self.members.insert(m, MemberRecord { sign_pk: pk, kx_generation: 0, left: false, floor, cursor: seq });

@@ -115,7 +115,7 @@ fn a_deletion_counts_even_past_a_gap() {
 
 #[test]
 fn history_commits_key_updates_and_leaves_are_read_quietly() {
-    let mut r = room(119, HistoryPolicy::SinceLastRotation);
+    let mut r = room(119, HistoryPolicy::SinceLastEpoch);
     let bob = r.join("bob").unwrap();
     let carol = r.join("carol").unwrap();
     r.by_owner(|o, rng| o.rotate(rng)).unwrap();
@@ -145,7 +145,7 @@ fn gone_members_say_why_when_asked_for_a_fingerprint() {
 #[test]
 fn a_welcome_for_another_epoch_is_a_fork() {
     use crate::frame::{Frame, Signed, Welcome};
-    let mut r = room(121, HistoryPolicy::SinceLastRotation);
+    let mut r = room(121, HistoryPolicy::SinceLastEpoch);
     let inv = r.invite().unwrap();
     let (m, out) = crate::member::Member::join(&inv, "dora", NOW, &mut r.sim.rng).unwrap();
     let dora = r.sim.add("dora", crate::party::Party::Member(Box::new(m)), out);
@@ -181,7 +181,7 @@ fn a_welcome_for_another_epoch_is_a_fork() {
 #[test]
 fn a_stale_welcome_after_the_current_one_is_skipped() {
     use crate::frame::{Frame, Signed, Welcome};
-    let mut r = room(122, HistoryPolicy::SinceLastRotation);
+    let mut r = room(122, HistoryPolicy::SinceLastEpoch);
     let inv = r.invite().unwrap();
     let (m, out) = crate::member::Member::join(&inv, "dora", NOW, &mut r.sim.rng).unwrap();
     let dora = r.sim.add("dora", crate::party::Party::Member(Box::new(m)), out);

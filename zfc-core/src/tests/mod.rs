@@ -42,7 +42,7 @@ pub(crate) fn manual(seed: u64) -> Room {
 
 /// A lenient room with the owner and two joined members.
 pub(crate) fn room_of_three(seed: u64) -> (Room, PartyId, PartyId) {
-    let mut r = room(seed, HistoryPolicy::SinceLastRotation);
+    let mut r = room(seed, HistoryPolicy::SinceLastEpoch);
     let bob = r.join("bob").unwrap();
     let carol = r.join("carol").unwrap();
     assert!(r.member(bob).unwrap().is_joined() && r.member(carol).unwrap().is_joined());

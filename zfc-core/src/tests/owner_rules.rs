@@ -19,7 +19,7 @@ fn the_owner_reports_its_configuration_and_commits_in_flight() {
 
 #[test]
 fn a_relay_that_lost_the_room_gets_it_again_from_create_request() {
-    let mut r = room(102, HistoryPolicy::SinceLastRotation);
+    let mut r = room(102, HistoryPolicy::SinceLastEpoch);
     let room = room_id(&mut r);
     r.sim.relay = RuleBook::new(RelayConfig::default());
     r.sim.disconnect(OWNER);
@@ -32,7 +32,7 @@ fn a_relay_that_lost_the_room_gets_it_again_from_create_request() {
 
 #[test]
 fn a_deleted_room_refuses_every_owner_action() {
-    let mut r = room(103, HistoryPolicy::SinceLastRotation);
+    let mut r = room(103, HistoryPolicy::SinceLastEpoch);
     r.by_owner(|o, _| o.delete_room()).unwrap();
     let rng = &mut ChaCha20Rng::seed_from_u64(2);
     let o = r.owner();
@@ -44,7 +44,7 @@ fn a_deleted_room_refuses_every_owner_action() {
 
 #[test]
 fn invites_name_a_relay_address_that_survives_the_invite_string() {
-    let mut r = room(104, HistoryPolicy::SinceLastRotation);
+    let mut r = room(104, HistoryPolicy::SinceLastEpoch);
     let rng = &mut ChaCha20Rng::seed_from_u64(3);
     for bad in ["", "ws://a b", "ws://a&b", "ws://a=b", "ws://é"] {
         assert!(matches!(r.owner().invite(NOW, 60, bad, [1; 32], rng), Err(Error::InvalidArgument(_))), "{bad:?}");

@@ -27,7 +27,7 @@ pub(super) fn join_request(
 
 #[test]
 fn token_reuse_is_refused() {
-    let mut r = room(1, HistoryPolicy::SinceLastRotation);
+    let mut r = room(1, HistoryPolicy::SinceLastEpoch);
     let inv = r.invite().unwrap();
     let bob = r.start_join("bob", &inv).unwrap();
     assert!(r.member(bob).unwrap().is_joined());
@@ -42,7 +42,7 @@ fn token_reuse_is_refused() {
 
 #[test]
 fn unknown_token_is_refused() {
-    let mut r = room(2, HistoryPolicy::SinceLastRotation);
+    let mut r = room(2, HistoryPolicy::SinceLastEpoch);
     let mut inv = r.invite().unwrap();
     inv.token = Secret32::from_bytes([0x55; 32]);
     let mallory = r.start_join("mallory", &inv).unwrap();
@@ -56,7 +56,7 @@ fn unknown_token_is_refused() {
 
 #[test]
 fn expired_token_is_refused_by_relay_and_joiner() {
-    let mut r = room(3, HistoryPolicy::SinceLastRotation);
+    let mut r = room(3, HistoryPolicy::SinceLastEpoch);
     let inv = r.invite().unwrap();
     assert_eq!(
         crate::member::Member::join(&inv, "late", inv.expires_at + 1, &mut r.sim.rng).err(),
@@ -76,7 +76,7 @@ fn expired_token_is_refused_by_relay_and_joiner() {
 
 #[test]
 fn revoked_invite_is_refused() {
-    let mut r = room(4, HistoryPolicy::SinceLastRotation);
+    let mut r = room(4, HistoryPolicy::SinceLastEpoch);
     let inv = r.invite().unwrap();
     r.by_owner(|o, _| o.revoke_invite(inv.invite_pk())).unwrap();
     let mallory = r.start_join("mallory", &inv).unwrap();
@@ -90,7 +90,7 @@ fn revoked_invite_is_refused() {
 #[test]
 fn join_without_the_token_is_refused_even_with_the_commitment() {
     // Mallory saw the commitment (a public key) but not the token: she signs with her own key.
-    let mut r = room(5, HistoryPolicy::SinceLastRotation);
+    let mut r = room(5, HistoryPolicy::SinceLastEpoch);
     let inv = r.invite().unwrap();
     let fake = invite_keys(&inv.room_id, &Secret32::from_bytes([9; 32]));
     let (mut req, _) = join_request(&inv, &fake, &mut r.sim.rng);
@@ -102,7 +102,7 @@ fn join_without_the_token_is_refused_even_with_the_commitment() {
 
 #[test]
 fn joiner_key_claimed_without_proof_is_refused() {
-    let mut r = room(6, HistoryPolicy::SinceLastRotation);
+    let mut r = room(6, HistoryPolicy::SinceLastEpoch);
     let inv = r.invite().unwrap();
     let keys = invite_keys(&inv.room_id, &inv.token);
     let (req, _) = join_request(&inv, &keys, &mut r.sim.rng);

@@ -55,7 +55,7 @@ fn a_member_who_left_is_refused_before_its_removal() {
 
 #[test]
 fn an_invite_is_valid_up_to_and_including_its_expiry_second() {
-    let mut r = room(42, HistoryPolicy::SinceLastRotation);
+    let mut r = room(42, HistoryPolicy::SinceLastEpoch);
     let inv = r.invite().unwrap();
     r.sim.now = inv.expires_at;
     let j = r.start_join("on time", &inv).unwrap();

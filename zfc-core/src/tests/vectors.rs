@@ -246,7 +246,7 @@ fn frames() -> VectorFile {
     let req = join::build_request(&invite, &ik, &joiner, joiner_kx.public(), eph.public(), "bob", &mut rng).unwrap();
     let req_bytes = req.encode();
     let req_hash = join::request_hash(&req_bytes);
-    let payload = GrantPayload { policy: HistoryPolicy::SinceLastRotation, epoch: 0 };
+    let payload = GrantPayload { policy: HistoryPolicy::SinceLastEpoch, epoch: 0 };
     let (grant, _) = join::seal_grant(&req.body, req_hash, &ik.psk, &payload, &owner, &mut rng).unwrap();
     let mut vectors = Vec::new();
     let push = |vectors: &mut Vec<Obj>, name: &str, signer: &[u8; 32], bytes: Vec<u8>| {
@@ -257,7 +257,7 @@ fn frames() -> VectorFile {
         salt,
         owner_sign_pk: owner.public(),
         owner_kx_pk: owner_kx.public(),
-        policy: HistoryPolicy::SinceLastRotation,
+        policy: HistoryPolicy::SinceLastEpoch,
     };
     push(&mut vectors, "CreateRoom 0x01", &owner.public(), Signed::sign(create, &owner).encode());
     push(
@@ -439,7 +439,7 @@ fn hpke() -> VectorFile {
     let req = join::build_request(&invite, &ik, &joiner, kx(7).public(), eph.public(), "bob", &mut rng).unwrap();
     let req_bytes = req.encode();
     let req_hash = join::request_hash(&req_bytes);
-    let payload = GrantPayload { policy: HistoryPolicy::SinceLastRotation, epoch: 4 };
+    let payload = GrantPayload { policy: HistoryPolicy::SinceLastEpoch, epoch: 4 };
     let (grant, export) = join::seal_grant(&req.body, req_hash, &ik.psk, &payload, &owner, &mut rng).unwrap();
     let grant_bytes = grant.encode();
     let tag = join::confirm_tag(&export, &req_hash, &join::grant_hash(&grant_bytes));
@@ -465,7 +465,7 @@ fn hpke() -> VectorFile {
             .x("joiner_eph_secret", eph.secret().expose())
             .h("key_grant", &grant_bytes)
             .h("grant_hash", &join::grant_hash(&grant_bytes))
-            .n("grant_policy", HistoryPolicy::SinceLastRotation as u8)
+            .n("grant_policy", HistoryPolicy::SinceLastEpoch as u8)
             .n("grant_epoch", 4)
             .h("hpke_export", export.expose())
             .h("confirm_tag", &tag),

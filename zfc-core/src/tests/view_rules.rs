@@ -14,7 +14,7 @@ fn a_joiner_that_authenticated_too_early_authenticates_again_after_its_request()
     // Over real sockets a client authenticates before it submits: the relay refuses (not a
     // joiner yet), and the joiner must authenticate again once its request is accepted, or it
     // never hears the grant.
-    let mut r = room(81, HistoryPolicy::SinceLastRotation);
+    let mut r = room(81, HistoryPolicy::SinceLastEpoch);
     let inv = r.invite().unwrap();
     let (m, out) = crate::member::Member::join(&inv, "early", NOW, &mut r.sim.rng).unwrap();
     let id = r.sim.add("early", Party::Member(Box::new(m)), crate::event::Output::default());
@@ -143,7 +143,7 @@ fn a_deleted_room_leaves_the_owner_no_keys() {
 
 #[test]
 fn display_names_may_be_128_bytes_and_no_more() {
-    let mut r = room(89, HistoryPolicy::SinceLastRotation);
+    let mut r = room(89, HistoryPolicy::SinceLastEpoch);
     let inv = r.invite().unwrap();
     let rng = &mut ChaCha20Rng::seed_from_u64(5);
     assert!(crate::member::Member::join(&inv, &"n".repeat(128), NOW, rng).is_ok());

@@ -2,9 +2,16 @@
 //! the encrypted link. Signed room frames ([`crate::frame`]) travel inside `Submit`, `Deliver`
 //! and `Direct`.
 //!
+//! This module is the client's as much as the relay's: client code reads it without
+//! importing anything of the relay ([`crate::relay`] is the relay's rule book).
+//!
 //! Invariant: a connection proves which key it speaks for by signing the relay's fresh
 //! challenge together with the link's handshake hash, so a proof cannot be replayed on another
 //! connection or relayed from one.
+
+mod reject;
+
+pub use reject::Reject;
 
 use crate::crypto::{self, SIG_LEN, SignKey};
 use crate::error::DecodeError;
