@@ -40,6 +40,79 @@
 //! assert!(room.texts(bob).is_empty());
 //! # Ok::<(), zfc_core::Error>(())
 //! ```
+//!
+//! ## Embedding it: the loop every client runs
+//!
+//! Over a real connection (spec §16.7: one WebSocket binary message per link record) an app runs
+//! the loop below; here the relay is the rule book in process, so that the example runs. The
+//! rules it shows: the link is pinned to the relay's key from the invite, and its handshake hash
+//! goes to `on_connected`; everything an output asks to send is sent in order on the current
+//! connection; the state is saved before any output for which [`Output::must_save`] holds; after
+//! a reconnect the party authenticates and resends by itself whatever must still land.
+//!
+//! ```
+//! use rand_chacha::ChaCha20Rng;
+//! use rand_core::SeedableRng;
+//! use zfc_core::link::{self, ClientHandshake, RelayKey, Transport};
+//! use zfc_core::relay::{RelayConfig, RuleBook};
+//! use zfc_core::{Event, Operation, Output, Owner, RoomConfig};
+//!
+//! let (mut rng, now) = (ChaCha20Rng::seed_from_u64(7), 1_800_000_000);
+//! let relay_key = RelayKey::generate(&mut rng);
+//! let mut relay = RuleBook::new(RelayConfig::default());
+//!
+//! // One connection: the link handshake (pinned to the relay's key), then the relay's challenge.
+//! let mut connect = |owner: &mut Owner, relay: &mut RuleBook, conn, rng: &mut ChaCha20Rng| {
+//!     let (hs, hello) = ClientHandshake::start(&relay_key.public(), rng)?;
+//!     let (relay_end, answer) = link::respond(&relay_key, &hello, rng)?;
+//!     let client_end = hs.finish(&answer)?;
+//!     owner.on_connected(client_end.channel_binding());
+//!     let challenge: Vec<Vec<u8>> = relay.connect(conn, client_end.channel_binding(), rng).into_iter().map(|o| o.bytes).collect();
+//!     Ok::<_, Box<dyn std::error::Error>>((client_end, relay_end, challenge))
+//! };
+//! // Sends what an output asks, hands the relay's answers back, until both sides are quiet.
+//! let pump = |owner: &mut Owner, relay: &mut RuleBook, link: &mut (Transport, Transport), conn,
+//!             first: Output, inbox: Vec<Vec<u8>>, saved: &mut Vec<u8>, rng: &mut ChaCha20Rng| {
+//!     let (client, relay_end) = link;
+//!     let mut events = Vec::new();
+//!     let (mut out, mut inbox) = (first, inbox);
+//!     loop {
+//!         if out.must_save() {
+//!             *saved = owner.pickle().to_vec(); // before anything of it leaves
+//!         }
+//!         for req in out.request_bytes() {
+//!             let record = client.seal(req)?; // one WebSocket binary message
+//!             for o in relay.handle(conn, &relay_end.open(&record)?, now)? {
+//!                 inbox.push(client.open(&relay_end.seal(&o.bytes)?)?);
+//!             }
+//!         }
+//!         events.append(&mut out.events);
+//!         let Some(msg) = (!inbox.is_empty()).then(|| inbox.remove(0)) else { break };
+//!         out = owner.handle(&msg, now, rng)?;
+//!     }
+//!     Ok::<_, Box<dyn std::error::Error>>(events)
+//! };
+//!
+//! let mut saved = Vec::new();
+//! let (mut owner, created) = Owner::create(RoomConfig::default(), &mut rng);
+//! let (c, r, challenge) = connect(&mut owner, &mut relay, 1, &mut rng)?;
+//! let mut link1 = (c, r);
+//! let events = pump(&mut owner, &mut relay, &mut link1, 1, created, challenge, &mut saved, &mut rng)?;
+//! assert!(events.contains(&Event::OperationLanded { op: Operation::CreateRoom }));
+//!
+//! // The connection drops with a rotation unsent; on the next one the owner resends it itself.
+//! let rotation = owner.rotate(&mut rng)?;
+//! assert!(rotation.must_save());
+//! relay.disconnect(1);
+//! let (c, r, challenge) = connect(&mut owner, &mut relay, 2, &mut rng)?;
+//! let mut link2 = (c, r);
+//! let events = pump(&mut owner, &mut relay, &mut link2, 2, Output::default(), challenge, &mut saved, &mut rng)?;
+//! assert!(events.contains(&Event::OperationLanded { op: Operation::Rotate }));
+//! assert_eq!(owner.epoch(), 1);
+//! // What was saved restores the owner as it was when it last sent something.
+//! assert_eq!(Owner::unpickle(&saved)?.room_id(), owner.room_id());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
