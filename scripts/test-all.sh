@@ -23,6 +23,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The test-only fault injection (feature of zfc-relay, off above) is linted too.
 cargo clippy -p zfc-relay --features fault-injection --all-targets --locked -- -D warnings
 
+step "zfc-core's documentation builds without a broken or private link"
+RUSTDOCFLAGS="-D warnings" cargo doc -p zfc-core --no-deps --locked
+
 step "unit, integration, attack, property, robustness, vector and fixture tests"
 log=$(mktemp)
 cargo test --workspace --exclude zfc-bench --locked 2>&1 | tee "$log"

@@ -12,12 +12,7 @@ use crate::crypto::{self, NONCE_LEN, SIG_LEN, SignKey};
 use crate::error::DecodeError;
 use crate::wire::{MAX_FRAME_LEN, Reader, Writer};
 
-/// 16-byte room identifier, bound to the owner's keys (see [`crate::room::room_id_for`]).
-pub type RoomId = [u8; 16];
-/// A member's number in its room: assigned by the owner when the member is added, never reused.
-pub type MemberNo = u32;
-/// The owner's member number.
-pub const OWNER_MEMBER: MemberNo = 0;
+pub use crate::room::{HistoryPolicy, MemberNo, OWNER_MEMBER, RoomId};
 
 /// Frame kind bytes.
 pub mod kind {
@@ -131,27 +126,6 @@ fn read_sign_pk(r: &mut Reader<'_>, what: &'static str) -> Result<[u8; 32], Deco
         return Err(DecodeError::InvalidValue(what));
     }
     Ok(pk)
-}
-
-/// Who may read history from before they joined.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HistoryPolicy {
-    /// 0FC's rule as it works: a newcomer reads from the start of the epoch preceding the commit
-    /// that added it, the epoch the last commit of any kind opened (a rotation, a removal, an
-    /// earlier add). Named `SinceLastRotation` before; the wire value is unchanged.
-    SinceLastEpoch = 0,
-    /// A newcomer reads nothing sent before it joined: joining rotates to a fresh epoch key.
-    SinceJoin = 1,
-}
-
-impl HistoryPolicy {
-    fn from_u8(v: u8) -> Result<Self, DecodeError> {
-        match v {
-            0 => Ok(Self::SinceLastEpoch),
-            1 => Ok(Self::SinceJoin),
-            _ => Err(DecodeError::InvalidValue("history policy")),
-        }
-    }
 }
 
 /// The owner opens a room. Signed by the owner's room signing key.

@@ -118,6 +118,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod code;
 mod commit;
 pub mod crypto;
 mod epoch;
@@ -132,6 +133,7 @@ pub mod link;
 pub mod member;
 pub mod message;
 pub mod owner;
+mod padding;
 pub mod party;
 pub mod pickle;
 pub mod proto;
@@ -145,6 +147,7 @@ mod view;
 mod tests;
 pub mod wire;
 
+pub use code::{ErrorCode, ErrorGroup};
 pub use error::{DecodeError, Error};
 pub use event::{EpochReason, Event, Failure, Operation, Output, ReceivedMessage, Request, RequestKind};
 pub use frame::{HistoryPolicy, MemberNo, RoomId};

@@ -10,7 +10,7 @@
 //! every key when it is removed, when its Leave has landed, or when the room is deleted (a
 //! leaving member keeps its keys until the relay holds its Leave, so that a lost Leave can be
 //! resent); a key-delivery key is erased as soon as a share sealed to a newer one opens; every
-//! request that must land is resent until settled ([`crate::inflight`]).
+//! request that must land is resent until settled (`inflight.rs`, spec §9.7).
 
 use std::collections::BTreeMap;
 
@@ -439,7 +439,7 @@ impl Member {
 
     /// Leaves the room: tells the relay and the owner. From now on the member sends nothing; it
     /// erases every key once the relay holds the Leave ([`Event::OperationLanded`] with
-    /// [`Operation::Leave`], then [`Self::gone`] is `Left`), and resends the Leave on every
+    /// [`Operation::Leave`], then [`Self::phase`] is `Gone(Left)`), and resends the Leave on every
     /// new connection until then.
     pub fn leave(&mut self) -> Result<Output, Error> {
         let j = self.active_mut()?;

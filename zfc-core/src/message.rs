@@ -10,63 +10,14 @@ use zeroize::Zeroizing;
 
 use crate::crypto::{self, NONCE_LEN, Secret32, SignKey, TAG_LEN};
 use crate::error::{DecodeError, Error};
-use crate::frame::{MAX_MESSAGE_CT, MemberNo, Message, RoomId, Signed};
-use crate::room::REORDER_WINDOW;
+use crate::frame::{MAX_MESSAGE_CT, Message, Signed};
+use crate::room::{MemberNo, RoomId};
 
-/// Largest message content, in bytes.
-pub const MAX_CONTENT_LEN: usize = 64 * 1024;
-const LEN_PREFIX: usize = 4;
+/// How far behind the newest accepted sequence number of a sender a message may arrive.
+pub const REORDER_WINDOW: u32 = 64;
 
-/// How message lengths are hidden: the padded plaintext (4-byte length, content, zeros) is
-/// rounded up to the smallest bucket that holds it, or past the largest bucket to a multiple of
-/// the largest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Padding {
-    buckets: Vec<u32>,
-}
-
-impl Default for Padding {
-    /// Powers of two from 64 bytes to 64 KiB.
-    fn default() -> Self {
-        Self { buckets: (6..=16).map(|p| 1u32 << p).collect() }
-    }
-}
-
-impl Padding {
-    /// No padding: the ciphertext shows the exact length.
-    pub fn none() -> Self {
-        Self { buckets: Vec::new() }
-    }
-    /// Custom buckets: strictly ascending, each at most 64 KiB.
-    pub fn buckets(buckets: Vec<u32>) -> Result<Self, Error> {
-        let p = Self { buckets };
-        p.check()?;
-        Ok(p)
-    }
-    pub(crate) fn check(&self) -> Result<(), Error> {
-        let ascending = self.buckets.windows(2).all(|w| matches!(w, [a, b] if a < b));
-        let bounded = self.buckets.iter().all(|b| *b >= 1 && *b as usize <= MAX_CONTENT_LEN);
-        if !ascending || !bounded {
-            return Err(Error::InvalidArgument("padding buckets must ascend within 1..=65536"));
-        }
-        Ok(())
-    }
-    /// The buckets, ascending (empty: no padding).
-    pub fn bucket_list(&self) -> &[u32] {
-        &self.buckets
-    }
-    /// The padded plaintext length for `content_len` bytes of content.
-    pub fn padded_len(&self, content_len: usize) -> usize {
-        let need = content_len + LEN_PREFIX;
-        match self.buckets.iter().find(|b| **b as usize >= need) {
-            Some(b) => *b as usize,
-            None => match self.buckets.last() {
-                Some(&largest) => need.div_ceil(largest as usize) * largest as usize,
-                None => need,
-            },
-        }
-    }
-}
+use crate::padding::LEN_PREFIX;
+pub use crate::padding::{MAX_CONTENT_LEN, Padding};
 
 /// The message key of an epoch: `HKDF(salt = epoch hash, ikm = epoch secret,
 /// info = "zfc v1 message key" || room id || epoch)`.
@@ -205,20 +156,6 @@ mod tests {
             let (key, sign_key, padding) = (&self.key, &self.sign_key, &self.padding);
             Sealer { room_id: [7; 16], epoch: 1, sender: 2, seq: 0, key, sign_key, padding }
         }
-    }
-
-    #[test]
-    fn padding_rounds_to_buckets() {
-        let p = Padding::default();
-        assert_eq!(p.padded_len(0), 64);
-        assert_eq!(p.padded_len(60), 64);
-        assert_eq!(p.padded_len(61), 128);
-        assert_eq!(p.padded_len(65536), 131072);
-        assert_eq!(Padding::none().padded_len(10), 14);
-        assert!(Padding::buckets(vec![128, 64]).is_err());
-        assert!(Padding::buckets(vec![0, 64]).is_err());
-        assert!(Padding::buckets(vec![64, 70_000]).is_err());
-        assert!(Padding::buckets(vec![64, 65_536]).is_ok());
     }
 
     #[test]

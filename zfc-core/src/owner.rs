@@ -6,7 +6,7 @@
 //! and later membership operations wait in a queue, removals first; a commit counts as landed
 //! only when the log entry at its epoch is the commit itself, and one that lost its epoch to
 //! another commit is rebuilt on the next; an Add's commit leaves only after its Welcome was
-//! accepted; every request that must land is resent until settled ([`crate::inflight`]); the
+//! accepted; every request that must land is resent until settled (`inflight.rs`); the
 //! owner's authority is checked in one place at the relay ([`crate::relay::RuleBook`]) and
 //! exercised only here.
 

@@ -8,10 +8,38 @@
 use std::collections::BTreeMap;
 
 use crate::crypto;
-use crate::error::Error;
-use crate::frame::{HistoryPolicy, MAX_MEMBERS, MemberNo, RoomId};
+use crate::error::{DecodeError, Error};
+use crate::frame::MAX_MEMBERS;
 
-pub use crate::message::Padding;
+/// 16-byte room identifier, bound to the owner's keys (see [`room_id_for`]).
+pub type RoomId = [u8; 16];
+/// A member's number in its room: assigned by the owner when the member is added, never reused.
+pub type MemberNo = u32;
+/// The owner's member number.
+pub const OWNER_MEMBER: MemberNo = 0;
+
+/// Who may read history from before they joined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryPolicy {
+    /// 0FC's rule as it works: a newcomer reads from the start of the epoch preceding the commit
+    /// that added it, the epoch the last commit of any kind opened (a rotation, a removal, an
+    /// earlier add). Named `SinceLastRotation` before; the wire value is unchanged.
+    SinceLastEpoch = 0,
+    /// A newcomer reads nothing sent before it joined: joining rotates to a fresh epoch key.
+    SinceJoin = 1,
+}
+
+impl HistoryPolicy {
+    pub(crate) fn from_u8(v: u8) -> Result<Self, DecodeError> {
+        match v {
+            0 => Ok(Self::SinceLastEpoch),
+            1 => Ok(Self::SinceJoin),
+            _ => Err(DecodeError::InvalidValue("history policy")),
+        }
+    }
+}
+
+pub use crate::padding::Padding;
 
 /// The room id for an owner's keys and a salt: the first 16 bytes of
 /// `H("zfc v1 room id", owner_sign_pk, owner_kx_pk, salt)`.
@@ -22,8 +50,6 @@ pub fn room_id_for(owner_sign_pk: &[u8; 32], owner_kx_pk: &[u8; 32], salt: &[u8;
     id
 }
 
-/// How far behind the newest accepted sequence number of a sender a message may arrive.
-pub const REORDER_WINDOW: u32 = 64;
 /// How many relay sequence numbers after a periodic or on-demand rotation messages of the
 /// previous epoch are still accepted (none after a removal).
 pub const ROTATION_GRACE: u64 = 256;

@@ -1,7 +1,10 @@
-//! Result codes: one stable number per outcome, grouped by layer; never reused.
+//! Result codes: the C face of `zfc_core::code`, the one table of stable numbers, names and
+//! groups (append-only; never reused). `zfc_result` stays a Rust enum for cbindgen; the tests
+//! below check it against the table both ways, so the two cannot drift.
 
 use std::ffi::c_char;
 
+use zfc_core::code::ErrorCode;
 use zfc_core::error::{DecodeError, Error};
 use zfc_core::link::LinkError;
 use zfc_core::pickle::StateError;
@@ -254,96 +257,27 @@ impl zfc_result {
     ];
 }
 
-impl From<DecodeError> for zfc_result {
-    fn from(e: DecodeError) -> Self {
-        match e {
-            DecodeError::UnsupportedVersion(_) => Self::ZFC_ERR_UNSUPPORTED_VERSION,
-            DecodeError::TooLong { .. } => Self::ZFC_ERR_TOO_LONG,
-            _ => Self::ZFC_ERR_MALFORMED,
-        }
+impl zfc_result {
+    /// The variant whose value is `code`, a code of `zfc_core::code::TABLE`. Relay refusals other
+    /// than the three that close a connection have no variant (C gets them as the `code` of a
+    /// `ZFC_EVENT_REJECTED` event): they, and codes of a later version, are `ZFC_ERR_UNKNOWN`.
+    fn from_code(code: u32) -> Self {
+        Self::ALL.iter().copied().find(|r| *r as u32 == code).unwrap_or(Self::ZFC_ERR_UNKNOWN)
     }
 }
 
-impl From<Error> for zfc_result {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Decode(d) => d.into(),
-            Error::BadSignature => Self::ZFC_ERR_BAD_SIGNATURE,
-            Error::Forged => Self::ZFC_ERR_FORGED,
-            Error::WrongRoom => Self::ZFC_ERR_WRONG_ROOM,
-            Error::UnknownEpoch { .. } => Self::ZFC_ERR_UNKNOWN_EPOCH,
-            Error::EpochExpired { .. } => Self::ZFC_ERR_EPOCH_EXPIRED,
-            Error::EpochClosed { .. } => Self::ZFC_ERR_EPOCH_CLOSED,
-            Error::Replay { .. } => Self::ZFC_ERR_REPLAY,
-            Error::TooOld { .. } => Self::ZFC_ERR_TOO_OLD,
-            Error::UnknownSender(_) => Self::ZFC_ERR_UNKNOWN_SENDER,
-            Error::RelayGap { .. } => Self::ZFC_ERR_RELAY_GAP,
-            Error::RelayReplay { .. } => Self::ZFC_ERR_RELAY_REPLAY,
-            Error::ForkDetected => Self::ZFC_ERR_FORK_DETECTED,
-            Error::Unexpected(_) => Self::ZFC_ERR_UNEXPECTED,
-            Error::BadInvite(_) => Self::ZFC_ERR_BAD_INVITE,
-            Error::InviteUnknown => Self::ZFC_ERR_INVITE_UNKNOWN,
-            Error::InviteUsed => Self::ZFC_ERR_INVITE_USED,
-            Error::InviteExpired => Self::ZFC_ERR_INVITE_EXPIRED,
-            Error::InviteRevoked => Self::ZFC_ERR_INVITE_REVOKED,
-            Error::WrongToken => Self::ZFC_ERR_WRONG_TOKEN,
-            Error::NotOwner => Self::ZFC_ERR_NOT_OWNER,
-            Error::NotJoined => Self::ZFC_ERR_NOT_JOINED,
-            Error::Removed => Self::ZFC_ERR_REMOVED,
-            Error::RoomDeleted => Self::ZFC_ERR_ROOM_DELETED,
-            Error::NoSuchMember(_) => Self::ZFC_ERR_NO_SUCH_MEMBER,
-            Error::MessageTooLong { .. } => Self::ZFC_ERR_MESSAGE_TOO_LONG,
-            Error::CounterExhausted => Self::ZFC_ERR_COUNTER_EXHAUSTED,
-            Error::RoomFull => Self::ZFC_ERR_ROOM_FULL,
-            Error::NoSuchJoin => Self::ZFC_ERR_NO_SUCH_JOIN,
-            Error::InvalidArgument(_) => Self::ZFC_ERR_INVALID_ARGUMENT,
-            _ => Self::ZFC_ERR_UNKNOWN,
+/// Every core error converts through its code in `zfc_core::code`, the one table of numbers.
+macro_rules! from_core {
+    ($($t:ty),*) => {$(
+        impl From<$t> for zfc_result {
+            fn from(e: $t) -> Self {
+                Self::from_code(e.error_code())
+            }
         }
-    }
+    )*};
 }
 
-impl From<StateError> for zfc_result {
-    fn from(e: StateError) -> Self {
-        match e {
-            StateError::WrongPassword => Self::ZFC_ERR_WRONG_PASSWORD,
-            StateError::Malformed(_) => Self::ZFC_ERR_STATE_MALFORMED,
-            StateError::UnsupportedVersion(_) => Self::ZFC_ERR_STATE_VERSION,
-            StateError::WrongKind => Self::ZFC_ERR_STATE_KIND,
-            StateError::Argon2Params { .. } => Self::ZFC_ERR_ARGON2_PARAMS,
-            _ => Self::ZFC_ERR_UNKNOWN,
-        }
-    }
-}
-
-impl From<LinkError> for zfc_result {
-    fn from(e: LinkError) -> Self {
-        match e {
-            LinkError::UnsupportedVersion(_) => Self::ZFC_ERR_LINK_VERSION,
-            LinkError::UnexpectedKind { .. } => Self::ZFC_ERR_LINK_KIND,
-            LinkError::Malformed(_) => Self::ZFC_ERR_LINK_MALFORMED,
-            LinkError::TooLong { .. } => Self::ZFC_ERR_LINK_TOO_LONG,
-            LinkError::Handshake => Self::ZFC_ERR_LINK_HANDSHAKE,
-            LinkError::Decrypt => Self::ZFC_ERR_LINK_DECRYPT,
-            LinkError::Replayed { .. } => Self::ZFC_ERR_LINK_REPLAYED,
-            LinkError::OutOfOrder { .. } => Self::ZFC_ERR_LINK_OUT_OF_ORDER,
-            LinkError::InvalidKey => Self::ZFC_ERR_LINK_INVALID_KEY,
-            LinkError::Exhausted => Self::ZFC_ERR_LINK_EXHAUSTED,
-            LinkError::Internal(_) => Self::ZFC_ERR_LINK_INTERNAL,
-            _ => Self::ZFC_ERR_UNKNOWN,
-        }
-    }
-}
-
-impl From<Reject> for zfc_result {
-    fn from(r: Reject) -> Self {
-        match r {
-            Reject::Malformed => Self::ZFC_ERR_RELAY_MALFORMED,
-            Reject::TooLarge => Self::ZFC_ERR_RELAY_TOO_LARGE,
-            Reject::NotAuthenticated => Self::ZFC_ERR_RELAY_NOT_AUTHENTICATED,
-            _ => Self::ZFC_ERR_UNKNOWN,
-        }
-    }
-}
+from_core!(DecodeError, Error, StateError, LinkError, Reject);
 
 /// Returns a static, NUL-terminated English description of `result`; unknown codes get
 /// "unknown result code". The string must not be freed.
@@ -409,6 +343,7 @@ pub extern "C" fn zfc_reject_name(code: u16) -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zfc_core::code::{self, ErrorGroup};
 
     #[test]
     fn codes_are_unique_and_have_text() {
@@ -417,6 +352,58 @@ mod tests {
             assert!(seen.insert(*r as u32), "{r:?} reuses a code");
             assert!(!r.text().to_bytes().is_empty());
         }
+    }
+
+    #[test]
+    fn every_result_is_a_core_code() {
+        for r in zfc_result::ALL {
+            if *r == zfc_result::ZFC_OK {
+                assert_eq!(*r as u32, 0);
+                assert_eq!(code::entry(0), None);
+                continue;
+            }
+            let entry = code::entry(*r as u32);
+            assert!(entry.is_some(), "{r:?} = {} is not in zfc_core::code::TABLE", *r as u32);
+            if let Some(e) = entry {
+                assert_eq!(format!("{r:?}"), format!("ZFC_ERR_{}", e.name), "name of {}", e.code);
+                assert_eq!(r.text().to_str(), Ok(e.text), "text of {r:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_core_code_is_a_result() {
+        for e in code::TABLE {
+            let r = zfc_result::from_code(e.code);
+            if e.group == ErrorGroup::RelayRefused {
+                // C gets these as the code of a ZFC_EVENT_REJECTED event, named by zfc_reject_name.
+                assert_eq!(r, zfc_result::ZFC_ERR_UNKNOWN, "{} has a zfc_result", e.name);
+            } else {
+                assert_eq!(r as u32, e.code, "{} ({}) has no zfc_result variant", e.name, e.code);
+            }
+        }
+    }
+
+    #[test]
+    fn core_errors_convert_through_the_table() {
+        assert_eq!(zfc_result::from(DecodeError::Truncated), zfc_result::ZFC_ERR_MALFORMED);
+        assert_eq!(zfc_result::from(DecodeError::UnsupportedVersion(9)), zfc_result::ZFC_ERR_UNSUPPORTED_VERSION);
+        assert_eq!(
+            zfc_result::from(Error::Decode(DecodeError::TooLong { len: 2, max: 1 })),
+            zfc_result::ZFC_ERR_TOO_LONG
+        );
+        assert_eq!(zfc_result::from(Error::InvalidArgument("x")), zfc_result::ZFC_ERR_INVALID_ARGUMENT);
+        assert_eq!(zfc_result::from(Error::NoSuchJoin), zfc_result::ZFC_ERR_NO_SUCH_JOIN);
+        assert_eq!(
+            zfc_result::from(StateError::Malformed(DecodeError::Truncated)),
+            zfc_result::ZFC_ERR_STATE_MALFORMED
+        );
+        assert_eq!(zfc_result::from(LinkError::Exhausted), zfc_result::ZFC_ERR_LINK_EXHAUSTED);
+        assert_eq!(zfc_result::from(Reject::TooLarge), zfc_result::ZFC_ERR_RELAY_TOO_LARGE);
+        assert_eq!(zfc_result::from(Reject::NotAuthenticated), zfc_result::ZFC_ERR_RELAY_NOT_AUTHENTICATED);
+        // As before the table: refusals that do not close a connection have no zfc_result.
+        assert_eq!(zfc_result::from(Reject::InviteUsed), zfc_result::ZFC_ERR_UNKNOWN);
+        assert_eq!(zfc_result::from(Reject::Unknown(999)), zfc_result::ZFC_ERR_UNKNOWN);
     }
 
     #[test]
