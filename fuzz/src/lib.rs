@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use zfc_core::frame::Frame;
+use zfc_core::internal::frame::Frame;
 use zfc_core::link::{self, ClientHandshake, RelayKey};
 use zfc_core::relay::{ClientRequest, JournalEntry, RelayConfig, RelayMessage, RuleBook};
 use zfc_core::sim::{Scenario, Traced};

@@ -189,7 +189,7 @@ async fn drive_client(
                     // Only room messages count: copies of the setup's join commits still arriving
                     // would count in the first phase. Sampled clients handle every entry, or the
                     // first commit they skipped would leave a gap in their log.
-                    if frame.get(1) == Some(&zfc_core::frame::kind::MESSAGE) {
+                    if frame.get(1) == Some(&zfc_core::internal::frame::kind::MESSAGE) {
                         st.deliveries += 1;
                     }
                     if c.sampled {

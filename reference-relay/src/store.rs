@@ -126,7 +126,7 @@ impl Store for SqliteStore {
 /// variable nothing changes.
 #[cfg(feature = "fault-injection")]
 mod fault {
-    use zfc_core::frame::Frame;
+    use zfc_core::internal::frame::Frame;
     use zfc_core::relay::JournalEntry;
 
     use super::StoreError;

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::{Relay, ok, temp_dir, zfc};
-use zfc_core::frame::Frame;
+use zfc_core::internal::frame::Frame;
 use zfc_core::relay::JournalEntry;
 
 /// The commit whose batch the relay fails: the joiners' two Add commits come first, so the third

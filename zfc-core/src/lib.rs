@@ -120,12 +120,10 @@
 
 pub mod code;
 mod commit;
-pub mod crypto;
 mod epoch;
 pub mod error;
 pub mod event;
 pub mod fingerprint;
-pub mod frame;
 mod inflight;
 pub mod invite;
 mod join;
@@ -145,12 +143,22 @@ mod view;
 
 #[cfg(test)]
 mod tests;
-pub mod wire;
 
 pub use code::{ErrorCode, ErrorGroup};
 pub use error::{DecodeError, Error};
 pub use event::{EpochReason, Event, Failure, Operation, Output, ReceivedMessage, Request, RequestKind};
-pub use frame::{HistoryPolicy, MemberNo, RoomId};
+pub use room::{HistoryPolicy, MemberNo, RoomId};
+
+/// Protocol internals: the signed frames, the wire codec and the primitives' wrappers. Not part
+/// of the API (no stability promise): the conformance suite, the fuzzers, the benchmarks and the
+/// tests reach them here; apps use [`Owner`], [`Member`] and [`Output`].
+#[doc(hidden)]
+pub mod internal {
+    pub mod crypto;
+    pub mod frame;
+    pub mod wire;
+}
+pub(crate) use internal::{crypto, frame, wire};
 pub use invite::Invite;
 pub use member::{GoneReason, Member, MemberConfig, MemberConfigBuilder, Phase};
 pub use message::Padding;

@@ -257,6 +257,7 @@ impl Member {
         }
         let keys = invite_keys(&invite.room_id, &invite.token);
         let sign_key = SignKey::generate(rng);
+        let sign_public = sign_key.public();
         let kx_key = KxKey::generate(rng);
         let eph = join::ephemeral(rng);
         let req = join::build_request(invite, &keys, &sign_key, kx_key.public(), eph.public(), name, rng)?;
@@ -274,7 +275,7 @@ impl Member {
             padding: config.padding,
             retained_epochs: config.retained_epochs,
             key_refresh_every: config.key_refresh_every,
-            session: Session::default(),
+            session: Session::for_key(&sign_public),
         };
         let out = m.session.must_land(Kind::JoinRequest, Operation::JoinRequest, bytes);
         Ok((m, out))

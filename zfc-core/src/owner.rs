@@ -127,6 +127,7 @@ impl Owner {
     /// The output carries the `CreateRoom` request for the relay.
     pub fn create(config: RoomConfig, rng: &mut impl CryptoRng) -> (Self, Output) {
         let sign_key = SignKey::generate(rng);
+        let sign_key_public = sign_key.public();
         let kx_key = KxKey::generate(rng);
         let mut salt = [0u8; 16];
         rng.fill_bytes(&mut salt);
@@ -170,7 +171,7 @@ impl Owner {
             queue: VecDeque::new(),
             deleted: false,
             share_chain: ShareChain { epoch: 0, chain: Secret32::random(rng) },
-            session: Session::default(),
+            session: Session::for_key(&sign_key_public),
         };
         let out = owner.session.must_land(Kind::CreateRoom, Operation::CreateRoom, create_frame);
         (owner, out)

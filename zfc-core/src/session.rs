@@ -67,6 +67,16 @@ impl Session {
         Self { next_req, ..Self::default() }
     }
 
+    /// A new party's session: its request ids start at a point taken from its public key, so
+    /// that two parties' ids do not run in step. The relay echoes ids on the connection a
+    /// request came in on; an answer injected on our connection with another party's id
+    /// (a replay, a relay that mixes connections) then finds none of our requests in flight.
+    /// Below 2^31: ids from 0xffff_0000 up are the reference client's own.
+    pub(crate) fn for_key(public: &[u8; 32]) -> Self {
+        let [a, b, c, d, ..] = *public;
+        Self::resumed(u32::from_be_bytes([a, b, c, d]) & 0x7fff_ffff)
+    }
+
     /// The next request id: 1, 2, … wrapping around and skipping 0 (spec §6.1).
     pub(crate) fn next_req_id(&mut self) -> u32 {
         self.next_req = self.next_req.wrapping_add(1).max(1);

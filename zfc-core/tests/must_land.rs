@@ -8,7 +8,7 @@ mod common;
 use common::{NOW, Room, lenient, room as new_room};
 use rand_core::SeedableRng;
 use zfc_core::Party;
-use zfc_core::frame::{Change, Frame};
+use zfc_core::internal::frame::{Change, Frame};
 use zfc_core::relay::{ClientRequest, JournalEntry, Reject};
 use zfc_core::sim::Traced;
 use zfc_core::{Event, GoneReason, Operation, Output, Owner, RoomConfig};

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use zfc_core::Party;
-use zfc_core::frame::{Change, Frame};
+use zfc_core::internal::frame::{Change, Frame};
 use zfc_core::relay::{ClientRequest, RelayConfig};
 use zfc_core::sim::Traced;
 use zfc_core::{EpochReason, Event, HistoryPolicy, Operation, RoomConfig};

@@ -8,7 +8,7 @@ mod common;
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use zfc_core::frame::Frame;
+use zfc_core::internal::frame::Frame;
 use zfc_core::link::{self, ClientHandshake, RelayKey};
 use zfc_core::relay::{ClientRequest, RelayConfig, RelayMessage, RuleBook};
 use zfc_core::sim::Traced;

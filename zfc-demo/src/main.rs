@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let names = ["alice (owner)", "bob", "carol", "dave"];
 
     step("alice creates a room");
-    println!("  room id {}", zfc_core::crypto::to_hex(&room.owner().room_id()));
+    println!("  room id {}", zfc_core::internal::crypto::to_hex(&room.owner().room_id()));
     println!("  alice's fingerprint {}", room.owner().fingerprint(0)?);
 
     step("alice invites bob and carol; both ask to join, alice approves");

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use zfc_core::Invite;
-use zfc_core::frame::Frame;
+use zfc_core::internal::frame::Frame;
 
 use crate::handles::zfc_buf;
 use crate::result::zfc_result;

@@ -429,7 +429,7 @@ async fn a_deleted_room_leaves_a_tombstone_and_takes_nothing(t: &Target) -> Outc
 
 async fn requests_above_the_envelope_limit_are_too_large(t: &Target) -> Outcome {
     let mut p = Probe::open(t).await?;
-    let huge = ClientRequest::Submit { req_id: 1, frame: vec![0; zfc_core::wire::MAX_FRAME_LEN] };
+    let huge = ClientRequest::Submit { req_id: 1, frame: vec![0; zfc_core::internal::wire::MAX_FRAME_LEN] };
     let mut bytes = huge.encode();
     bytes.extend_from_slice(&[0; 100]); // past the envelope limit, within a link record
     p.send(&bytes).await?;
