@@ -1,5 +1,7 @@
-//! State that survives: owner and member state as versioned blobs ("pickles"), and the sealed
-//! form under a key from Argon2id over a password.
+//! State that survives: the versioned blobs ("pickles") of owner and member state, and the sealed
+//! form under a key from Argon2id over a password. This module holds what both layouts share
+//! (header, field codecs, the requests in flight) and the sealing, written once; each party's
+//! layout sits beside it (`owner/pickle.rs`, `member/pickle.rs`).
 //!
 //! ```text
 //! pickle  = magic (4: "ZFCO" owner | "ZFCM" member) || version u16 (2) || fields
@@ -14,35 +16,32 @@
 //! of the format loads in every later version (fixtures in `tests/fixtures/`). Nonces are random,
 //! so restoring an old blob never makes a party reuse one.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::crypto::{self, KxKey, NONCE_LEN, Secret32, SignKey};
+use crate::crypto::{self, NONCE_LEN, Secret32, SignKey};
 use crate::epoch::{Epoch, EpochChain};
 use crate::error::DecodeError;
-use crate::frame::{Change, Commit, HistoryPolicy, JoinRequest, MAX_MEMBERS, Signed, Welcome};
-use crate::inflight::{Flight, Kind, Requests};
-use crate::member::{AwaitingAdd, AwaitingGrant, GoneReason, Joined, Member, MemberState};
+use crate::frame::{HistoryPolicy, MAX_MEMBERS, Signed};
+use crate::inflight::{Flight, Requests};
 use crate::message::{Padding, ReplayWindow};
-use crate::owner::{InviteStatus, JoinStage, Op, Owner, OwnerInvite, PendingCommit, PendingJoin};
-use crate::room::{RoomConfig, Roster, RosterEntry};
-use crate::session::{AuthRetry, Session};
+use crate::room::{Roster, RosterEntry};
 use crate::view::RoomView;
-use crate::wire::{MAX_ENVELOPE_LEN, MAX_FRAME_LEN, Reader, Writer};
+use crate::wire::{MAX_ENVELOPE_LEN, Reader, Writer};
 
-const OWNER_MAGIC: &[u8; 4] = b"ZFCO";
-const MEMBER_MAGIC: &[u8; 4] = b"ZFCM";
-const SEALED_MAGIC: &[u8; 4] = b"ZFCS";
-const PICKLE_VERSION: u16 = 2;
+pub(crate) const OWNER_MAGIC: &[u8; 4] = b"ZFCO";
+pub(crate) const MEMBER_MAGIC: &[u8; 4] = b"ZFCM";
+pub(crate) const SEALED_MAGIC: &[u8; 4] = b"ZFCS";
+pub(crate) const PICKLE_VERSION: u16 = 2;
 /// The first version, without requests in flight: still loaded.
-const PICKLE_V1: u16 = 1;
+pub(crate) const PICKLE_V1: u16 = 1;
 /// Most requests in flight a state may hold.
-const MAX_FLIGHTS: usize = 1 << 16;
-const SEALED_VERSION: u8 = 1;
+pub(crate) const MAX_FLIGHTS: usize = 1 << 16;
+pub(crate) const SEALED_VERSION: u8 = 1;
 /// Largest pickle accepted (a 10 000-member owner state fits well below it).
-const MAX_PICKLE: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_PICKLE: usize = 64 * 1024 * 1024;
 
 /// Errors of loading and sealing state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,7 +187,7 @@ pub(crate) fn open(blob: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, S
 // and read in strictly ascending key order.
 
 /// A frame body saved with a zero signature (the signature is not kept).
-fn unsigned_body<T: crate::frame::Body>(bytes: &[u8]) -> Result<T, DecodeError> {
+pub(crate) fn unsigned_body<T: crate::frame::Body>(bytes: &[u8]) -> Result<T, DecodeError> {
     let f = Signed::<T>::decode(bytes)?;
     if f.sig != [0; 64] {
         return Err(DecodeError::InvalidValue("saved frame signature"));
@@ -196,7 +195,7 @@ fn unsigned_body<T: crate::frame::Body>(bytes: &[u8]) -> Result<T, DecodeError> 
     Ok(f.body)
 }
 
-fn get_flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
+pub(crate) fn get_flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
     match r.u8()? {
         0 => Ok(false),
         1 => Ok(true),
@@ -204,7 +203,7 @@ fn get_flag(r: &mut Reader<'_>) -> Result<bool, DecodeError> {
     }
 }
 
-fn get_opt_u32(r: &mut Reader<'_>) -> Result<Option<u32>, DecodeError> {
+pub(crate) fn get_opt_u32(r: &mut Reader<'_>) -> Result<Option<u32>, DecodeError> {
     let has = get_flag(r)?;
     let v = r.u32()?;
     match (has, v) {
@@ -214,7 +213,7 @@ fn get_opt_u32(r: &mut Reader<'_>) -> Result<Option<u32>, DecodeError> {
     }
 }
 
-fn get_opt_u64(r: &mut Reader<'_>) -> Result<Option<u64>, DecodeError> {
+pub(crate) fn get_opt_u64(r: &mut Reader<'_>) -> Result<Option<u64>, DecodeError> {
     let has = get_flag(r)?;
     let v = r.u64()?;
     match (has, v) {
@@ -225,7 +224,7 @@ fn get_opt_u64(r: &mut Reader<'_>) -> Result<Option<u64>, DecodeError> {
 }
 
 /// Fails unless `key` is above the previous one.
-fn ascending<K: Ord + Copy>(last: &mut Option<K>, key: K) -> Result<(), DecodeError> {
+pub(crate) fn ascending<K: Ord + Copy>(last: &mut Option<K>, key: K) -> Result<(), DecodeError> {
     if last.is_some_and(|l| l >= key) {
         return Err(DecodeError::InvalidValue("keys out of order"));
     }
@@ -233,7 +232,7 @@ fn ascending<K: Ord + Copy>(last: &mut Option<K>, key: K) -> Result<(), DecodeEr
     Ok(())
 }
 
-fn put_opt_secret(w: &mut Writer, s: Option<&Secret32>) {
+pub(crate) fn put_opt_secret(w: &mut Writer, s: Option<&Secret32>) {
     match s {
         Some(s) => {
             w.u8(1).fixed(s.expose());
@@ -244,7 +243,7 @@ fn put_opt_secret(w: &mut Writer, s: Option<&Secret32>) {
     }
 }
 
-fn get_opt_secret(r: &mut Reader<'_>) -> Result<Option<Secret32>, DecodeError> {
+pub(crate) fn get_opt_secret(r: &mut Reader<'_>) -> Result<Option<Secret32>, DecodeError> {
     match r.u8()? {
         0 => Ok(None),
         1 => Ok(Some(Secret32::from_bytes(r.array()?))),
@@ -252,15 +251,15 @@ fn get_opt_secret(r: &mut Reader<'_>) -> Result<Option<Secret32>, DecodeError> {
     }
 }
 
-fn get_secret(r: &mut Reader<'_>) -> Result<Secret32, DecodeError> {
+pub(crate) fn get_secret(r: &mut Reader<'_>) -> Result<Secret32, DecodeError> {
     Ok(Secret32::from_bytes(r.array()?))
 }
 
-fn put_policy(w: &mut Writer, p: HistoryPolicy) {
+pub(crate) fn put_policy(w: &mut Writer, p: HistoryPolicy) {
     w.u8(p as u8);
 }
 
-fn get_policy(r: &mut Reader<'_>) -> Result<HistoryPolicy, DecodeError> {
+pub(crate) fn get_policy(r: &mut Reader<'_>) -> Result<HistoryPolicy, DecodeError> {
     match r.u8()? {
         0 => Ok(HistoryPolicy::SinceLastEpoch),
         1 => Ok(HistoryPolicy::SinceJoin),
@@ -268,7 +267,7 @@ fn get_policy(r: &mut Reader<'_>) -> Result<HistoryPolicy, DecodeError> {
     }
 }
 
-fn put_padding(w: &mut Writer, p: &Padding) {
+pub(crate) fn put_padding(w: &mut Writer, p: &Padding) {
     let b = p.bucket_list();
     w.u32(b.len() as u32);
     for x in b {
@@ -276,7 +275,7 @@ fn put_padding(w: &mut Writer, p: &Padding) {
     }
 }
 
-fn get_padding(r: &mut Reader<'_>) -> Result<Padding, DecodeError> {
+pub(crate) fn get_padding(r: &mut Reader<'_>) -> Result<Padding, DecodeError> {
     let n = r.count(4, 64)?;
     let mut v = Vec::with_capacity(n);
     for _ in 0..n {
@@ -285,14 +284,14 @@ fn get_padding(r: &mut Reader<'_>) -> Result<Padding, DecodeError> {
     Padding::buckets(v).map_err(|_| DecodeError::InvalidValue("padding"))
 }
 
-fn put_roster(w: &mut Writer, roster: &Roster) {
+pub(crate) fn put_roster(w: &mut Writer, roster: &Roster) {
     w.u32(roster.len() as u32);
     for (m, e) in roster.iter() {
         w.u32(m).fixed(&e.sign_pk).fixed(&e.kx_pk).u32(roster.kx_generation(m));
     }
 }
 
-fn get_roster(r: &mut Reader<'_>) -> Result<Roster, DecodeError> {
+pub(crate) fn get_roster(r: &mut Reader<'_>) -> Result<Roster, DecodeError> {
     let n = r.count(72, MAX_MEMBERS)?;
     let mut roster = Roster::default();
     let mut last = None;
@@ -310,7 +309,7 @@ fn get_roster(r: &mut Reader<'_>) -> Result<Roster, DecodeError> {
     Ok(roster)
 }
 
-fn put_chain(w: &mut Writer, c: &EpochChain) {
+pub(crate) fn put_chain(w: &mut Writer, c: &EpochChain) {
     w.u32(c.retained).u32(c.epochs.len() as u32);
     for e in c.epochs.values() {
         w.u32(e.number).fixed(&e.hash).u64(e.start_seq).u8(u8::from(e.closes_previous));
@@ -329,7 +328,7 @@ fn put_chain(w: &mut Writer, c: &EpochChain) {
     }
 }
 
-fn get_chain(r: &mut Reader<'_>) -> Result<EpochChain, DecodeError> {
+pub(crate) fn get_chain(r: &mut Reader<'_>) -> Result<EpochChain, DecodeError> {
     let retained = r.u32()?;
     if retained == 0 || retained > 1024 {
         return Err(DecodeError::InvalidValue("retained epochs"));
@@ -365,7 +364,7 @@ fn get_chain(r: &mut Reader<'_>) -> Result<EpochChain, DecodeError> {
 }
 
 /// A view, and the party's request counter (saved in the view's layout, §17.2).
-fn put_view(w: &mut Writer, v: &RoomView, next_req: u32) {
+pub(crate) fn put_view(w: &mut Writer, v: &RoomView, next_req: u32) {
     w.fixed(&v.room_id).fixed(&v.owner_sign_pk);
     put_policy(w, v.policy);
     w.u32(v.me).fixed(v.sign_key.seed().expose());
@@ -386,7 +385,7 @@ fn put_view(w: &mut Writer, v: &RoomView, next_req: u32) {
 }
 
 /// A view, and the request counter saved with it.
-fn get_view(r: &mut Reader<'_>) -> Result<(RoomView, u32), DecodeError> {
+pub(crate) fn get_view(r: &mut Reader<'_>) -> Result<(RoomView, u32), DecodeError> {
     let room_id = r.array()?;
     let owner_sign_pk = r.array()?;
     let policy = get_policy(r)?;
@@ -427,14 +426,14 @@ fn get_view(r: &mut Reader<'_>) -> Result<(RoomView, u32), DecodeError> {
 }
 
 /// Requests in flight, in order: each saved Submit as it will be resent.
-fn put_requests(w: &mut Writer, requests: &Requests) {
+pub(crate) fn put_requests(w: &mut Writer, requests: &Requests) {
     w.u32(requests.flights.len() as u32);
     for f in &requests.flights {
         w.bytes(&f.request).u8(u8::from(f.announced));
     }
 }
 
-fn get_requests(r: &mut Reader<'_>) -> Result<Requests, DecodeError> {
+pub(crate) fn get_requests(r: &mut Reader<'_>) -> Result<Requests, DecodeError> {
     let n = r.count(5, MAX_FLIGHTS)?;
     let mut requests = Requests::default();
     for _ in 0..n {
@@ -446,7 +445,7 @@ fn get_requests(r: &mut Reader<'_>) -> Result<Requests, DecodeError> {
 }
 
 /// Reads the header; returns the version (1 or 2).
-fn header(r: &mut Reader<'_>, magic: &[u8; 4], other: &[u8; 4]) -> Result<u16, StateError> {
+pub(crate) fn header(r: &mut Reader<'_>, magic: &[u8; 4], other: &[u8; 4]) -> Result<u16, StateError> {
     let m: [u8; 4] = r.array()?;
     if &m == other {
         return Err(StateError::WrongKind);
@@ -459,375 +458,4 @@ fn header(r: &mut Reader<'_>, magic: &[u8; 4], other: &[u8; 4]) -> Result<u16, S
         return Err(StateError::UnsupportedVersion(version));
     }
     Ok(version)
-}
-
-// ---------------------------------------------------------------- owner
-
-impl Owner {
-    /// The whole owner state as an unencrypted versioned blob (it holds every key: store it
-    /// sealed, see [`Self::seal_state`]).
-    pub fn pickle(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = Writer::new();
-        w.fixed(OWNER_MAGIC).u16(PICKLE_VERSION);
-        put_view(&mut w, &self.view, self.session.next_req);
-        w.fixed(self.kx_key.secret().expose());
-        let c = &self.config;
-        put_policy(&mut w, c.policy);
-        w.u32(c.rotate_every).u32(c.retained_epochs);
-        put_padding(&mut w, &c.padding);
-        w.u8(u8::from(c.auto_approve));
-        w.bytes(&self.create_frame);
-        w.u32(self.invites.len() as u32);
-        for (pk, inv) in &self.invites {
-            w.fixed(pk).fixed(inv.psk.expose()).u64(inv.expires_at).u8(inv.status as u8);
-        }
-        w.u32(self.joins.len() as u32);
-        for j in self.joins.values() {
-            w.bytes(&Signed { body: j.request.clone(), sig: [0; 64] }.encode());
-            w.fixed(&j.request_hash).bytes(j.name.as_bytes());
-            match &j.stage {
-                JoinStage::Requested => {
-                    w.u8(0);
-                }
-                JoinStage::Granted { export, grant_hash } => {
-                    w.u8(1).fixed(export.expose()).fixed(grant_hash);
-                }
-                JoinStage::Confirmed => {
-                    w.u8(2);
-                }
-            }
-        }
-        w.u32(self.next_member);
-        match &self.pending {
-            Some(p) => {
-                w.u8(1).u32(p.req_id).bytes(&p.bytes).fixed(p.secret.expose());
-            }
-            None => {
-                w.u8(0);
-            }
-        }
-        w.u32(self.queue.len() as u32);
-        for op in &self.queue {
-            match op {
-                Op::Add(pk) => w.u8(0).fixed(pk),
-                Op::Remove(m) => w.u8(1).u32(*m),
-                Op::Rotate => w.u8(2),
-            };
-        }
-        w.u8(u8::from(self.deleted));
-        w.u32(self.share_chain.epoch).fixed(self.share_chain.chain.expose());
-        // Version 2.
-        match self.pending.as_ref().and_then(|p| p.welcome) {
-            Some(id) => w.u8(1).u32(id),
-            None => w.u8(0).u32(0),
-        };
-        put_requests(&mut w, &self.session.requests);
-        Zeroizing::new(w.finish())
-    }
-
-    /// Loads an owner state from [`Self::pickle`]'s output.
-    pub fn unpickle(blob: &[u8]) -> Result<Self, StateError> {
-        if blob.len() > MAX_PICKLE {
-            return Err(DecodeError::TooLong { len: blob.len(), max: MAX_PICKLE }.into());
-        }
-        let mut r = Reader::new(blob);
-        let version = header(&mut r, OWNER_MAGIC, MEMBER_MAGIC)?;
-        let (view, next_req) = get_view(&mut r)?;
-        let kx_key = KxKey::from_secret(get_secret(&mut r)?);
-        let policy = get_policy(&mut r)?;
-        let rotate_every = r.u32()?;
-        let retained_epochs = r.u32()?;
-        let padding = get_padding(&mut r)?;
-        let auto_approve = get_flag(&mut r)?;
-        let config = RoomConfig::builder()
-            .history_policy(policy)
-            .rotate_every(rotate_every)
-            .retained_epochs(retained_epochs)
-            .padding(padding)
-            .auto_approve(auto_approve)
-            .build()
-            .map_err(|_| DecodeError::InvalidValue("room config"))?;
-        let create_frame = r.bytes(MAX_FRAME_LEN)?.to_vec();
-        let ni = r.count(73, 1 << 20)?;
-        let mut invites = BTreeMap::new();
-        let mut last = None;
-        for _ in 0..ni {
-            let pk: [u8; 32] = r.array()?;
-            ascending(&mut last, pk)?;
-            let psk = get_secret(&mut r)?;
-            let expires_at = r.u64()?;
-            let status = match r.u8()? {
-                0 => InviteStatus::Open,
-                1 => InviteStatus::Used,
-                2 => InviteStatus::Revoked,
-                _ => return Err(DecodeError::InvalidValue("invite status").into()),
-            };
-            invites.insert(pk, OwnerInvite { psk, expires_at, status });
-        }
-        let nj = r.count(41, crate::owner::MAX_PENDING_JOINS)?;
-        let mut joins = BTreeMap::new();
-        let mut last = None;
-        for _ in 0..nj {
-            let request = unsigned_body::<JoinRequest>(r.bytes(MAX_FRAME_LEN)?)?;
-            ascending(&mut last, request.joiner_sign_pk)?;
-            let request_hash = r.array()?;
-            let name = String::from_utf8(r.bytes(crate::join::MAX_NAME_LEN)?.to_vec())
-                .map_err(|_| DecodeError::InvalidValue("name"))?;
-            let stage = match r.u8()? {
-                0 => JoinStage::Requested,
-                1 => JoinStage::Granted { export: get_secret(&mut r)?, grant_hash: r.array()? },
-                2 => JoinStage::Confirmed,
-                _ => return Err(DecodeError::InvalidValue("join stage").into()),
-            };
-            joins.insert(request.joiner_sign_pk, PendingJoin { request, request_hash, name, stage });
-        }
-        let next_member = r.u32()?;
-        let mut pending = match r.u8()? {
-            0 => None,
-            1 => {
-                let req_id = r.u32()?;
-                let bytes = r.bytes(MAX_FRAME_LEN)?.to_vec();
-                let secret = get_secret(&mut r)?;
-                let op = match Signed::<Commit>::decode(&bytes)?.body.change {
-                    Change::Add { sign_pk, .. } => Op::Add(sign_pk),
-                    Change::Remove { member } => Op::Remove(member),
-                    Change::Rotate => Op::Rotate,
-                };
-                Some(PendingCommit { req_id, bytes, secret, op, welcome: None })
-            }
-            _ => return Err(DecodeError::InvalidValue("pending commit").into()),
-        };
-        let nq = r.count(1, 1 << 16)?;
-        let mut queue = VecDeque::with_capacity(nq);
-        for _ in 0..nq {
-            queue.push_back(match r.u8()? {
-                0 => Op::Add(r.array()?),
-                1 => Op::Remove(r.u32()?),
-                2 => Op::Rotate,
-                _ => return Err(DecodeError::InvalidValue("queued operation").into()),
-            });
-        }
-        let deleted = get_flag(&mut r)?;
-        let share_chain = crate::epoch::ShareChain { epoch: r.u32()?, chain: get_secret(&mut r)? };
-        let requests = if version == PICKLE_V1 {
-            // Version 1 saved only the commit in flight: it is resent like any request.
-            let mut requests = Requests::default();
-            if let Some(p) = &pending {
-                requests.flights.push_back(Flight::from_request(p.request(), true)?);
-            }
-            requests
-        } else {
-            let welcome = get_opt_u32(&mut r)?;
-            match pending.as_mut() {
-                Some(p) => p.welcome = welcome,
-                None if welcome.is_some() => return Err(DecodeError::InvalidValue("welcome without commit").into()),
-                None => {}
-            }
-            get_requests(&mut r)?
-        };
-        if requests.any(|f| matches!(f.kind, Kind::Welcome | Kind::Commit)) && pending.is_none() {
-            return Err(DecodeError::InvalidValue("commit in flight").into());
-        }
-        r.finish()?;
-        Ok(Self {
-            view,
-            kx_key,
-            config,
-            create_frame,
-            invites,
-            joins,
-            next_member,
-            pending,
-            queue,
-            deleted,
-            share_chain,
-            session: Session { requests, ..Session::resumed(next_req) },
-        })
-    }
-
-    /// The owner state sealed under `password` (Argon2id with `params`, XChaCha20-Poly1305).
-    pub fn seal_state(
-        &self,
-        password: &[u8],
-        params: Argon2Params,
-        rng: &mut impl CryptoRng,
-    ) -> Result<Vec<u8>, StateError> {
-        seal(&self.pickle(), password, params, rng)
-    }
-
-    /// Loads a sealed owner state. A wrong password is [`StateError::WrongPassword`].
-    pub fn open_state(blob: &[u8], password: &[u8]) -> Result<Self, StateError> {
-        Self::unpickle(&open(blob, password)?)
-    }
-}
-
-// ---------------------------------------------------------------- member
-
-impl Member {
-    /// The whole member state as an unencrypted versioned blob (it holds every key: store it
-    /// sealed, see [`Self::seal_state`]).
-    pub fn pickle(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = Writer::new();
-        w.fixed(MEMBER_MAGIC).u16(PICKLE_VERSION);
-        put_padding(&mut w, &self.padding);
-        w.u32(self.retained_epochs).u32(self.session.next_req).u32(self.key_refresh_every);
-        match self.session.auth.retry_after {
-            Some(r) => w.u8(1).u32(r),
-            None => w.u8(0).u32(0),
-        };
-        match &self.state {
-            MemberState::AwaitingGrant(s) => {
-                w.u8(0).fixed(&s.room_id).fixed(&s.owner_sign_pk).fixed(s.psk.expose());
-                w.fixed(s.sign_key.seed().expose()).fixed(s.kx_key.secret().expose()).fixed(s.eph.secret().expose());
-                w.fixed(&s.request_hash);
-            }
-            MemberState::AwaitingAdd(s) => {
-                w.u8(1).fixed(&s.room_id).fixed(&s.owner_sign_pk);
-                put_policy(&mut w, s.policy);
-                w.fixed(s.sign_key.seed().expose()).fixed(s.kx_key.secret().expose());
-                match &s.welcome {
-                    Some(wel) => {
-                        w.u8(1).bytes(&Signed { body: wel.clone(), sig: [0; 64] }.encode());
-                    }
-                    None => {
-                        w.u8(0);
-                    }
-                }
-            }
-            MemberState::Joined(j) => {
-                w.u8(2);
-                put_view(&mut w, &j.view, self.session.next_req);
-                w.u32(j.kx_keys.len() as u32);
-                for k in &j.kx_keys {
-                    w.fixed(k.secret().expose());
-                }
-                w.u32(j.kx_generation).u32(j.epochs_since_refresh);
-            }
-            MemberState::Gone(room, reason) => {
-                w.u8(3).fixed(room).u8(*reason as u8);
-            }
-        }
-        // Version 2.
-        w.u8(u8::from(self.is_leaving()));
-        put_requests(&mut w, &self.session.requests);
-        Zeroizing::new(w.finish())
-    }
-
-    /// Loads a member state from [`Self::pickle`]'s output.
-    pub fn unpickle(blob: &[u8]) -> Result<Self, StateError> {
-        if blob.len() > MAX_PICKLE {
-            return Err(DecodeError::TooLong { len: blob.len(), max: MAX_PICKLE }.into());
-        }
-        let mut r = Reader::new(blob);
-        let version = header(&mut r, MEMBER_MAGIC, OWNER_MAGIC)?;
-        let padding = get_padding(&mut r)?;
-        let retained_epochs = r.u32()?;
-        if retained_epochs == 0 || retained_epochs > 1024 {
-            return Err(DecodeError::InvalidValue("retained epochs").into());
-        }
-        let mut next_req = r.u32()?;
-        let key_refresh_every = r.u32()?;
-        let join_req = get_opt_u32(&mut r)?;
-        let mut state = match r.u8()? {
-            0 => MemberState::AwaitingGrant(Box::new(AwaitingGrant {
-                room_id: r.array()?,
-                owner_sign_pk: r.array()?,
-                psk: get_secret(&mut r)?,
-                sign_key: SignKey::from_seed(&get_secret(&mut r)?),
-                kx_key: KxKey::from_secret(get_secret(&mut r)?),
-                eph: KxKey::from_secret(get_secret(&mut r)?),
-                request_hash: r.array()?,
-            })),
-            1 => {
-                let room_id = r.array()?;
-                let owner_sign_pk = r.array()?;
-                let policy = get_policy(&mut r)?;
-                let sign_key = SignKey::from_seed(&get_secret(&mut r)?);
-                let kx_key = KxKey::from_secret(get_secret(&mut r)?);
-                let welcome = match r.u8()? {
-                    0 => None,
-                    1 => Some(unsigned_body::<Welcome>(r.bytes(MAX_FRAME_LEN)?)?),
-                    _ => return Err(DecodeError::InvalidValue("welcome").into()),
-                };
-                MemberState::AwaitingAdd(Box::new(AwaitingAdd {
-                    room_id,
-                    owner_sign_pk,
-                    policy,
-                    sign_key,
-                    kx_key,
-                    welcome,
-                }))
-            }
-            2 => {
-                let (view, view_req) = get_view(&mut r)?;
-                // Version 1 and 2 members kept a second counter once joined: the later one wins.
-                next_req = next_req.max(view_req);
-                let n = r.count(32, crate::member::MAX_KX_KEYS)?;
-                let mut kx_keys = Vec::with_capacity(n);
-                for _ in 0..n {
-                    kx_keys.push(KxKey::from_secret(get_secret(&mut r)?));
-                }
-                if kx_keys.is_empty() {
-                    return Err(DecodeError::InvalidValue("no key-delivery key").into());
-                }
-                let kx_generation = r.u32()?;
-                let epochs_since_refresh = r.u32()?;
-                MemberState::Joined(Box::new(Joined {
-                    view,
-                    kx_keys,
-                    kx_generation,
-                    epochs_since_refresh,
-                    leaving: false,
-                }))
-            }
-            3 => {
-                let room = r.array()?;
-                let reason = match r.u8()? {
-                    0 => GoneReason::Removed,
-                    1 => GoneReason::Left,
-                    2 => GoneReason::Deleted,
-                    _ => return Err(DecodeError::InvalidValue("gone reason").into()),
-                };
-                MemberState::Gone(room, reason)
-            }
-            _ => return Err(DecodeError::InvalidValue("member state").into()),
-        };
-        let requests = if version == PICKLE_V1 {
-            Requests::default()
-        } else {
-            match (get_flag(&mut r)?, &mut state) {
-                (true, MemberState::Joined(j)) => j.leaving = true,
-                (true, _) => return Err(DecodeError::InvalidValue("leaving").into()),
-                (false, _) => {}
-            }
-            get_requests(&mut r)?
-        };
-        r.finish()?;
-        Ok(Self {
-            state,
-            padding,
-            retained_epochs,
-            key_refresh_every,
-            session: Session {
-                auth: AuthRetry { retry_after: join_req, ..AuthRetry::default() },
-                requests,
-                ..Session::resumed(next_req)
-            },
-        })
-    }
-
-    /// The member state sealed under `password` (Argon2id with `params`, XChaCha20-Poly1305).
-    pub fn seal_state(
-        &self,
-        password: &[u8],
-        params: Argon2Params,
-        rng: &mut impl CryptoRng,
-    ) -> Result<Vec<u8>, StateError> {
-        seal(&self.pickle(), password, params, rng)
-    }
-
-    /// Loads a sealed member state. A wrong password is [`StateError::WrongPassword`].
-    pub fn open_state(blob: &[u8], password: &[u8]) -> Result<Self, StateError> {
-        Self::unpickle(&open(blob, password)?)
-    }
 }

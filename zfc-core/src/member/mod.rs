@@ -12,6 +12,8 @@
 //! resent); a key-delivery key is erased as soon as a share sealed to a newer one opens; every
 //! request that must land is resent until settled (`inflight.rs`, spec §9.7).
 
+mod pickle;
+
 use std::collections::BTreeMap;
 
 use rand_core::CryptoRng;

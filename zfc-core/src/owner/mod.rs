@@ -10,6 +10,8 @@
 //! owner's authority is checked in one place at the relay ([`crate::relay::RuleBook`]) and
 //! exercised only here.
 
+mod pickle;
+
 use std::collections::{BTreeMap, VecDeque};
 
 use rand_core::CryptoRng;
