@@ -91,6 +91,10 @@ impl Invite {
     /// Parses an invite string. Surrounding whitespace is ignored; otherwise the string must be
     /// exactly what [`Self::to_uri`] writes (fields in order, lower-case hex, canonical decimal),
     /// so that one invite has one spelling. The room id must match the owner's keys and salt.
+    ///
+    /// # Errors
+    /// [`Error::BadInvite`] naming what is wrong: not the canonical form of spec §14, a field
+    /// missing or malformed, or a room id that is not bound to the owner's keys and salt.
     pub fn parse(s: &str) -> Result<Self, Error> {
         let s = s.trim();
         if s.len() > 1024 {

@@ -196,6 +196,10 @@ impl fmt::Debug for ClientHandshake {
 impl ClientHandshake {
     /// Starts a link to the relay whose static public key is `relay_pk`. Returns the handshake
     /// state and handshake 1, to send to the relay.
+    ///
+    /// # Errors
+    /// [`LinkError::InvalidKey`] for a relay key of low order; [`LinkError::Internal`] if the
+    /// Noise library fails.
     pub fn start(relay_pk: &[u8; 32], rng: &mut impl CryptoRng) -> Result<(Self, Vec<u8>), LinkError> {
         if is_low_order(relay_pk) {
             return Err(LinkError::InvalidKey);
@@ -215,6 +219,11 @@ impl ClientHandshake {
 
     /// Reads the relay's handshake 2 and returns the established link. Fails with
     /// [`LinkError::Handshake`] unless the answer comes from the holder of the pinned key.
+    ///
+    /// # Errors
+    /// [`LinkError::Handshake`] when the answer does not come from the holder of the pinned key
+    /// (or was altered); a format error ([`LinkError::Malformed`], [`LinkError::UnexpectedKind`],
+    /// [`LinkError::UnsupportedVersion`]) for bytes that are no handshake answer. Drop the connection.
     pub fn finish(self, response: &[u8]) -> Result<Transport, LinkError> {
         let body = handshake_body(response, kind::HANDSHAKE2)?;
         let ephemeral = ephemeral_of(body)?;
@@ -233,6 +242,10 @@ impl ClientHandshake {
 /// The relay's side of the handshake, in one call: reads handshake 1 with the relay's `key` and
 /// returns the established link and handshake 2, to send back. The client is not authenticated
 /// here; it proves its keys later over [`Transport::channel_binding`].
+///
+/// # Errors
+/// A format error for bytes that are no first handshake message; [`LinkError::Handshake`]
+/// when it does not open under the relay's key.
 pub fn respond(key: &RelayKey, first: &[u8], rng: &mut impl CryptoRng) -> Result<(Transport, Vec<u8>), LinkError> {
     let body = handshake_body(first, kind::HANDSHAKE1)?;
     let ephemeral = ephemeral_of(body)?;
@@ -292,6 +305,9 @@ impl Transport {
     }
 
     /// Seals `plaintext` (at most [`MAX_PLAINTEXT_LEN`] bytes) into one record for the peer.
+    ///
+    /// # Errors
+    /// [`LinkError::TooLong`] past the largest plaintext a record carries.
     pub fn seal(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, LinkError> {
         if plaintext.len() > MAX_PLAINTEXT_LEN {
             return Err(LinkError::TooLong { len: plaintext.len(), max: MAX_PLAINTEXT_LEN });
@@ -336,6 +352,11 @@ impl Transport {
 
     /// Opens one record from the peer. On any error nothing changes: the next genuine record
     /// still opens.
+    ///
+    /// # Errors
+    /// [`LinkError::TooLong`], a format error, [`LinkError::Decrypt`] for a record altered or sealed
+    /// on another link, [`LinkError::Replayed`] for one already opened. Nothing changed; drop the
+    /// connection.
     pub fn open(&mut self, record: &[u8]) -> Result<Vec<u8>, LinkError> {
         if record.len() > MAX_RECORD_LEN {
             return Err(LinkError::TooLong { len: record.len(), max: MAX_RECORD_LEN });

@@ -30,6 +30,9 @@ impl Padding {
         Self { buckets: Vec::new() }
     }
     /// Custom buckets: strictly ascending, each at most 64 KiB.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless the buckets ascend strictly within 1..=65536.
     pub fn buckets(buckets: Vec<u32>) -> Result<Self, Error> {
         let p = Self { buckets };
         p.check()?;

@@ -19,6 +19,9 @@ pub enum Party {
 
 impl Party {
     /// [`Owner::handle`] or [`Member::handle`].
+    ///
+    /// # Errors
+    /// As [`Owner::handle`] or [`Member::handle`].
     pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         match self {
             Self::Owner(o) => o.handle(bytes, now, rng),
@@ -33,6 +36,9 @@ impl Party {
         }
     }
     /// [`Owner::send`] or [`Member::send`].
+    ///
+    /// # Errors
+    /// As [`Owner::send`] or [`Member::send`].
     pub fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
         match self {
             Self::Owner(o) => o.send(content, rng),
@@ -64,6 +70,9 @@ impl Party {
         }
     }
     /// A party loaded from [`Self::pickle`]'s output, of the same kind as `self`.
+    ///
+    /// # Errors
+    /// As [`Owner::unpickle`] or [`Member::unpickle`].
     pub fn restore_like(&self, blob: &[u8]) -> Result<Self, crate::pickle::StateError> {
         Ok(match self {
             Self::Owner(_) => Self::Owner(Box::new(Owner::unpickle(blob)?)),

@@ -119,6 +119,9 @@ impl RoomConfigBuilder {
         self
     }
     /// Checks the settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the setting out of range.
     pub fn build(self) -> Result<RoomConfig, Error> {
         if self.0.rotate_every == 0 {
             return Err(Error::InvalidArgument("rotate_every must be at least 1"));

@@ -369,6 +369,10 @@ impl Member {
         self.joined().map(|j| &j.view.roster)
     }
     /// The fingerprint of a member's key.
+    ///
+    /// # Errors
+    /// [`Error::NotJoined`] before joining, [`Error::Removed`] or [`Error::RoomDeleted`] once
+    /// gone; [`Error::NoSuchMember`] when `member` is not in the roster.
     pub fn fingerprint(&self, member: MemberNo) -> Result<String, Error> {
         let j = self.joined()?;
         let e = j.view.roster.get(member).ok_or(Error::NoSuchMember(member))?;
@@ -415,12 +419,20 @@ impl Member {
     }
 
     /// Sends a room message.
+    ///
+    /// # Errors
+    /// [`Error::NotJoined`] before joining; [`Error::Removed`] once gone or while leaving;
+    /// [`Error::RoomDeleted`]; [`Error::MessageTooLong`]; [`Error::CounterExhausted`].
     pub fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
         Self::active(&mut self.state)?.view.send(&mut self.session, content, rng)
     }
 
     /// Announces a fresh key-delivery key; the old one is erased once a share sealed to the
     /// new one has opened.
+    ///
+    /// # Errors
+    /// As [`Self::send`] for the member's phase; [`Error::InvalidArgument`] while
+    /// [`MAX_KX_KEYS`] keys are held (a commit must use one first); [`Error::CounterExhausted`].
     pub fn update_key(&mut self, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         let j = self.active_mut()?;
         // The owner may already have sealed a share to any announced key: keep them all until
@@ -444,6 +456,10 @@ impl Member {
     /// erases every key once the relay holds the Leave ([`Event::OperationLanded`] with
     /// [`Operation::Leave`], then [`Self::phase`] is `Gone(Left)`), and resends the Leave on every
     /// new connection until then.
+    ///
+    /// # Errors
+    /// [`Error::NotJoined`] before joining; [`Error::Removed`] once gone or already leaving;
+    /// [`Error::RoomDeleted`].
     pub fn leave(&mut self) -> Result<Output, Error> {
         let j = self.active_mut()?;
         let f = Signed::sign(Leave { room_id: j.view.room_id, member: j.view.me }, &j.view.sign_key);
@@ -499,6 +515,9 @@ impl Member {
     }
 
     /// Asks the relay for history before our live stream (what the room's policy allows us).
+    ///
+    /// # Errors
+    /// [`Error::NotJoined`] before joining; [`Error::Removed`] or [`Error::RoomDeleted`] once gone.
     pub fn fetch_history(&mut self, limit: u32) -> Result<Output, Error> {
         Ok(Self::joined_in(&mut self.state)?.view.fetch_history(&mut self.session, limit))
     }

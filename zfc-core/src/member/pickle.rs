@@ -64,6 +64,11 @@ impl Member {
     }
 
     /// Loads a member state from [`Self::pickle`]'s output.
+    ///
+    /// # Errors
+    /// [`StateError::WrongKind`] for an owner's blob, [`StateError::UnsupportedVersion`] for a
+    /// newer one, [`StateError::Malformed`] for anything else that does not load (spec §17.2). Loading
+    /// changes nothing.
     pub fn unpickle(blob: &[u8]) -> Result<Self, StateError> {
         if blob.len() > MAX_PICKLE {
             return Err(DecodeError::TooLong { len: blob.len(), max: MAX_PICKLE }.into());
@@ -167,6 +172,9 @@ impl Member {
     }
 
     /// The member state sealed under `password` (Argon2id with `params`, XChaCha20-Poly1305).
+    ///
+    /// # Errors
+    /// [`StateError::Argon2Params`] when `params` lie outside [`Argon2Params::MAX`].
     pub fn seal_state(
         &self,
         password: &[u8],
@@ -177,6 +185,11 @@ impl Member {
     }
 
     /// Loads a sealed member state. A wrong password is [`StateError::WrongPassword`].
+    ///
+    /// # Errors
+    /// [`StateError::WrongPassword`] when the password does not open it (or the blob was
+    /// altered); [`StateError::Argon2Params`] for parameters outside the bounds, before any allocation;
+    /// then as [`Self::unpickle`].
     pub fn open_state(blob: &[u8], password: &[u8]) -> Result<Self, StateError> {
         Self::unpickle(&open(blob, password)?)
     }

@@ -200,6 +200,9 @@ impl Owner {
         &self.config
     }
     /// The fingerprint of a member (the owner is member 0).
+    ///
+    /// # Errors
+    /// [`Error::NoSuchMember`] when `member` is not in the roster.
     pub fn fingerprint(&self, member: MemberNo) -> Result<String, Error> {
         let e = self.view.roster.get(member).ok_or(Error::NoSuchMember(member))?;
         Ok(fingerprint::fingerprint(&self.view.room_id, &e.sign_pk))
@@ -245,6 +248,10 @@ impl Owner {
 
     /// Issues a single-use invite valid for `ttl_secs` from `now`; the output registers its
     /// commitment with the relay.
+    ///
+    /// # Errors
+    /// [`Error::RoomDeleted`] after the room's deletion; [`Error::InvalidArgument`] when `now +
+    /// ttl_secs` overflows or `relay_addr` is empty or holds a character an invite string cannot carry.
     pub fn invite(
         &mut self,
         now: u64,
@@ -281,6 +288,10 @@ impl Owner {
     }
 
     /// Revokes an unused invite (by its commitment, [`Invite::invite_pk`]).
+    ///
+    /// # Errors
+    /// [`Error::RoomDeleted`]; [`Error::InviteUnknown`] for a commitment this owner never issued;
+    /// [`Error::InviteUsed`] or [`Error::InviteRevoked`] when the invite is no longer open. Nothing changed.
     pub fn revoke_invite(&mut self, invite_pk: [u8; 32]) -> Result<Output, Error> {
         self.live()?;
         let inv = self.invites.get_mut(&invite_pk).ok_or(Error::InviteUnknown)?;
@@ -295,6 +306,11 @@ impl Owner {
     }
 
     /// Grants a pending join request ([`Event::JoinRequested`]).
+    ///
+    /// # Errors
+    /// [`Error::RoomDeleted`]; [`Error::NoSuchJoin`] when no request of that key waits for an
+    /// answer; [`Error::InviteUnknown`] when its invite is not this owner's; an error of sealing the grant
+    /// (the joiner's keys, spec §7.4). Nothing changed.
     pub fn approve_join(&mut self, joiner: [u8; 32], rng: &mut impl CryptoRng) -> Result<Output, Error> {
         self.live()?;
         let join = self.joins.get(&joiner).ok_or(Error::NoSuchJoin)?;
@@ -314,6 +330,9 @@ impl Owner {
     }
 
     /// Refuses a pending join request and revokes the invite it used.
+    ///
+    /// # Errors
+    /// [`Error::NoSuchJoin`] when no request of that key is held; then as [`Self::revoke_invite`].
     pub fn reject_join(&mut self, joiner: [u8; 32]) -> Result<Output, Error> {
         let invite_pk = self.joins.get(&joiner).ok_or(Error::NoSuchJoin)?.request.invite_pk;
         // Revoking drops every pending join of that invite, this one included.
@@ -321,6 +340,10 @@ impl Owner {
     }
 
     /// Removes a member: a fresh epoch key reaches every remaining member but it.
+    ///
+    /// # Errors
+    /// [`Error::RoomDeleted`]; [`Error::InvalidArgument`] for the owner itself (delete the room
+    /// instead); [`Error::NoSuchMember`] when `member` is not in the roster. Nothing changed.
     pub fn remove(&mut self, member: MemberNo, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         self.live()?;
         if member == OWNER_MEMBER {
@@ -333,12 +356,18 @@ impl Owner {
     }
 
     /// Rotates the epoch key now.
+    ///
+    /// # Errors
+    /// [`Error::RoomDeleted`] after the room's deletion.
     pub fn rotate(&mut self, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         self.live()?;
         self.enqueue(Op::Rotate, rng)
     }
 
     /// Deletes the room: the relay drops it and every member erases its keys.
+    ///
+    /// # Errors
+    /// [`Error::RoomDeleted`] when the room is already deleted.
     pub fn delete_room(&mut self) -> Result<Output, Error> {
         self.live()?;
         let f = Signed::sign(DeleteRoom { room_id: self.view.room_id }, &self.view.sign_key);
@@ -346,6 +375,10 @@ impl Owner {
     }
 
     /// Sends a room message.
+    ///
+    /// # Errors
+    /// [`Error::RoomDeleted`]; [`Error::MessageTooLong`] past [`crate::message::MAX_CONTENT_LEN`];
+    /// [`Error::CounterExhausted`] when this epoch's sequence numbers ran out (rotate first).
     pub fn send(&mut self, content: &[u8], rng: &mut impl CryptoRng) -> Result<Output, Error> {
         self.live()?;
         self.view.send(&mut self.session, content, rng)
@@ -606,6 +639,13 @@ impl Owner {
 
     /// Handles one message from the relay. `now` (Unix seconds) checks invite expiry; `rng`
     /// feeds commits the owner makes in response (joins confirmed, members leaving, rotation).
+    ///
+    /// # Errors
+    /// A message that does not decode ([`Error::Decode`]), one for another room
+    /// ([`Error::WrongRoom`]), a log position out of order ([`Error::RelayGap`], [`Error::RelayReplay`]:
+    /// reconnect, the owner resumes from its own position), or a challenge before [`Self::on_connected`];
+    /// nothing changed. A frame that fails its checks in order is no error: it is reported as
+    /// [`Event::FrameRejected`].
     pub fn handle(&mut self, bytes: &[u8], now: u64, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         session::handle(self, bytes, now, rng)
     }

@@ -79,6 +79,11 @@ impl Owner {
     }
 
     /// Loads an owner state from [`Self::pickle`]'s output.
+    ///
+    /// # Errors
+    /// [`StateError::WrongKind`] for a member's blob, [`StateError::UnsupportedVersion`] for a
+    /// newer one, [`StateError::Malformed`] for anything else that does not load (spec §17.2). Loading
+    /// changes nothing.
     pub fn unpickle(blob: &[u8]) -> Result<Self, StateError> {
         if blob.len() > MAX_PICKLE {
             return Err(DecodeError::TooLong { len: blob.len(), max: MAX_PICKLE }.into());
@@ -199,6 +204,9 @@ impl Owner {
     }
 
     /// The owner state sealed under `password` (Argon2id with `params`, XChaCha20-Poly1305).
+    ///
+    /// # Errors
+    /// [`StateError::Argon2Params`] when `params` lie outside [`Argon2Params::MAX`].
     pub fn seal_state(
         &self,
         password: &[u8],
@@ -209,6 +217,11 @@ impl Owner {
     }
 
     /// Loads a sealed owner state. A wrong password is [`StateError::WrongPassword`].
+    ///
+    /// # Errors
+    /// [`StateError::WrongPassword`] when the password does not open it (or the blob was
+    /// altered); [`StateError::Argon2Params`] for parameters outside the bounds, before any allocation;
+    /// then as [`Self::unpickle`].
     pub fn open_state(blob: &[u8], password: &[u8]) -> Result<Self, StateError> {
         Self::unpickle(&open(blob, password)?)
     }

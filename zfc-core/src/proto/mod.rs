@@ -175,6 +175,10 @@ impl ClientRequest {
     }
 
     /// Parses wire bytes.
+    ///
+    /// # Errors
+    /// [`DecodeError`] for bytes that are not one well-formed request (spec §6.1); the nested
+    /// frame is not decoded.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::open_bounded(bytes, MAX_ENVELOPE_LEN)?;
         let req = match r.u8()? {
@@ -306,6 +310,9 @@ impl RelayMessage {
     }
 
     /// Parses wire bytes.
+    ///
+    /// # Errors
+    /// [`DecodeError`] for bytes that are not one well-formed relay message (spec §6.2).
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::open_bounded(bytes, MAX_ENVELOPE_LEN)?;
         let msg = match r.u8()? {

@@ -154,6 +154,10 @@ impl RuleBook {
     /// Handles one request from `conn`. An `Err` means the bytes are not a request at all: the
     /// I/O layer should close that connection. Refusals of well-formed requests are answered
     /// with `Rejected` in the returned messages.
+    ///
+    /// # Errors
+    /// [`Reject::NotAuthenticated`] for an unknown connection, [`Reject::TooLarge`] or
+    /// [`Reject::Malformed`] for bytes that are no request: close that connection (spec §6.3).
     pub fn handle(&mut self, conn: ConnId, bytes: &[u8], now: u64) -> Result<Vec<Outgoing>, Reject> {
         self.handle_durable(conn, bytes, now).map(|(out, _)| out)
     }
@@ -161,6 +165,9 @@ impl RuleBook {
     /// [`Self::handle`], also returning the change to durable state the request made, if any.
     /// A relay that persists writes the entry durably before it sends any of the messages: an
     /// acknowledged frame then survives a crash, and [`Self::replay`] rebuilds the state.
+    ///
+    /// # Errors
+    /// As [`Self::handle`].
     pub fn handle_durable(
         &mut self,
         conn: ConnId,
@@ -217,6 +224,9 @@ impl RuleBook {
     /// Replays a journal's entries in order, as a relay does on start ([`Self::replay`] each).
     /// Returns how many replayed, or the position (from 1) and refusal of the first that did not;
     /// the caller then discards this rule book.
+    ///
+    /// # Errors
+    /// The position (from 1) and the refusal of the first entry that does not replay.
     pub fn replay_all<'a>(
         &mut self,
         entries: impl IntoIterator<Item = &'a JournalEntry>,
@@ -233,6 +243,9 @@ impl RuleBook {
     /// built with the same configuration, entries in their order. Frames are checked again (with
     /// the clock they were accepted with); an `Err` means the journal does not belong to this
     /// rule book's history and nothing changed.
+    ///
+    /// # Errors
+    /// The refusal of an entry that does not replay on this rule book; nothing changed.
     pub fn replay(&mut self, entry: &JournalEntry) -> Result<(), Reject> {
         match entry {
             JournalEntry::Submitted { now, frame } => {

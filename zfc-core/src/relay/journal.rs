@@ -65,6 +65,9 @@ impl JournalEntry {
     }
 
     /// Parses wire bytes.
+    ///
+    /// # Errors
+    /// [`DecodeError`] for bytes that are not one well-formed journal entry (spec §10.4).
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::open_bounded(bytes, MAX_ENVELOPE_LEN)?;
         let entry = match r.u8()? {
