@@ -286,13 +286,6 @@ impl Output {
             _ => None,
         })
     }
-    /// The operations reported landed in this output.
-    pub fn landed(&self) -> impl Iterator<Item = &Operation> {
-        self.events.iter().filter_map(|e| match e {
-            Event::OperationLanded { op } => Some(op),
-            _ => None,
-        })
-    }
     pub(crate) fn extend(&mut self, other: Output) {
         self.to_relay.extend(other.to_relay);
         self.events.extend(other.events);

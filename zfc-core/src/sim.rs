@@ -48,13 +48,6 @@ pub struct Slot {
     pub refuse_next: VecDeque<u16>,
 }
 
-/// Whether an output must be preceded by saving the state: it submits something (which may
-/// spend a sequence number, a key or an epoch), or it queues an operation (which exists only in
-/// the state until it leaves).
-fn submits(out: &Output) -> bool {
-    out.must_save()
-}
-
 /// The simulated network.
 pub struct Sim<R: CryptoRng> {
     /// The relay's rule book.
@@ -109,7 +102,7 @@ impl<R: CryptoRng> Sim<R> {
 
     /// Adds a party, queueing what its creation output asks to send; it starts offline.
     pub fn add(&mut self, name: &str, party: Party, out: Output) -> PartyId {
-        let saved = (self.saving && submits(&out)).then(|| party.pickle());
+        let saved = (self.saving && out.must_save()).then(|| party.pickle());
         self.slots.push(Slot {
             name: name.to_string(),
             party,
@@ -129,7 +122,7 @@ impl<R: CryptoRng> Sim<R> {
     pub fn apply(&mut self, id: PartyId, out: Output) {
         let saving = self.saving;
         if let Some(s) = self.slots.get_mut(id) {
-            if saving && submits(&out) {
+            if saving && out.must_save() {
                 s.saved = Some(s.party.pickle());
             }
             s.outbox.extend(out.to_relay.into_iter().map(|r| r.bytes));
@@ -291,7 +284,7 @@ impl<R: CryptoRng> Sim<R> {
             let Some(slot) = self.slots.get_mut(id) else { break };
             match slot.party.handle(&msg, now, &mut self.rng) {
                 Ok(out) => {
-                    if self.saving && submits(&out) {
+                    if self.saving && out.must_save() {
                         slot.saved = Some(slot.party.pickle());
                     }
                     slot.outbox.extend(out.to_relay.into_iter().map(|r| r.bytes));
