@@ -404,6 +404,8 @@ impl ErrorCode for Error {
             Self::RoomFull => ROOM_FULL,
             Self::NoSuchJoin => NO_SUCH_JOIN,
             Self::InvalidArgument(_) => INVALID_ARGUMENT,
+            Self::State(e) => e.error_code(),
+            Self::Link(e) => e.error_code(),
         }
     }
 }
@@ -552,6 +554,17 @@ mod tests {
         out.extend(state.iter().map(|e| (format!("{e:?}"), e.error_code())));
         out.extend(link.iter().map(|e| (format!("{e:?}"), e.error_code())));
         out.extend(Reject::ALL.iter().map(|e| (format!("{e:?}"), e.error_code())));
+        // The one client error type carries the saved state's and the link's errors with their
+        // own codes and groups.
+        for e in state.iter().cloned().map(Error::State).chain(link.iter().cloned().map(Error::Link)) {
+            let inner = match &e {
+                Error::State(s) => (s.error_code(), s.error_group()),
+                Error::Link(l) => (l.error_code(), l.error_group()),
+                _ => unreachable!("only State and Link built here"),
+            };
+            assert_eq!((e.code(), e.group()), inner, "{e:?}");
+            out.push((format!("{e:?}"), e.code()));
+        }
         out
     }
 

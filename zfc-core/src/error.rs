@@ -1,9 +1,16 @@
 //! Errors of the client layer ([`Error`]) and of the wire decoder ([`DecodeError`]).
 //!
 //! Invariant: an operation that returns an error has changed no state.
-//! The relay rule book has its own enum, [`crate::proto::Reject`].
+//! [`Error`] is the one type a client meets: the wire decoder's, the saved state's and the link's
+//! errors arrive inside it ([`Error::Decode`], [`Error::State`], [`Error::Link`]), and every value
+//! has a stable code and an [`ErrorGroup`] ([`Error::code`], [`Error::group`]). The relay rule
+//! book has its own enum, [`crate::proto::Reject`]; a client meets a refusal as an event.
 
 use core::fmt;
+
+use crate::code::{ErrorCode, ErrorGroup};
+use crate::link::LinkError;
+use crate::pickle::StateError;
 
 /// A frame that could not be decoded; the peer (or the relay) sent bytes that are not a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,10 +68,13 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Errors of the owner and member state machines.
+/// Errors of the owner and member state machines, their saved state and their link.
 ///
-/// Three families: the peer or relay misbehaved (log it and drop the frame), the caller used the
-/// API wrongly (fix the call), or an invite was refused (tell the user).
+/// Every variant falls into one [`ErrorGroup`] (what to do about it: [`Error::group`]) and has a
+/// stable code ([`Error::code`], the numbers every binding shares). The main families: the peer
+/// or relay misbehaved (log it and drop the frame), the caller used the API wrongly (fix the
+/// call), an invite was refused (tell the user), the room is gone, the saved state does not load,
+/// the link failed (reconnect).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -167,6 +177,34 @@ pub enum Error {
     NoSuchJoin,
     /// A parameter is out of range (the argument names which).
     InvalidArgument(&'static str),
+    /// A saved state did not load or seal (wrong password, damaged, another kind or version).
+    State(StateError),
+    /// The encrypted link to the relay failed: drop the connection and open a new one.
+    Link(LinkError),
+}
+
+impl Error {
+    /// The stable code of this error (spec and bindings share the numbers: [`crate::code`]).
+    pub fn code(&self) -> u32 {
+        self.error_code()
+    }
+
+    /// What a caller should do about this error.
+    pub fn group(&self) -> ErrorGroup {
+        self.error_group()
+    }
+}
+
+impl From<StateError> for Error {
+    fn from(e: StateError) -> Self {
+        Self::State(e)
+    }
+}
+
+impl From<LinkError> for Error {
+    fn from(e: LinkError) -> Self {
+        Self::Link(e)
+    }
 }
 
 impl From<DecodeError> for Error {
@@ -210,8 +248,19 @@ impl fmt::Display for Error {
             Self::RoomFull => f.write_str("room is full"),
             Self::NoSuchJoin => f.write_str("no such pending join"),
             Self::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
+            Self::State(e) => write!(f, "saved state: {e}"),
+            Self::Link(e) => write!(f, "link: {e}"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Decode(e) => Some(e),
+            Self::State(e) => Some(e),
+            Self::Link(e) => Some(e),
+            _ => None,
+        }
+    }
+}

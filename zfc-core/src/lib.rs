@@ -18,8 +18,8 @@
 //!
 //! The wire format, key schedule and rules are specified in `spec/PROTOCOL.md`.
 //!
-//! A whole room on the in-process network of [`sim`] (every byte through the link, the rule book
-//! and the state machines):
+//! A whole room on the in-process network of `sim` (feature `sim`: every byte through the link,
+//! the rule book and the state machines):
 //!
 //! ```
 //! use rand_chacha::ChaCha20Rng;
@@ -138,6 +138,8 @@ pub mod proto;
 pub mod relay;
 pub mod room;
 mod session;
+/// The in-process network (feature `sim`; tests, demos and benches).
+#[cfg(any(test, feature = "sim"))]
 pub mod sim;
 mod view;
 

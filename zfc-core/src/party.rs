@@ -73,7 +73,7 @@ impl Party {
     ///
     /// # Errors
     /// As [`Owner::unpickle`] or [`Member::unpickle`].
-    pub fn restore_like(&self, blob: &[u8]) -> Result<Self, crate::pickle::StateError> {
+    pub fn restore_like(&self, blob: &[u8]) -> Result<Self, crate::Error> {
         Ok(match self {
             Self::Owner(_) => Self::Owner(Box::new(Owner::unpickle(blob)?)),
             Self::Member(_) => Self::Member(Box::new(Member::unpickle(blob)?)),

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use zfc_core::Party;
 use zfc_core::pickle::{Argon2Params, StateError};
-use zfc_core::{Member, Owner};
+use zfc_core::{Error, Member, Owner};
 
 const PASSWORD: &[u8] = b"correct horse battery staple";
 
@@ -84,13 +84,13 @@ fn sealed_state_opens_with_the_password_only() {
     let blob = room.member(bob).unwrap().seal_state(PASSWORD, Argon2Params::MIN, &mut rng).unwrap();
     let m = Member::open_state(&blob, PASSWORD).unwrap();
     assert_eq!(*m.pickle(), *room.member(bob).unwrap().pickle());
-    assert_eq!(Member::open_state(&blob, b"wrong").err(), Some(StateError::WrongPassword));
+    assert_eq!(Member::open_state(&blob, b"wrong").err(), Some(Error::State(StateError::WrongPassword)));
     let mut damaged = blob.clone();
     let last = damaged.len() - 1;
     damaged[last] ^= 1;
-    assert_eq!(Member::open_state(&damaged, PASSWORD).err(), Some(StateError::WrongPassword));
+    assert_eq!(Member::open_state(&damaged, PASSWORD).err(), Some(Error::State(StateError::WrongPassword)));
     let owner_blob = room.owner().seal_state(PASSWORD, Argon2Params::MIN, &mut rng).unwrap();
-    assert_eq!(Member::open_state(&owner_blob, PASSWORD).err(), Some(StateError::WrongKind));
+    assert_eq!(Member::open_state(&owner_blob, PASSWORD).err(), Some(Error::State(StateError::WrongKind)));
     assert!(Owner::open_state(&owner_blob, PASSWORD).is_ok());
 }
 
@@ -103,11 +103,11 @@ fn crafted_argon2_parameters_are_refused_before_any_work() {
     for (offset, value) in [(5usize, u32::MAX), (9, 1_000_000), (13, 1_000)] {
         let mut evil = blob.clone();
         evil[offset..offset + 4].copy_from_slice(&value.to_be_bytes());
-        assert!(matches!(Member::open_state(&evil, PASSWORD), Err(StateError::Argon2Params { .. })), "offset {offset}");
+        assert!(matches!(Member::open_state(&evil, PASSWORD), Err(Error::State(StateError::Argon2Params { .. }))), "offset {offset}");
     }
     let mut v2 = blob.clone();
     v2[4] = 2;
-    assert_eq!(Member::open_state(&v2, PASSWORD).err(), Some(StateError::UnsupportedVersion(2)));
+    assert_eq!(Member::open_state(&v2, PASSWORD).err(), Some(Error::State(StateError::UnsupportedVersion(2))));
     for cut in [0, 3, 5, 20, 40, 60] {
         assert!(Member::open_state(&blob[..cut], PASSWORD).is_err());
     }

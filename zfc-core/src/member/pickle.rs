@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use super::{AwaitingAdd, AwaitingGrant, GoneReason, Joined, Member, MemberState};
 use crate::crypto::{KxKey, SignKey};
-use crate::error::DecodeError;
+use crate::error::{DecodeError, Error};
 use crate::frame::{Signed, Welcome};
 use crate::inflight::Requests;
 use crate::pickle::*;
@@ -66,10 +66,14 @@ impl Member {
     /// Loads a member state from [`Self::pickle`]'s output.
     ///
     /// # Errors
-    /// [`StateError::WrongKind`] for an owner's blob, [`StateError::UnsupportedVersion`] for a
-    /// newer one, [`StateError::Malformed`] for anything else that does not load (spec §17.2). Loading
+    /// [`Error::State`]([`StateError::WrongKind`]) for an owner's blob, [`Error::State`]([`StateError::UnsupportedVersion`]) for a
+    /// newer one, [`Error::State`]([`StateError::Malformed`]) for anything else that does not load (spec §17.2). Loading
     /// changes nothing.
-    pub fn unpickle(blob: &[u8]) -> Result<Self, StateError> {
+    pub fn unpickle(blob: &[u8]) -> Result<Self, Error> {
+        Self::unpickle_state(blob).map_err(Error::State)
+    }
+
+    fn unpickle_state(blob: &[u8]) -> Result<Self, StateError> {
         if blob.len() > MAX_PICKLE {
             return Err(DecodeError::TooLong { len: blob.len(), max: MAX_PICKLE }.into());
         }
@@ -174,23 +178,23 @@ impl Member {
     /// The member state sealed under `password` (Argon2id with `params`, XChaCha20-Poly1305).
     ///
     /// # Errors
-    /// [`StateError::Argon2Params`] when `params` lie outside [`Argon2Params::MAX`].
+    /// [`Error::State`]([`StateError::Argon2Params`]) when `params` lie outside [`Argon2Params::MAX`].
     pub fn seal_state(
         &self,
         password: &[u8],
         params: Argon2Params,
         rng: &mut impl CryptoRng,
-    ) -> Result<Vec<u8>, StateError> {
-        seal(&self.pickle(), password, params, rng)
+    ) -> Result<Vec<u8>, Error> {
+        Ok(seal(&self.pickle(), password, params, rng)?)
     }
 
-    /// Loads a sealed member state. A wrong password is [`StateError::WrongPassword`].
+    /// Loads a sealed member state. A wrong password is [`Error::State`]([`StateError::WrongPassword`]).
     ///
     /// # Errors
-    /// [`StateError::WrongPassword`] when the password does not open it (or the blob was
-    /// altered); [`StateError::Argon2Params`] for parameters outside the bounds, before any allocation;
+    /// [`Error::State`]([`StateError::WrongPassword`]) when the password does not open it (or the blob was
+    /// altered); [`Error::State`]([`StateError::Argon2Params`]) for parameters outside the bounds, before any allocation;
     /// then as [`Self::unpickle`].
-    pub fn open_state(blob: &[u8], password: &[u8]) -> Result<Self, StateError> {
-        Self::unpickle(&open(blob, password)?)
+    pub fn open_state(blob: &[u8], password: &[u8]) -> Result<Self, Error> {
+        Ok(Self::unpickle_state(&open(blob, password)?)?)
     }
 }
