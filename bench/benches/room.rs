@@ -67,7 +67,7 @@ fn rotation(c: &mut Criterion) {
                 for _ in 0..iters {
                     let mut owner = Owner::unpickle(&owner_blob).unwrap();
                     // A restored owner holds its requests until it is connected.
-                    owner.on_connected([0; 32]);
+                    owner.on_connected(zfc_core::ChannelBinding::from_bytes([0; 32]));
                     let t = Instant::now();
                     let out = owner.remove(REMOVED, &mut rng).unwrap();
                     let frame = submitted_frame(&out.to_relay.last().unwrap().bytes).unwrap();

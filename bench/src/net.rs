@@ -86,6 +86,7 @@ impl Net {
         self.next_conn += 1;
         let mut binding = [0u8; 32];
         self.rng.fill_bytes(&mut binding);
+        let binding = zfc_core::ChannelBinding::from_bytes(binding);
         match &mut party {
             Party::Owner(o) => o.on_connected(binding),
             Party::Member(m) => m.on_connected(binding),
@@ -232,7 +233,7 @@ impl Net {
     /// A newcomer joins with a fresh invite (the room auto-approves) and stays online; the time
     /// of its own calls (`Member::join` included) is in [`Times::members`].
     pub fn join(&mut self) -> Result<ConnId, Error> {
-        let relay_pk = [9u8; 32];
+        let relay_pk = zfc_core::RelayPublicKey::from_bytes([9u8; 32]);
         let mut invite = None;
         self.by_owner(|owner, rng| {
             let (i, out) = owner.invite(NOW, 3600, "ws://127.0.0.1:5103", relay_pk, rng)?;

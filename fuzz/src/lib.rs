@@ -219,14 +219,14 @@ fn feed<P>(
 /// Relay messages for a joined member, genuine or mutated.
 pub fn member_handle(data: &[u8]) {
     let Ok(mut member) = Member::unpickle(&material().member) else { return };
-    member.on_connected([7; 32]);
+    member.on_connected([7; 32].into());
     feed(data, &mut member, |m| m.pickle().to_vec(), |m, msg, rng| m.handle(msg, rng).is_ok());
 }
 
 /// Relay messages for the owner, genuine or mutated.
 pub fn owner_handle(data: &[u8]) {
     let Ok(mut owner) = Owner::unpickle(&material().owner) else { return };
-    owner.on_connected([7; 32]);
+    owner.on_connected([7; 32].into());
     feed(data, &mut owner, |o| o.pickle().to_vec(), |o, msg, rng| o.handle(msg, NOW, rng).is_ok());
 }
 
@@ -238,7 +238,7 @@ pub fn relay_rulebook(data: &[u8]) {
     let mut relay = RuleBook::new(RelayConfig::default());
     let mut rng = ChaCha20Rng::seed_from_u64(6);
     for conn in 0..4u64 {
-        let _ = relay.connect(conn, [conn as u8; 32], &mut rng);
+        let _ = relay.connect(conn, [conn as u8; 32].into(), &mut rng);
     }
     let mut next_genuine = 0usize;
     for (sel, piece) in pieces(data) {
@@ -258,7 +258,7 @@ pub fn relay_rulebook(data: &[u8]) {
         };
         if relay.handle(conn, &req, NOW).is_err() {
             relay.disconnect(conn);
-            let _ = relay.connect(conn, [conn as u8; 32], &mut rng);
+            let _ = relay.connect(conn, [conn as u8; 32].into(), &mut rng);
         }
     }
     // Genuine traffic adds at most owner + bob + carol + dave.

@@ -61,7 +61,7 @@ pub enum ToHub {
         /// The connection.
         conn: ConnId,
         /// The link's handshake hash.
-        binding: [u8; 32],
+        binding: zfc_core::ChannelBinding,
         /// Where the hub sends this connection's messages.
         tx: ConnQueue,
     },

@@ -9,6 +9,7 @@ use crate::epoch::{self, Epoch};
 use crate::error::Error;
 use crate::event::EpochReason;
 use crate::frame::{Change, Commit, HistoryPolicy, KeyMode, Signed};
+use crate::keys::MemberKey;
 use crate::room::RosterEntry;
 use crate::view::RoomView;
 
@@ -62,7 +63,7 @@ impl RoomView {
                     return Err(Error::ForkDetected);
                 }
                 roster
-                    .insert(*member, RosterEntry { sign_pk: *sign_pk, kx_pk: *kx_pk })
+                    .insert(*member, RosterEntry { sign_pk: MemberKey::from_bytes(*sign_pk), kx_pk: *kx_pk })
                     .map_err(|_| Error::ForkDetected)?;
                 EpochReason::MemberAdded(*member)
             }
@@ -100,7 +101,7 @@ impl RoomView {
         if let Change::Remove { member } = &c.change
             && let Some(e) = self.roster.get(*member)
         {
-            self.former.insert(*member, (e.sign_pk, c.epoch));
+            self.former.insert(*member, (e.sign_pk.to_bytes(), c.epoch));
         }
         self.roster = roster;
         let closes = epoch::closes_previous(&c.change);

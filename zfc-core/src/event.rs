@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::frame::MemberNo;
+use crate::keys::{InviteKey, LogPos, MemberKey};
 use crate::proto::Reject;
 
 /// Why the room moved to a new epoch.
@@ -24,22 +25,22 @@ pub enum Operation {
     /// (Owner) Registering an invite, by its commitment.
     RegisterInvite {
         /// [`crate::Invite::invite_pk`].
-        invite_pk: [u8; 32],
+        invite_pk: InviteKey,
     },
     /// (Owner) Revoking an invite (also how a join is refused).
     RevokeInvite {
         /// The invite's commitment.
-        invite_pk: [u8; 32],
+        invite_pk: InviteKey,
     },
     /// (Owner) Granting a join request.
     Grant {
         /// The joiner's key.
-        joiner: [u8; 32],
+        joiner: MemberKey,
     },
     /// (Owner) Adding a confirmed joiner: its Welcome, then its Add commit.
     Add {
         /// The joiner's key.
-        joiner: [u8; 32],
+        joiner: MemberKey,
     },
     /// (Owner) Removing a member.
     Remove {
@@ -84,7 +85,7 @@ pub struct ReceivedMessage {
     /// The sender's sequence number in that epoch.
     pub seq: u32,
     /// Its position in the relay's order of the room.
-    pub relay_seq: u64,
+    pub relay_seq: LogPos,
     /// Whether it came from a history fetch rather than the live stream.
     pub from_history: bool,
     /// The content.
@@ -110,7 +111,7 @@ pub enum Event {
     /// (Owner) A valid join request arrived; answer with `approve_join` or `reject_join`.
     JoinRequested {
         /// The joiner's member key: the handle for the answer.
-        joiner: [u8; 32],
+        joiner: MemberKey,
         /// The name it gave (unverified: compare the fingerprint out of band).
         name: String,
         /// Its fingerprint.
@@ -147,7 +148,7 @@ pub enum Event {
         /// The request.
         req_id: u32,
         /// Log position, or 0.
-        seq: u64,
+        seq: LogPos,
     },
     /// The relay refused request `req_id` (one the app sent: answers to the session's own
     /// authentication are handled inside). `req_id` 0: the relay is closing the connection.
@@ -168,7 +169,7 @@ pub enum Event {
     /// A history fetch ended; `next` is the first position not sent.
     HistoryDone {
         /// First position not sent.
-        next: u64,
+        next: LogPos,
     },
     /// An operation's request left in this output.
     OperationSent {

@@ -5,6 +5,7 @@
 
 use crate::crypto;
 use crate::frame::RoomId;
+use crate::keys::MemberKey;
 
 const ITERATIONS: usize = 1024;
 
@@ -12,7 +13,8 @@ const ITERATIONS: usize = 1024;
 /// `H` = SHA-256 iterated 1024 times from `H("zfc v1 fingerprint", room id, key)`, each
 /// next round `H("zfc v1 fingerprint", previous, key)`; each group is 5 bytes of the result, read
 /// big-endian, modulo 100000.
-pub fn fingerprint(room_id: &RoomId, sign_pk: &[u8; 32]) -> String {
+pub fn fingerprint(room_id: &RoomId, sign_pk: &MemberKey) -> String {
+    let sign_pk = sign_pk.as_bytes();
     let mut h = crypto::hash("zfc v1 fingerprint", &[room_id, sign_pk]);
     for _ in 1..ITERATIONS {
         h = crypto::hash("zfc v1 fingerprint", &[&h, sign_pk]);
@@ -29,7 +31,7 @@ pub fn fingerprint(room_id: &RoomId, sign_pk: &[u8; 32]) -> String {
 }
 
 /// The safety number of two members: both fingerprints, the smaller key's first.
-pub fn safety_number(room_id: &RoomId, a: &[u8; 32], b: &[u8; 32]) -> String {
+pub fn safety_number(room_id: &RoomId, a: &MemberKey, b: &MemberKey) -> String {
     let (x, y) = if a <= b { (a, b) } else { (b, a) };
     format!("{} | {}", fingerprint(room_id, x), fingerprint(room_id, y))
 }
@@ -40,10 +42,11 @@ mod tests {
 
     #[test]
     fn fingerprint_shape_and_symmetry() {
-        let f = fingerprint(&[1; 16], &[2; 32]);
+        let (two, three) = (MemberKey::from_bytes([2; 32]), MemberKey::from_bytes([3; 32]));
+        let f = fingerprint(&[1; 16], &two);
         assert_eq!(f.len(), 35);
-        assert_ne!(f, fingerprint(&[1; 16], &[3; 32]));
-        assert_ne!(f, fingerprint(&[9; 16], &[2; 32]));
-        assert_eq!(safety_number(&[1; 16], &[2; 32], &[3; 32]), safety_number(&[1; 16], &[3; 32], &[2; 32]));
+        assert_ne!(f, fingerprint(&[1; 16], &three));
+        assert_ne!(f, fingerprint(&[9; 16], &two));
+        assert_eq!(safety_number(&[1; 16], &two, &three), safety_number(&[1; 16], &three, &two));
     }
 }

@@ -143,12 +143,14 @@ impl Flight {
 pub(crate) fn describe(frame: &Frame) -> Option<(Kind, Operation)> {
     Some(match frame {
         Frame::CreateRoom(_) => (Kind::CreateRoom, Operation::CreateRoom),
-        Frame::RegisterInvite(f) => (Kind::RegisterInvite, Operation::RegisterInvite { invite_pk: f.body.invite_pk }),
-        Frame::RevokeInvite(f) => (Kind::RevokeInvite, Operation::RevokeInvite { invite_pk: f.body.invite_pk }),
+        Frame::RegisterInvite(f) => {
+            (Kind::RegisterInvite, Operation::RegisterInvite { invite_pk: f.body.invite_pk.into() })
+        }
+        Frame::RevokeInvite(f) => (Kind::RevokeInvite, Operation::RevokeInvite { invite_pk: f.body.invite_pk.into() }),
         Frame::JoinRequest(_) => (Kind::JoinRequest, Operation::JoinRequest),
-        Frame::KeyGrant(f) => (Kind::KeyGrant, Operation::Grant { joiner: f.body.joiner_sign_pk }),
+        Frame::KeyGrant(f) => (Kind::KeyGrant, Operation::Grant { joiner: f.body.joiner_sign_pk.into() }),
         Frame::JoinConfirm(_) => (Kind::JoinConfirm, Operation::JoinConfirm),
-        Frame::Welcome(f) => (Kind::Welcome, Operation::Add { joiner: f.body.joiner_sign_pk }),
+        Frame::Welcome(f) => (Kind::Welcome, Operation::Add { joiner: f.body.joiner_sign_pk.into() }),
         Frame::Commit(f) => (Kind::Commit, commit_operation(&f.body.change)),
         Frame::KeyUpdate(f) => (Kind::KeyUpdate, Operation::KeyUpdate { generation: f.body.generation }),
         Frame::Leave(_) => (Kind::Leave, Operation::Leave),
@@ -162,7 +164,7 @@ pub(crate) fn commit_operation(change: &Change) -> Operation {
     match change {
         Change::Rotate => Operation::Rotate,
         Change::Remove { member } => Operation::Remove { member: *member },
-        Change::Add { sign_pk, .. } => Operation::Add { joiner: *sign_pk },
+        Change::Add { sign_pk, .. } => Operation::Add { joiner: (*sign_pk).into() },
     }
 }
 

@@ -10,6 +10,7 @@ use rand_core::CryptoRng;
 use crate::crypto::{self, Secret32, SignKey};
 use crate::error::Error;
 use crate::frame::RoomId;
+use crate::keys::{InviteKey, MemberKey, RelayPublicKey};
 
 const SCHEME: &str = "zfc:join?";
 
@@ -34,7 +35,7 @@ pub struct Invite {
     /// The room.
     pub room_id: RoomId,
     /// The owner's Ed25519 room key (verifies the grant and every commit).
-    pub owner_sign_pk: [u8; 32],
+    pub owner_sign_pk: MemberKey,
     /// The owner's X25519 room key (the join request is sealed to it).
     pub owner_kx_pk: [u8; 32],
     /// The salt of the room id: with the owner's keys it lets the joiner check the room id.
@@ -45,7 +46,7 @@ pub struct Invite {
     /// Where the relay listens, e.g. `ws://127.0.0.1:5103`.
     pub relay_addr: String,
     /// The relay's static X25519 key, pinned by the link.
-    pub relay_pk: [u8; 32],
+    pub relay_pk: RelayPublicKey,
 }
 
 impl core::fmt::Debug for Invite {
@@ -66,8 +67,8 @@ impl Invite {
     }
 
     /// The commitment: the public key derived from the token.
-    pub fn invite_pk(&self) -> [u8; 32] {
-        invite_keys(&self.room_id, &self.token).sign.public()
+    pub fn invite_pk(&self) -> InviteKey {
+        InviteKey::from_bytes(invite_keys(&self.room_id, &self.token).sign.public())
     }
 
     /// The invite string,
@@ -78,13 +79,13 @@ impl Invite {
         format!(
             "{SCHEME}v=1&room={}&owner={}&kx={}&salt={}&token={}&exp={}&relay={}&relay_key={}",
             crypto::to_hex(&self.room_id),
-            crypto::to_hex(&self.owner_sign_pk),
+            crypto::to_hex(self.owner_sign_pk.as_bytes()),
             crypto::to_hex(&self.owner_kx_pk),
             crypto::to_hex(&self.salt),
             crypto::to_hex(self.token.expose()),
             self.expires_at,
             self.relay_addr,
-            crypto::to_hex(&self.relay_pk),
+            crypto::to_hex(self.relay_pk.as_bytes()),
         )
     }
 
@@ -143,13 +144,13 @@ impl Invite {
         }
         Ok(Self {
             room_id,
-            owner_sign_pk,
+            owner_sign_pk: owner_sign_pk.into(),
             owner_kx_pk,
             salt,
             token: Secret32::from_bytes(hex_array::<32>(token)?),
             expires_at: exp.parse().map_err(|_| Error::BadInvite("expiry"))?,
             relay_addr: relay_addr.to_string(),
-            relay_pk,
+            relay_pk: relay_pk.into(),
         })
     }
 }
@@ -190,13 +191,13 @@ mod tests {
         let salt = [5; 16];
         Invite {
             room_id: crate::room::room_id_for(&owner.public(), &kx.public(), &salt),
-            owner_sign_pk: owner.public(),
+            owner_sign_pk: owner.public().into(),
             owner_kx_pk: kx.public(),
             salt,
             token: Invite::new_token(&mut rng),
             expires_at: 1_800_000_000,
             relay_addr: "ws://127.0.0.1:5103".into(),
-            relay_pk: crate::crypto::KxKey::generate(&mut rng).public(),
+            relay_pk: crate::crypto::KxKey::generate(&mut rng).public().into(),
         }
     }
 

@@ -127,6 +127,7 @@ pub mod fingerprint;
 mod inflight;
 pub mod invite;
 mod join;
+mod keys;
 pub mod link;
 pub mod member;
 pub mod message;
@@ -149,6 +150,7 @@ mod tests;
 pub use code::{ErrorCode, ErrorGroup};
 pub use error::{DecodeError, Error};
 pub use event::{EpochReason, Event, Failure, Operation, Output, ReceivedMessage, Request, RequestKind};
+pub use keys::{ChannelBinding, InviteKey, LogPos, MemberKey, RelayPublicKey};
 pub use room::{HistoryPolicy, MemberNo, RoomId};
 
 /// Protocol internals: the signed frames, the wire codec and the primitives' wrappers. Not part

@@ -26,6 +26,7 @@ use rand_core::{CryptoRng, SeedableRng};
 use zeroize::Zeroizing;
 
 use crate::crypto::{self, KxKey, Secret32};
+use crate::keys::{ChannelBinding, RelayPublicKey};
 use crate::wire::{MAX_FRAME_LEN, PROTOCOL_VERSION};
 
 /// The Noise protocol name of the link.
@@ -170,14 +171,14 @@ impl RelayKey {
         *self.0.secret().expose()
     }
     /// The public key clients pin (the invite's `relay_key`).
-    pub fn public(&self) -> [u8; 32] {
-        self.0.public()
+    pub fn public(&self) -> RelayPublicKey {
+        RelayPublicKey::from_bytes(self.0.public())
     }
 }
 
 impl fmt::Debug for RelayKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RelayKey {{ public: {}, secret: [redacted] }}", crypto::hex_short(&self.public()))
+        write!(f, "RelayKey {{ public: {}, secret: [redacted] }}", crypto::hex_short(self.public().as_bytes()))
     }
 }
 
@@ -200,7 +201,8 @@ impl ClientHandshake {
     /// # Errors
     /// [`LinkError::InvalidKey`] for a relay key of low order; [`LinkError::Internal`] if the
     /// Noise library fails.
-    pub fn start(relay_pk: &[u8; 32], rng: &mut impl CryptoRng) -> Result<(Self, Vec<u8>), LinkError> {
+    pub fn start(relay_pk: &RelayPublicKey, rng: &mut impl CryptoRng) -> Result<(Self, Vec<u8>), LinkError> {
+        let relay_pk = relay_pk.as_bytes();
         if is_low_order(relay_pk) {
             return Err(LinkError::InvalidKey);
         }
@@ -300,8 +302,8 @@ impl Transport {
 
     /// The channel binding: the Noise handshake hash, the same on both ends of this link and
     /// different on every other link. Clients sign over it to prove their keys to the relay.
-    pub fn channel_binding(&self) -> [u8; 32] {
-        self.binding
+    pub fn channel_binding(&self) -> ChannelBinding {
+        ChannelBinding::from_bytes(self.binding)
     }
 
     /// Seals `plaintext` (at most [`MAX_PLAINTEXT_LEN`] bytes) into one record for the peer.
@@ -543,7 +545,7 @@ mod tests {
         assert_eq!(&first[..2], &[PROTOCOL_VERSION, kind::HANDSHAKE1]);
         assert_eq!(&answer[..2], &[PROTOCOL_VERSION, kind::HANDSHAKE2]);
         assert_eq!(client.channel_binding(), relay.channel_binding());
-        assert_ne!(client.channel_binding(), [0u8; 32]);
+        assert_ne!(client.channel_binding().to_bytes(), [0u8; 32]);
 
         for i in 0..5u8 {
             let up = client.seal(&[i; 100]).unwrap();
@@ -607,7 +609,7 @@ mod tests {
             one[0] = 1;
             one
         }] {
-            assert_eq!(ClientHandshake::start(&bad, &mut r).err(), Some(LinkError::InvalidKey));
+            assert_eq!(ClientHandshake::start(&bad.into(), &mut r).err(), Some(LinkError::InvalidKey));
         }
         // A client ephemeral that is a low-order point is refused by the relay.
         let key = RelayKey::generate(&mut r);

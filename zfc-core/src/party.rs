@@ -29,7 +29,7 @@ impl Party {
         }
     }
     /// [`Owner::on_connected`] or [`Member::on_connected`].
-    pub fn on_connected(&mut self, binding: [u8; 32]) {
+    pub fn on_connected(&mut self, binding: crate::ChannelBinding) {
         match self {
             Self::Owner(o) => o.on_connected(binding),
             Self::Member(m) => m.on_connected(binding),

@@ -287,7 +287,7 @@ pub(crate) fn get_padding(r: &mut Reader<'_>) -> Result<Padding, DecodeError> {
 pub(crate) fn put_roster(w: &mut Writer, roster: &Roster) {
     w.u32(roster.len() as u32);
     for (m, e) in roster.iter() {
-        w.u32(m).fixed(&e.sign_pk).fixed(&e.kx_pk).u32(roster.kx_generation(m));
+        w.u32(m).fixed(e.sign_pk.as_bytes()).fixed(&e.kx_pk).u32(roster.kx_generation(m));
     }
 }
 
@@ -298,7 +298,7 @@ pub(crate) fn get_roster(r: &mut Reader<'_>) -> Result<Roster, DecodeError> {
     for _ in 0..n {
         let m = r.u32()?;
         ascending(&mut last, m)?;
-        let e = RosterEntry { sign_pk: r.array()?, kx_pk: r.array()? };
+        let e = RosterEntry { sign_pk: crate::MemberKey::from_bytes(r.array()?), kx_pk: r.array()? };
         let generation = r.u32()?;
         let kx = e.kx_pk;
         roster.insert(m, e).map_err(|_| DecodeError::InvalidValue("roster"))?;

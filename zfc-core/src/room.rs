@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use crate::crypto;
 use crate::error::{DecodeError, Error};
 use crate::frame::MAX_MEMBERS;
+use crate::keys::MemberKey;
 
 /// 16-byte room identifier, bound to the owner's keys (see [`room_id_for`]).
 pub type RoomId = [u8; 16];
@@ -138,7 +139,7 @@ impl RoomConfigBuilder {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RosterEntry {
     /// Ed25519 member key.
-    pub sign_pk: [u8; 32],
+    pub sign_pk: MemberKey,
     /// X25519 key-delivery key (the owner keeps it current; others may hold a stale one).
     pub kx_pk: [u8; 32],
 }
@@ -149,7 +150,7 @@ pub struct Roster {
     members: BTreeMap<MemberNo, RosterEntry>,
     /// Member number of each signing key: keys are unique in a roster, and a welcome's roster of
     /// n members must be checked in O(n log n), not O(n²).
-    by_key: BTreeMap<[u8; 32], MemberNo>,
+    by_key: BTreeMap<MemberKey, MemberNo>,
     /// Generation of each member's newest key update (absent: none yet).
     kx_generations: BTreeMap<MemberNo, u32>,
 }
@@ -157,6 +158,7 @@ pub struct Roster {
 impl Roster {
     /// A roster holding only the owner.
     pub(crate) fn with_owner(sign_pk: [u8; 32], kx_pk: [u8; 32]) -> Self {
+        let sign_pk = MemberKey::from_bytes(sign_pk);
         let mut members = BTreeMap::new();
         members.insert(crate::frame::OWNER_MEMBER, RosterEntry { sign_pk, kx_pk });
         let by_key = BTreeMap::from([(sign_pk, crate::frame::OWNER_MEMBER)]);
@@ -171,7 +173,7 @@ impl Roster {
         self.members.contains_key(&m)
     }
     /// The member holding signing key `pk`.
-    pub fn find(&self, pk: &[u8; 32]) -> Option<MemberNo> {
+    pub fn find(&self, pk: &MemberKey) -> Option<MemberNo> {
         self.by_key.get(pk).copied()
     }
     /// Members in ascending order.
@@ -224,7 +226,7 @@ impl Roster {
         let mut buf = Vec::with_capacity(self.members.len() * 36);
         for (m, e) in &self.members {
             buf.extend_from_slice(&m.to_be_bytes());
-            buf.extend_from_slice(&e.sign_pk);
+            buf.extend_from_slice(e.sign_pk.as_bytes());
         }
         crypto::hash("zfc v1 roster", &[&buf])
     }
@@ -238,7 +240,7 @@ mod tests {
     fn roster_digest_depends_on_membership_and_order_free() {
         let mut a = Roster::with_owner([1; 32], [2; 32]);
         let d0 = a.digest();
-        a.insert(3, RosterEntry { sign_pk: [3; 32], kx_pk: [0; 32] }).unwrap();
+        a.insert(3, RosterEntry { sign_pk: [3; 32].into(), kx_pk: [0; 32] }).unwrap();
         let d1 = a.digest();
         assert_ne!(d0, d1);
         a.set_kx(3, [9; 32], 1);
@@ -250,8 +252,8 @@ mod tests {
     #[test]
     fn duplicate_keys_are_refused() {
         let mut a = Roster::with_owner([1; 32], [2; 32]);
-        assert!(a.insert(4, RosterEntry { sign_pk: [1; 32], kx_pk: [0; 32] }).is_err());
-        assert!(a.insert(0, RosterEntry { sign_pk: [5; 32], kx_pk: [0; 32] }).is_err());
+        assert!(a.insert(4, RosterEntry { sign_pk: [1; 32].into(), kx_pk: [0; 32] }).is_err());
+        assert!(a.insert(0, RosterEntry { sign_pk: [5; 32].into(), kx_pk: [0; 32] }).is_err());
     }
 
     #[test]

@@ -186,7 +186,7 @@ pub(crate) fn handle<P: Role>(
                 // Our own authentication: what waited for it leaves now.
                 s.requests.subscribed()
             } else {
-                let mut out = Output::event(Event::Accepted { req_id, seq });
+                let mut out = Output::event(Event::Accepted { req_id, seq: seq.into() });
                 out.extend(answer(party, req_id, None, rng)?);
                 out
             };
@@ -207,7 +207,7 @@ pub(crate) fn handle<P: Role>(
             out.extend(answer(party, req_id, Some(code), rng)?);
             Ok(out)
         }
-        RelayMessage::FetchDone { next, .. } => Ok(Output::event(Event::HistoryDone { next })),
+        RelayMessage::FetchDone { next, .. } => Ok(Output::event(Event::HistoryDone { next: next.into() })),
         RelayMessage::Direct { room_id, id, frame } => {
             if room_id != party.room_id() {
                 return Err(Error::WrongRoom);

@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 
 use rand_core::CryptoRng;
 
+use crate::ChannelBinding;
 use crate::error::Error;
 use crate::event::{Event, Output};
 use crate::link::{self, ClientHandshake, RelayKey, Transport};
@@ -186,7 +187,7 @@ impl<R: CryptoRng> Sim<R> {
             None => {
                 let mut binding = [0u8; 32];
                 self.rng.fill_bytes(&mut binding);
-                binding
+                ChannelBinding::from_bytes(binding)
             }
         };
         let Some(slot) = self.slots.get_mut(id) else { return };
@@ -363,7 +364,7 @@ pub struct Scenario<R: CryptoRng> {
     /// The relay address written into invites.
     pub relay_addr: String,
     /// The relay key written into invites.
-    pub relay_pk: [u8; 32],
+    pub relay_pk: crate::RelayPublicKey,
 }
 
 impl<R: CryptoRng> Scenario<R> {

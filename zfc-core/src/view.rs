@@ -74,7 +74,7 @@ impl RoomView {
 
     pub(crate) fn sender_key(&self, sender: MemberNo, epoch: u32) -> Result<[u8; 32], Error> {
         if let Some(e) = self.roster.get(sender) {
-            return Ok(e.sign_pk);
+            return Ok(e.sign_pk.to_bytes());
         }
         match self.former.get(&sender) {
             Some((pk, removed_at)) if epoch < *removed_at => Ok(*pk),
@@ -108,7 +108,7 @@ impl RoomView {
             sender: m.sender,
             epoch: m.epoch,
             seq: m.seq,
-            relay_seq: seq,
+            relay_seq: seq.into(),
             from_history: history,
             content: content.to_vec(),
         }))
@@ -151,7 +151,7 @@ impl RoomView {
             return Err(Error::WrongRoom);
         }
         let entry = self.roster.get(member).ok_or(Error::UnknownSender(member))?;
-        if !verify(&entry.sign_pk) {
+        if !verify(entry.sign_pk.as_bytes()) {
             return Err(Error::BadSignature);
         }
         Ok(())

@@ -172,7 +172,7 @@ fn check_step(room: &mut common::Room, ledger: &mut Ledger) -> Result<(), TestCa
                 if let Some(before) = ledger.left_at.get(&id) {
                     prop_assert!(before.contains(&text), "party {id} read {text}, sent after it left");
                 }
-                ledger.log.entry(id).or_default().push((m.relay_seq, m.epoch, text));
+                ledger.log.entry(id).or_default().push((m.relay_seq.get(), m.epoch, text));
             }
         }
     }
@@ -375,7 +375,7 @@ fn run_schedule(ops: Vec<Op>, policy: HistoryPolicy, seed: u64) -> Result<(), Te
         // Keys it holds: from its join epoch on, and the one before under the lenient policy.
         let joined = ledger.joined_epoch.get(&id).copied().unwrap_or(0);
         let first_epoch = if policy == HistoryPolicy::SinceLastEpoch { joined.saturating_sub(1) } else { joined };
-        for (seq, _, text) in owner_log.iter().filter(|(seq, epoch, _)| *seq > start && *epoch >= first_epoch) {
+        for (seq, _, text) in owner_log.iter().filter(|(seq, epoch, _)| *seq > start.get() && *epoch >= first_epoch) {
             prop_assert!(got.contains(text), "party {} never read {} (relay position {})", id, text, seq);
         }
     }

@@ -79,19 +79,19 @@ fn feed_everywhere(bytes: &[u8], owner_state: &[u8], member_state: &[u8]) {
     let _ = hs.finish(bytes);
 
     let mut owner = Owner::unpickle(owner_state).unwrap();
-    owner.on_connected([3; 32]);
+    owner.on_connected([3; 32].into());
     let before = owner.pickle();
     if owner.handle(bytes, common::NOW, &mut rng).is_err() {
         assert_eq!(*before, *owner.pickle(), "owner state changed on error");
     }
     let mut member = Member::unpickle(member_state).unwrap();
-    member.on_connected([3; 32]);
+    member.on_connected([3; 32].into());
     let before = member.pickle();
     if member.handle(bytes, &mut rng).is_err() {
         assert_eq!(*before, *member.pickle(), "member state changed on error");
     }
     let mut relay = RuleBook::new(RelayConfig::default());
-    relay.connect(1, [0; 32], &mut rng);
+    relay.connect(1, [0; 32].into(), &mut rng);
     let _ = relay.handle(1, bytes, common::NOW);
 }
 

@@ -103,7 +103,10 @@ fn crafted_argon2_parameters_are_refused_before_any_work() {
     for (offset, value) in [(5usize, u32::MAX), (9, 1_000_000), (13, 1_000)] {
         let mut evil = blob.clone();
         evil[offset..offset + 4].copy_from_slice(&value.to_be_bytes());
-        assert!(matches!(Member::open_state(&evil, PASSWORD), Err(Error::State(StateError::Argon2Params { .. }))), "offset {offset}");
+        assert!(
+            matches!(Member::open_state(&evil, PASSWORD), Err(Error::State(StateError::Argon2Params { .. }))),
+            "offset {offset}"
+        );
     }
     let mut v2 = blob.clone();
     v2[4] = 2;

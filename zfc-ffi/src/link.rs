@@ -49,7 +49,7 @@ pub extern "C" fn zfc_relay_key_public(key: *const zfc_relay_key, public_out: *m
     ffi!({
         let k = arg_ref!(key);
         out_check!(public_out);
-        out_array!(public_out, k.inner.public());
+        out_array!(public_out, k.inner.public().to_bytes());
         zfc_result::ZFC_OK
     })
 }
@@ -76,7 +76,7 @@ pub extern "C" fn zfc_link_client_start(
         let pk = arg_array!(relay_pk, 32);
         let rng = arg_mut!(rng);
         out_check!(handshake_out, message_out);
-        match ClientHandshake::start(pk, &mut rng.inner) {
+        match ClientHandshake::start(&(*pk).into(), &mut rng.inner) {
             Ok((hs, msg)) => {
                 out_write!(handshake_out, into_handle(zfc_link_handshake { inner: hs }));
                 out_write!(message_out, zfc_buf::new(msg));
@@ -157,7 +157,7 @@ pub extern "C" fn zfc_link_channel_binding(link: *const zfc_link, binding_out: *
     ffi!({
         let l = arg_ref!(link);
         out_check!(binding_out);
-        out_array!(binding_out, l.inner.channel_binding());
+        out_array!(binding_out, l.inner.channel_binding().to_bytes());
         zfc_result::ZFC_OK
     })
 }

@@ -61,7 +61,7 @@ pub extern "C" fn zfc_member_on_connected(member: *mut zfc_member, channel_bindi
     ffi!({
         let m = arg_mut!(member);
         let b = arg_array!(channel_binding, 32);
-        m.inner.on_connected(*b);
+        m.inner.on_connected((*b).into());
         zfc_result::ZFC_OK
     })
 }

@@ -117,19 +117,19 @@ fn operation(op: &Operation, ev: &mut zfc_event) -> zfc_operation {
     match op {
         Operation::CreateRoom => O::ZFC_OPERATION_CREATE_ROOM,
         Operation::RegisterInvite { invite_pk } => {
-            ev.key = *invite_pk;
+            ev.key = invite_pk.to_bytes();
             O::ZFC_OPERATION_REGISTER_INVITE
         }
         Operation::RevokeInvite { invite_pk } => {
-            ev.key = *invite_pk;
+            ev.key = invite_pk.to_bytes();
             O::ZFC_OPERATION_REVOKE_INVITE
         }
         Operation::Grant { joiner } => {
-            ev.key = *joiner;
+            ev.key = joiner.to_bytes();
             O::ZFC_OPERATION_GRANT
         }
         Operation::Add { joiner } => {
-            ev.key = *joiner;
+            ev.key = joiner.to_bytes();
             O::ZFC_OPERATION_ADD
         }
         Operation::Remove { member } => {
@@ -208,7 +208,7 @@ fn describe(e: &Event, text: &[u8]) -> zfc_event {
     };
     let kind = match e {
         Event::JoinRequested { joiner, name, .. } => {
-            ev.key = *joiner;
+            ev.key = joiner.to_bytes();
             (ev.data, ev.data_len) = bytes_ptr(name.as_bytes());
             (ev.text, ev.text_len) = bytes_ptr(text);
             zfc_event_kind::ZFC_EVENT_JOIN_REQUESTED
@@ -220,7 +220,7 @@ fn describe(e: &Event, text: &[u8]) -> zfc_event {
         }
         Event::Message(m) => {
             (ev.member, ev.epoch, ev.seq, ev.position, ev.from_history) =
-                (m.sender, m.epoch, m.seq, m.relay_seq, m.from_history);
+                (m.sender, m.epoch, m.seq, m.relay_seq.get(), m.from_history);
             (ev.data, ev.data_len) = bytes_ptr(&m.content);
             zfc_event_kind::ZFC_EVENT_MESSAGE
         }
@@ -244,7 +244,7 @@ fn describe(e: &Event, text: &[u8]) -> zfc_event {
         Event::RemovedFromRoom => zfc_event_kind::ZFC_EVENT_REMOVED_FROM_ROOM,
         Event::RoomDeleted => zfc_event_kind::ZFC_EVENT_ROOM_DELETED,
         Event::Accepted { req_id, seq } => {
-            (ev.request, ev.position) = (*req_id, *seq);
+            (ev.request, ev.position) = (*req_id, seq.get());
             zfc_event_kind::ZFC_EVENT_ACCEPTED
         }
         Event::Rejected { req_id, reason } => {
@@ -257,7 +257,7 @@ fn describe(e: &Event, text: &[u8]) -> zfc_event {
             zfc_event_kind::ZFC_EVENT_FRAME_REJECTED
         }
         Event::HistoryDone { next } => {
-            ev.position = *next;
+            ev.position = next.get();
             zfc_event_kind::ZFC_EVENT_HISTORY_DONE
         }
         Event::OperationSent { op } => {

@@ -132,7 +132,7 @@ pub extern "C" fn zfc_owner_on_connected(owner: *mut zfc_owner, channel_binding:
     ffi!({
         let o = arg_mut!(owner);
         let b = arg_array!(channel_binding, 32);
-        o.inner.on_connected(*b);
+        o.inner.on_connected((*b).into());
         zfc_result::ZFC_OK
     })
 }
@@ -176,7 +176,7 @@ pub extern "C" fn zfc_owner_invite(
         let pk = arg_array!(relay_pk, 32);
         let rng = arg_mut!(rng);
         out_check!(invite_out, output_out);
-        match o.inner.invite(now, ttl_secs, addr, *pk, &mut rng.inner) {
+        match o.inner.invite(now, ttl_secs, addr, (*pk).into(), &mut rng.inner) {
             Ok((invite, out)) => {
                 out_write!(invite_out, zfc_buf::new(invite.to_uri().into_bytes()));
                 out_write!(output_out, zfc_output::new(out));
@@ -198,7 +198,7 @@ pub extern "C" fn zfc_owner_revoke_invite(
         let o = arg_mut!(owner);
         let pk = arg_array!(invite_pk, 32);
         out_check!(output_out);
-        emit(o.inner.revoke_invite(*pk), output_out)
+        emit(o.inner.revoke_invite((*pk).into()), output_out)
     })
 }
 
@@ -215,7 +215,7 @@ pub extern "C" fn zfc_owner_approve_join(
         let j = arg_array!(joiner, 32);
         let rng = arg_mut!(rng);
         out_check!(output_out);
-        emit(o.inner.approve_join(*j, &mut rng.inner), output_out)
+        emit(o.inner.approve_join((*j).into(), &mut rng.inner), output_out)
     })
 }
 
@@ -230,7 +230,7 @@ pub extern "C" fn zfc_owner_reject_join(
         let o = arg_mut!(owner);
         let j = arg_array!(joiner, 32);
         out_check!(output_out);
-        emit(o.inner.reject_join(*j), output_out)
+        emit(o.inner.reject_join((*j).into()), output_out)
     })
 }
 

@@ -51,7 +51,7 @@ pub extern "C" fn zfc_relay_connect(
         let b = arg_array!(channel_binding, 32);
         let rng = arg_mut!(rng);
         out_check!(output_out);
-        let items = r.inner.connect(conn as ConnId, *b, &mut rng.inner);
+        let items = r.inner.connect(conn as ConnId, (*b).into(), &mut rng.inner);
         out_write!(output_out, into_handle(zfc_relay_output { items }));
         zfc_result::ZFC_OK
     })

@@ -37,9 +37,9 @@ pub extern "C" fn zfc_invite_parse(
             Ok(i) => {
                 let info = zfc_invite_info {
                     room_id: i.room_id,
-                    owner_sign_pk: i.owner_sign_pk,
-                    relay_pk: i.relay_pk,
-                    invite_pk: i.invite_pk(),
+                    owner_sign_pk: i.owner_sign_pk.to_bytes(),
+                    relay_pk: i.relay_pk.to_bytes(),
+                    invite_pk: i.invite_pk().to_bytes(),
                     expires_at: i.expires_at,
                 };
                 out_write!(info_out, info);
@@ -62,7 +62,7 @@ pub extern "C" fn zfc_fingerprint(
         let r = arg_array!(room_id, 16);
         let k = arg_array!(sign_pk, 32);
         out_check!(fingerprint_out);
-        out_write!(fingerprint_out, zfc_buf::new(zfc_core::fingerprint::fingerprint(r, k).into_bytes()));
+        out_write!(fingerprint_out, zfc_buf::new(zfc_core::fingerprint::fingerprint(r, &(*k).into()).into_bytes()));
         zfc_result::ZFC_OK
     })
 }

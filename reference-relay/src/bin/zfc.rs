@@ -278,7 +278,7 @@ async fn run(args: Args) -> Res<()> {
             let mut s = ctx.connect(ctx.load()?).await?;
             let mut uri = String::new();
             s.with_owner(|o, rng| {
-                let (inv, out) = o.invite(now(), ttl, &url, key, rng)?;
+                let (inv, out) = o.invite(now(), ttl, &url, key.into(), rng)?;
                 uri = inv.to_uri();
                 Ok(out)
             })
@@ -295,7 +295,7 @@ async fn run(args: Args) -> Res<()> {
             let invite = Invite::parse(invite.trim())?;
             let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
             let (member, out) = Member::join(&invite, &name, now(), &mut rng)?;
-            ctx.save_relay(&invite.relay_addr, &invite.relay_pk)?;
+            ctx.save_relay(&invite.relay_addr, invite.relay_pk.as_bytes())?;
             ctx.save(&Party::Member(Box::new(member)))?;
             // The saved state holds the join request in flight: the member sends it itself with
             // its answer to the relay's challenge (and authenticates again once it is accepted),
@@ -313,7 +313,7 @@ async fn run(args: Args) -> Res<()> {
         Command::Approve { joiner } => {
             let joiner = parse_key(&joiner)?;
             let mut s = ctx.connect(ctx.load()?).await?;
-            s.with_owner(|o, rng| o.approve_join(joiner, rng)).await?;
+            s.with_owner(|o, rng| o.approve_join(joiner.into(), rng)).await?;
             s.settle(ctx.wait).await?;
             // The joiner's confirmation and the owner's commit follow while we wait.
             let _ = s.wait_for(ctx.wait, |e| matches!(e, Event::EpochChanged { .. })).await;

@@ -96,7 +96,8 @@ impl Link {
         let _ = tcp.set_nodelay(true);
         let (ws, _) = client_async(relay, tcp).await.map_err(|e| NetError::WebSocket(e.to_string()))?;
         let mut link = RawLink { ws };
-        let (hs, first) = ClientHandshake::start(relay_pk, rng).map_err(NetError::Link)?;
+        let (hs, first) =
+            ClientHandshake::start(&zfc_core::RelayPublicKey::from_bytes(*relay_pk), rng).map_err(NetError::Link)?;
         link.send_record(first).await?;
         let answer = link.recv_record().await?;
         let transport = hs.finish(&answer).map_err(NetError::Link)?;
@@ -104,7 +105,7 @@ impl Link {
     }
 
     /// The handshake hash, to bind authentication to this connection.
-    pub fn channel_binding(&self) -> [u8; 32] {
+    pub fn channel_binding(&self) -> zfc_core::ChannelBinding {
         self.transport.channel_binding()
     }
 

@@ -50,7 +50,7 @@ impl Peer {
 /// The log position of the newest accepted submission among a peer's events.
 fn last_accepted(p: &Peer) -> Option<u64> {
     p.events.iter().rev().find_map(|e| match e {
-        Event::Accepted { seq, .. } if *seq > 0 => Some(*seq),
+        Event::Accepted { seq, .. } if seq.get() > 0 => Some(seq.get()),
         _ => None,
     })
 }
@@ -119,7 +119,7 @@ pub async fn invite(t: &Target, owner: &mut Peer) -> Result<Invite, String> {
     owner
         .s
         .with_owner(|o, rng| {
-            let (i, out) = o.invite(now(), 3600, &relay, key, rng)?;
+            let (i, out) = o.invite(now(), 3600, &relay, key.into(), rng)?;
             inv = Some(i);
             Ok(out)
         })

@@ -95,12 +95,12 @@ impl Probe {
         t: &Target,
         key: &SigningKey,
         room_id: [u8; 16],
-        binding: [u8; 32],
+        binding: zfc_core::ChannelBinding,
     ) -> Result<Result<u64, u16>, String> {
         let identity = key.verifying_key().to_bytes();
         let mut signed = Vec::new();
         signed.extend_from_slice(&self.challenge);
-        signed.extend_from_slice(&binding);
+        signed.extend_from_slice(binding.as_bytes());
         signed.extend_from_slice(&room_id);
         signed.extend_from_slice(&identity);
         signed.extend_from_slice(&0u64.to_be_bytes());

@@ -31,6 +31,7 @@ use crate::frame::{
 use crate::inflight::{Flight, Kind, Verdict};
 use crate::invite::{Invite, invite_keys};
 use crate::join;
+use crate::keys::{ChannelBinding, LogPos, MemberKey};
 use crate::message::Padding;
 use crate::proto::Reject;
 use crate::room::{Roster, RosterEntry};
@@ -52,7 +53,7 @@ pub enum Phase {
         epoch: u32,
         /// The relay position of the commit that added it: its live stream starts there, and
         /// history fetches return what lies below it.
-        log_start: u64,
+        log_start: LogPos,
         /// Its Leave is submitted and has not landed yet (it sends nothing more).
         leaving: bool,
     },
@@ -76,7 +77,7 @@ impl Phase {
         }
     }
     /// Where its live stream starts, when joined.
-    pub fn log_start(self) -> Option<u64> {
+    pub fn log_start(self) -> Option<LogPos> {
         match self {
             Self::Joined { log_start, .. } => Some(log_start),
             _ => None,
@@ -267,7 +268,7 @@ impl Member {
         let mut m = Self {
             state: MemberState::AwaitingGrant(Box::new(AwaitingGrant {
                 room_id: invite.room_id,
-                owner_sign_pk: invite.owner_sign_pk,
+                owner_sign_pk: invite.owner_sign_pk.to_bytes(),
                 psk: keys.psk,
                 sign_key,
                 kx_key,
@@ -333,13 +334,14 @@ impl Member {
     ///
     /// # Errors
     /// [`Error::Removed`] or [`Error::RoomDeleted`] once gone (the key was erased).
-    pub fn sign_public(&self) -> Result<[u8; 32], Error> {
-        match &self.state {
-            MemberState::AwaitingGrant(s) => Ok(s.sign_key.public()),
-            MemberState::AwaitingAdd(s) => Ok(s.sign_key.public()),
-            MemberState::Joined(j) => Ok(j.view.sign_key.public()),
-            MemberState::Gone(..) => self.joined().map(|_| [0; 32]),
-        }
+    pub fn sign_public(&self) -> Result<MemberKey, Error> {
+        let key = match &self.state {
+            MemberState::AwaitingGrant(s) => s.sign_key.public(),
+            MemberState::AwaitingAdd(s) => s.sign_key.public(),
+            MemberState::Joined(j) => j.view.sign_key.public(),
+            MemberState::Gone(..) => self.joined().map(|_| [0; 32])?,
+        };
+        Ok(MemberKey::from_bytes(key))
     }
     /// Where the member stands: joining, in the room (with its number, epoch and log start),
     /// or gone (and why).
@@ -350,7 +352,7 @@ impl Member {
             MemberState::Joined(j) => Phase::Joined {
                 member: j.view.me,
                 epoch: j.view.chain.current_number(),
-                log_start: j.view.live_start,
+                log_start: LogPos(j.view.live_start),
                 leaving: j.leaving,
             },
             MemberState::Gone(_, reason) => Phase::Gone(*reason),
@@ -414,8 +416,8 @@ impl Member {
     /// was not settled is sent again. Requests handed out before the first connection are for
     /// the app to send on it; after that, requests handed out while no connection is up may be
     /// dropped: the member resends.
-    pub fn on_connected(&mut self, channel_binding: [u8; 32]) {
-        self.session.on_connected(channel_binding);
+    pub fn on_connected(&mut self, channel_binding: ChannelBinding) {
+        self.session.on_connected(channel_binding.to_bytes());
     }
 
     /// Sends a room message.
@@ -667,9 +669,9 @@ impl Member {
         }
         let mut roster = Roster::default();
         for (m, pk) in &w.roster {
-            roster.insert(*m, RosterEntry { sign_pk: *pk, kx_pk: [0; 32] })?;
+            roster.insert(*m, RosterEntry { sign_pk: MemberKey::from_bytes(*pk), kx_pk: [0; 32] })?;
         }
-        if roster.digest() != c.roster_digest || roster.get(0).map(|e| e.sign_pk) != Some(s.owner_sign_pk) {
+        if roster.digest() != c.roster_digest || roster.get(0).map(|e| e.sign_pk.to_bytes()) != Some(s.owner_sign_pk) {
             return Err(Error::ForkDetected);
         }
         let expected_mode = match s.policy {

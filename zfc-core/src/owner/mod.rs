@@ -29,6 +29,7 @@ use crate::frame::{
 use crate::inflight::{Flight, Kind, Verdict};
 use crate::invite::{Invite, invite_keys};
 use crate::join::{self, GrantPayload};
+use crate::keys::{ChannelBinding, InviteKey, MemberKey, RelayPublicKey};
 use crate::proto::ClientRequest;
 use crate::proto::Reject;
 use crate::room::{RoomConfig, Roster, RosterEntry, room_id_for};
@@ -78,7 +79,7 @@ pub(crate) enum Op {
 impl Op {
     pub(crate) fn operation(&self) -> Operation {
         match self {
-            Self::Add(joiner) => Operation::Add { joiner: *joiner },
+            Self::Add(joiner) => Operation::Add { joiner: MemberKey::from_bytes(*joiner) },
             Self::Remove(member) => Operation::Remove { member: *member },
             Self::Rotate => Operation::Rotate,
         }
@@ -184,8 +185,8 @@ impl Owner {
         self.view.room_id
     }
     /// The owner's Ed25519 room key.
-    pub fn sign_public(&self) -> [u8; 32] {
-        self.view.sign_key.public()
+    pub fn sign_public(&self) -> MemberKey {
+        MemberKey::from_bytes(self.view.sign_key.public())
     }
     /// The newest epoch.
     pub fn epoch(&self) -> u32 {
@@ -223,8 +224,8 @@ impl Owner {
     /// that authentication, sends again every request that must land and was not settled.
     /// Requests handed out before the first connection are for the app to send on it; after
     /// that, requests handed out while no connection is up may be dropped: the owner resends.
-    pub fn on_connected(&mut self, channel_binding: [u8; 32]) {
-        self.session.on_connected(channel_binding);
+    pub fn on_connected(&mut self, channel_binding: ChannelBinding) {
+        self.session.on_connected(channel_binding.to_bytes());
     }
 
     /// The request that (re-)creates the room at a relay: it is sent once after creation and
@@ -257,7 +258,7 @@ impl Owner {
         now: u64,
         ttl_secs: u64,
         relay_addr: &str,
-        relay_pk: [u8; 32],
+        relay_pk: RelayPublicKey,
         rng: &mut impl CryptoRng,
     ) -> Result<(Invite, Output), Error> {
         self.live()?;
@@ -284,7 +285,14 @@ impl Owner {
         let reg =
             Signed::sign(RegisterInvite { room_id: self.view.room_id, invite_pk, expires_at }, &self.view.sign_key);
         self.invites.insert(invite_pk, OwnerInvite { psk: keys.psk, expires_at, status: InviteStatus::Open });
-        Ok((invite, self.must_land(Kind::RegisterInvite, Operation::RegisterInvite { invite_pk }, reg.encode())))
+        Ok((
+            invite,
+            self.must_land(
+                Kind::RegisterInvite,
+                Operation::RegisterInvite { invite_pk: invite_pk.into() },
+                reg.encode(),
+            ),
+        ))
     }
 
     /// Revokes an unused invite (by its commitment, [`Invite::invite_pk`]).
@@ -292,7 +300,8 @@ impl Owner {
     /// # Errors
     /// [`Error::RoomDeleted`]; [`Error::InviteUnknown`] for a commitment this owner never issued;
     /// [`Error::InviteUsed`] or [`Error::InviteRevoked`] when the invite is no longer open. Nothing changed.
-    pub fn revoke_invite(&mut self, invite_pk: [u8; 32]) -> Result<Output, Error> {
+    pub fn revoke_invite(&mut self, invite_pk: InviteKey) -> Result<Output, Error> {
+        let invite_pk = invite_pk.to_bytes();
         self.live()?;
         let inv = self.invites.get_mut(&invite_pk).ok_or(Error::InviteUnknown)?;
         match inv.status {
@@ -302,7 +311,7 @@ impl Owner {
         }
         self.joins.retain(|_, j| j.request.invite_pk != invite_pk);
         let f = Signed::sign(RevokeInvite { room_id: self.view.room_id, invite_pk }, &self.view.sign_key);
-        Ok(self.must_land(Kind::RevokeInvite, Operation::RevokeInvite { invite_pk }, f.encode()))
+        Ok(self.must_land(Kind::RevokeInvite, Operation::RevokeInvite { invite_pk: invite_pk.into() }, f.encode()))
     }
 
     /// Grants a pending join request ([`Event::JoinRequested`]).
@@ -311,7 +320,8 @@ impl Owner {
     /// [`Error::RoomDeleted`]; [`Error::NoSuchJoin`] when no request of that key waits for an
     /// answer; [`Error::InviteUnknown`] when its invite is not this owner's; an error of sealing the grant
     /// (the joiner's keys, spec §7.4). Nothing changed.
-    pub fn approve_join(&mut self, joiner: [u8; 32], rng: &mut impl CryptoRng) -> Result<Output, Error> {
+    pub fn approve_join(&mut self, joiner: MemberKey, rng: &mut impl CryptoRng) -> Result<Output, Error> {
+        let joiner = joiner.to_bytes();
         self.live()?;
         let join = self.joins.get(&joiner).ok_or(Error::NoSuchJoin)?;
         if !matches!(join.stage, JoinStage::Requested) {
@@ -326,17 +336,17 @@ impl Owner {
         if let Some(j) = self.joins.get_mut(&joiner) {
             j.stage = JoinStage::Granted { export, grant_hash };
         }
-        Ok(self.must_land(Kind::KeyGrant, Operation::Grant { joiner }, bytes))
+        Ok(self.must_land(Kind::KeyGrant, Operation::Grant { joiner: joiner.into() }, bytes))
     }
 
     /// Refuses a pending join request and revokes the invite it used.
     ///
     /// # Errors
     /// [`Error::NoSuchJoin`] when no request of that key is held; then as [`Self::revoke_invite`].
-    pub fn reject_join(&mut self, joiner: [u8; 32]) -> Result<Output, Error> {
-        let invite_pk = self.joins.get(&joiner).ok_or(Error::NoSuchJoin)?.request.invite_pk;
+    pub fn reject_join(&mut self, joiner: MemberKey) -> Result<Output, Error> {
+        let invite_pk = self.joins.get(joiner.as_bytes()).ok_or(Error::NoSuchJoin)?.request.invite_pk;
         // Revoking drops every pending join of that invite, this one included.
-        self.revoke_invite(invite_pk)
+        self.revoke_invite(invite_pk.into())
     }
 
     /// Removes a member: a fresh epoch key reaches every remaining member but it.
@@ -464,7 +474,7 @@ impl Owner {
                 }
                 let member = self.next_member;
                 let r = &join.request;
-                roster.insert(member, RosterEntry { sign_pk: r.joiner_sign_pk, kx_pk: r.joiner_kx_pk })?;
+                roster.insert(member, RosterEntry { sign_pk: r.joiner_sign_pk.into(), kx_pk: r.joiner_kx_pk })?;
                 welcome_for = Some((r.joiner_sign_pk, member));
                 let mode = match self.config.policy {
                     HistoryPolicy::SinceLastEpoch => KeyMode::Derived,
@@ -528,7 +538,7 @@ impl Owner {
                 joiner_sign_pk,
                 member,
                 epoch,
-                roster: roster.iter().map(|(m, e)| (m, e.sign_pk)).collect(),
+                roster: roster.iter().map(|(m, e)| (m, e.sign_pk.to_bytes())).collect(),
             };
             let req_id = self.session.next_req_id();
             (req_id, ClientRequest::Submit { req_id, frame: Signed::sign(welcome, &self.view.sign_key).encode() })
@@ -555,7 +565,7 @@ impl Owner {
                 if registering { Verdict::Retry } else { Verdict::Landed }
             }
             // The grant moved the join on, or the join ended.
-            Operation::Grant { joiner } => match self.joins.get(&joiner).map(|j| &j.stage) {
+            Operation::Grant { joiner } => match self.joins.get(joiner.as_bytes()).map(|j| &j.stage) {
                 Some(JoinStage::Granted { .. } | JoinStage::Confirmed) => Verdict::Landed,
                 _ => Verdict::Final,
             },
@@ -607,7 +617,7 @@ impl Owner {
     /// invite was used or revoked, when the owner knows.
     fn failure_code(&self, op: Operation, code: u16) -> u16 {
         let Operation::Grant { joiner } = op else { return code };
-        let invite = self.joins.get(&joiner).map(|j| j.request.invite_pk);
+        let invite = self.joins.get(joiner.as_bytes()).map(|j| j.request.invite_pk);
         let status = invite.and_then(|pk| self.invites.get(&pk)).map(|i| i.status);
         match status {
             Some(InviteStatus::Used) => Reject::InviteUsed.code(),
@@ -684,7 +694,7 @@ impl Owner {
         if !r.verify_joiner() {
             return Err(Error::BadSignature);
         }
-        if self.view.roster.find(&r.joiner_sign_pk).is_some() || self.joins.contains_key(&r.joiner_sign_pk) {
+        if self.view.roster.find(&r.joiner_sign_pk.into()).is_some() || self.joins.contains_key(&r.joiner_sign_pk) {
             return Err(Error::Unexpected("joiner key already known"));
         }
         if self.joins.len() >= MAX_PENDING_JOINS {
@@ -692,7 +702,7 @@ impl Owner {
         }
         let name = join::open_intro(r, &self.kx_key, &inv.psk)?;
         let joiner = r.joiner_sign_pk;
-        let fingerprint = fingerprint::fingerprint(&self.view.room_id, &joiner);
+        let fingerprint = fingerprint::fingerprint(&self.view.room_id, &joiner.into());
         self.joins.insert(
             joiner,
             PendingJoin {
@@ -703,9 +713,9 @@ impl Owner {
             },
         );
         if self.config.auto_approve {
-            return self.approve_join(joiner, rng);
+            return self.approve_join(joiner.into(), rng);
         }
-        Ok(Output::event(Event::JoinRequested { joiner, name, fingerprint }))
+        Ok(Output::event(Event::JoinRequested { joiner: joiner.into(), name, fingerprint }))
     }
 
     fn on_join_confirm(&mut self, f: Signed<JoinConfirm>, rng: &mut impl CryptoRng) -> Result<Output, Error> {

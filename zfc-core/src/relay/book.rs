@@ -13,6 +13,7 @@ use crate::crypto;
 use crate::epoch;
 use crate::error::DecodeError;
 use crate::frame::{Frame, MemberNo, OWNER_MEMBER, RoomId, Signed};
+use crate::keys::ChannelBinding;
 use crate::relay::Reject;
 use crate::relay::journal::JournalEntry;
 use crate::relay::proto::{ClientRequest, RelayMessage, verify_auth};
@@ -123,7 +124,13 @@ impl RuleBook {
     }
 
     /// A connection's link is up; `channel_binding` is its handshake hash. Returns the challenge.
-    pub fn connect(&mut self, conn: ConnId, channel_binding: [u8; 32], rng: &mut impl CryptoRng) -> Vec<Outgoing> {
+    pub fn connect(
+        &mut self,
+        conn: ConnId,
+        channel_binding: ChannelBinding,
+        rng: &mut impl CryptoRng,
+    ) -> Vec<Outgoing> {
+        let channel_binding = channel_binding.to_bytes();
         let mut challenge = [0u8; 32];
         rng.fill_bytes(&mut challenge);
         self.conns.insert(conn, Conn { challenge, channel_binding, subs: Vec::new(), admitted: false });

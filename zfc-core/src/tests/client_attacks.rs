@@ -239,7 +239,12 @@ fn owner_refuses_a_confirmation_without_the_grant_secrets() {
     };
     let rid = room_id(&mut r);
     let confirm = Signed::sign(
-        JoinConfirm { room_id: rid, invite_pk: inv.invite_pk(), joiner_sign_pk: joiner, tag: [0; 32] },
+        JoinConfirm {
+            room_id: rid,
+            invite_pk: inv.invite_pk().to_bytes(),
+            joiner_sign_pk: joiner.to_bytes(),
+            tag: [0; 32],
+        },
         &sk,
     );
     let out = inject(&mut r, OWNER, RelayMessage::Direct { room_id: rid, id: 999, frame: confirm.encode() }).unwrap();

@@ -56,7 +56,7 @@ fn log_start_is_where_the_relay_lets_the_member_read() {
     let room = room_id(&mut r);
     let dave = r.join("dave").unwrap();
     let add_commit = r.sim.relay.next_seq(&room).unwrap() - 1;
-    assert_eq!(r.member(dave).unwrap().phase().log_start(), Some(add_commit));
+    assert_eq!(r.member(dave).unwrap().phase().log_start(), Some(add_commit.into()));
 }
 
 #[test]

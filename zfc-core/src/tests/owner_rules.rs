@@ -36,7 +36,7 @@ fn a_deleted_room_refuses_every_owner_action() {
     r.by_owner(|o, _| o.delete_room()).unwrap();
     let rng = &mut ChaCha20Rng::seed_from_u64(2);
     let o = r.owner();
-    assert!(matches!(o.invite(NOW, 60, "ws://x", [1; 32], rng), Err(Error::RoomDeleted)));
+    assert!(matches!(o.invite(NOW, 60, "ws://x", [1; 32].into(), rng), Err(Error::RoomDeleted)));
     assert!(matches!(o.rotate(rng), Err(Error::RoomDeleted)));
     assert!(matches!(o.send(b"x", rng), Err(Error::RoomDeleted)));
     assert!(matches!(o.delete_room(), Err(Error::RoomDeleted)));
@@ -47,9 +47,12 @@ fn invites_name_a_relay_address_that_survives_the_invite_string() {
     let mut r = room(104, HistoryPolicy::SinceLastEpoch);
     let rng = &mut ChaCha20Rng::seed_from_u64(3);
     for bad in ["", "ws://a b", "ws://a&b", "ws://a=b", "ws://é"] {
-        assert!(matches!(r.owner().invite(NOW, 60, bad, [1; 32], rng), Err(Error::InvalidArgument(_))), "{bad:?}");
+        assert!(
+            matches!(r.owner().invite(NOW, 60, bad, [1; 32].into(), rng), Err(Error::InvalidArgument(_))),
+            "{bad:?}"
+        );
     }
-    assert!(r.owner().invite(NOW, 60, "ws://127.0.0.1:5103/zfc", [1; 32], rng).is_ok());
+    assert!(r.owner().invite(NOW, 60, "ws://127.0.0.1:5103/zfc", [1; 32].into(), rng).is_ok());
 }
 
 #[test]
@@ -104,7 +107,7 @@ fn a_wrong_epoch_answer_before_authentication_waits_for_the_log() {
     let (mut r, _, _) = room_of_three(110);
     r.sim.disconnect(OWNER);
     let binding = [7; 32];
-    r.owner().on_connected(binding);
+    r.owner().on_connected(binding.into());
     // Not authenticated on this connection yet: the log has not been replayed to us.
     let out = r.owner().rotate(&mut ChaCha20Rng::seed_from_u64(5)).unwrap();
     let (id, _) = submitted(&out);

@@ -13,7 +13,7 @@ pub(crate) struct Raw {
 
 pub(crate) fn open(r: &mut Room, conn: ConnId) -> Raw {
     let binding = [conn as u8; 32];
-    let out = r.sim.relay.connect(conn, binding, &mut r.sim.rng);
+    let out = r.sim.relay.connect(conn, binding.into(), &mut r.sim.rng);
     let Ok(RelayMessage::Challenge { nonce }) = RelayMessage::decode(&out[0].bytes) else { panic!("no challenge") };
     Raw { conn, challenge: nonce, binding }
 }

@@ -94,7 +94,7 @@ fn join_without_the_token_is_refused_even_with_the_commitment() {
     let inv = r.invite().unwrap();
     let fake = invite_keys(&inv.room_id, &Secret32::from_bytes([9; 32]));
     let (mut req, _) = join_request(&inv, &fake, &mut r.sim.rng);
-    req.body.invite_pk = inv.invite_pk();
+    req.body.invite_pk = inv.invite_pk().to_bytes();
     let forged = Signed::sign(req.body, &fake.sign);
     let bob = r.join("bob").unwrap();
     assert_eq!(submit(&mut r, bob, forged.encode()), code(Reject::WrongToken));
@@ -172,7 +172,7 @@ fn commits_that_do_not_chain_or_lie_about_the_roster_are_refused() {
     let stranger = SignKey::generate(&mut r.sim.rng).public();
     let v = view(&mut r, OWNER);
     let mut roster = v.roster.clone();
-    roster.insert(3, crate::room::RosterEntry { sign_pk: stranger, kx_pk: [0; 32] }).unwrap();
+    roster.insert(3, crate::room::RosterEntry { sign_pk: stranger.into(), kx_pk: [0; 32] }).unwrap();
     let stranger_kx = KxKey::generate(&mut r.sim.rng).public();
     let unknown_invite = SignKey::generate(&mut r.sim.rng).public();
     add.change = Change::Add { member: 3, sign_pk: stranger, kx_pk: stranger_kx, invite_pk: unknown_invite };

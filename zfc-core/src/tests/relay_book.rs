@@ -201,7 +201,7 @@ fn invite_expiry_is_inclusive_and_revocations_name_the_invites_state() {
     let bob_pk = r.member(bob).and_then(|m| m.sign_public().ok());
     let bob_invite = r.sim.journal.iter().find_map(|e| match e {
         crate::relay::JournalEntry::Submitted { frame, .. } => match Frame::decode(frame) {
-            Ok(Frame::JoinRequest(j)) if Some(j.body.joiner_sign_pk) == bob_pk => Some(j.body.invite_pk),
+            Ok(Frame::JoinRequest(j)) if Some(j.body.joiner_sign_pk.into()) == bob_pk => Some(j.body.invite_pk),
             _ => None,
         },
         _ => None,

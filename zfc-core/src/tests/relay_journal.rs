@@ -179,7 +179,7 @@ fn replaying_one_acknowledgement_keeps_the_other_directed_frames() {
         let (_, out) = crate::member::Member::join(inv, name, NOW, &mut r.sim.rng).unwrap();
         frames.push(out.to_relay[0].bytes.clone());
     }
-    let _ = r.sim.relay.connect(70, [0; 32], &mut r.sim.rng);
+    let _ = r.sim.relay.connect(70, [0; 32].into(), &mut r.sim.rng);
     for f in &frames {
         r.sim.deliver_to_relay(70, f);
     }

@@ -41,7 +41,7 @@ fn confirmed_join(seed: u64) -> (Room, [u8; 32], [u8; 32]) {
     r.sim.connect(OWNER);
     r.sim.slots[OWNER].inbox.clear();
     r.sim.slots[OWNER].outbox.clear();
-    (r, jpk, inv.invite_pk())
+    (r, jpk.to_bytes(), inv.invite_pk().to_bytes())
 }
 
 #[test]
@@ -75,10 +75,11 @@ fn a_joiner_key_already_in_the_room_or_pending_is_refused() {
     let (first, joiner) = join_request(&inv, &keys, &mut r.sim.rng);
     r.sim.disconnect(OWNER);
     assert_eq!(submit(&mut r, bob, first.encode()), Ok(0));
-    let inv2 = r.owner().invite(NOW, 60, "ws://x", [1; 32], &mut ChaCha20Rng::seed_from_u64(1)).map(|(i, out)| {
-        r.sim.slots[OWNER].outbox.extend(out.to_relay.into_iter().map(|r| r.bytes));
-        i
-    });
+    let inv2 =
+        r.owner().invite(NOW, 60, "ws://x", [1; 32].into(), &mut ChaCha20Rng::seed_from_u64(1)).map(|(i, out)| {
+            r.sim.slots[OWNER].outbox.extend(out.to_relay.into_iter().map(|r| r.bytes));
+            i
+        });
     let inv2 = inv2.unwrap();
     r.sim.connect(OWNER);
     r.sim.run();
@@ -134,10 +135,10 @@ fn a_welcome_must_come_after_the_confirmation_and_describe_the_next_commit() {
     let key2 = sign_key(&mut r2, OWNER);
     let w = Welcome {
         room_id: room_id(&mut r2),
-        joiner_sign_pk: jpk2,
+        joiner_sign_pk: jpk2.to_bytes(),
         member: 1,
         epoch: 1,
-        roster: vec![(0, key2.public()), (1, jpk2)],
+        roster: vec![(0, key2.public()), (1, jpk2.to_bytes())],
     };
     assert_eq!(submit(&mut r2, OWNER, Signed::sign(w, &key2).encode()), code(Reject::NoPendingJoin));
 }
@@ -150,7 +151,7 @@ fn an_add_needs_a_fresh_number_a_new_key_and_the_confirmed_join_of_that_key() {
     let owner_pk = sign_key(&mut r, OWNER).public();
     let add = |r: &mut Room, member: MemberNo, sign_pk: [u8; 32]| {
         let mut roster = base.clone();
-        let _ = roster.insert(member, RosterEntry { sign_pk, kx_pk: kx });
+        let _ = roster.insert(member, RosterEntry { sign_pk: sign_pk.into(), kx_pk: kx });
         let c = owner_commit(
             r,
             Change::Add { member, sign_pk, kx_pk: kx, invite_pk },
@@ -248,7 +249,7 @@ fn an_add_naming_a_revoked_invite_says_so() {
     assert_eq!(submit(&mut r, OWNER, revoke), Ok(0));
     let kx = crate::crypto::KxKey::generate(&mut r.sim.rng).public();
     let mut roster = view(&mut r, OWNER).roster.clone();
-    roster.insert(1, RosterEntry { sign_pk: jpk, kx_pk: kx }).unwrap();
+    roster.insert(1, RosterEntry { sign_pk: jpk.into(), kx_pk: kx }).unwrap();
     let c = owner_commit(
         &mut r,
         Change::Add { member: 1, sign_pk: jpk, kx_pk: kx, invite_pk },

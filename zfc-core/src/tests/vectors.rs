@@ -132,13 +132,13 @@ fn kx(n: u8) -> KxKey {
 fn sample_invite(room_id: RoomId) -> Invite {
     Invite {
         room_id,
-        owner_sign_pk: sk(1).public(),
+        owner_sign_pk: sk(1).public().into(),
         owner_kx_pk: kx(2).public(),
         salt: [3; 16],
         token: Secret32::from_bytes([4; 32]),
         expires_at: 1_800_003_600,
         relay_addr: "ws://127.0.0.1:5103".into(),
-        relay_pk: kx(12).public(),
+        relay_pk: kx(12).public().into(),
     }
 }
 
@@ -147,7 +147,7 @@ fn roster_bytes(roster: &Roster) -> Vec<u8> {
     let mut buf = Vec::new();
     for (m, e) in roster.iter() {
         buf.extend_from_slice(&m.to_be_bytes());
-        buf.extend_from_slice(&e.sign_pk);
+        buf.extend_from_slice(e.sign_pk.as_bytes());
     }
     buf
 }
@@ -163,8 +163,8 @@ fn derivations() -> VectorFile {
     let epoch_hash = crypto::hash("zfc v1 epoch", &[b"frame bytes"]);
     let mkey = message::message_key(&secret, &epoch_hash, &room_id, 7);
     let mut roster = Roster::with_owner(owner.public(), owner_kx.public());
-    roster.insert(1, RosterEntry { sign_pk: sk(6).public(), kx_pk: [0; 32] }).unwrap();
-    roster.insert(4, RosterEntry { sign_pk: sk(7).public(), kx_pk: [0; 32] }).unwrap();
+    roster.insert(1, RosterEntry { sign_pk: sk(6).public().into(), kx_pk: [0; 32] }).unwrap();
+    roster.insert(4, RosterEntry { sign_pk: sk(7).public().into(), kx_pk: [0; 32] }).unwrap();
     let commit = Commit {
         room_id,
         epoch: 8,
@@ -221,7 +221,7 @@ fn derivations() -> VectorFile {
         Obj::new("fingerprint")
             .h("room_id", &room_id)
             .h("sign_pk", &owner.public())
-            .s("fingerprint", crate::fingerprint::fingerprint(&room_id, &owner.public())),
+            .s("fingerprint", crate::fingerprint::fingerprint(&room_id, &owner.public().into())),
     ];
     VectorFile::new(
         "derivations.json",
@@ -503,8 +503,8 @@ fn invites() -> VectorFile {
             .h("token", invite.token.expose())
             .n("expires_at", invite.expires_at)
             .s("relay_addr", invite.relay_addr.clone())
-            .h("relay_pk", &invite.relay_pk)
-            .h("invite_pk", &invite.invite_pk())
+            .h("relay_pk", invite.relay_pk.as_bytes())
+            .h("invite_pk", invite.invite_pk().as_bytes())
             .s("error", "")
     };
     let vectors = vec![
@@ -571,14 +571,14 @@ fn links() -> VectorFile {
             .s("protocol", link::NOISE_PARAMS)
             .h("prologue", b"zfc link\x01")
             .x("relay_static_secret", &[12; 32])
-            .h("relay_static_pk", &relay_key.public())
+            .h("relay_static_pk", relay_key.public().as_bytes())
             .h("client_rng_seed", &[4; 32])
             .h("relay_rng_seed", &[5; 32])
             .x("client_ephemeral_secret", &client_eph)
             .x("relay_ephemeral_secret", &relay_eph)
             .h("handshake1", &first)
             .h("handshake2", &second)
-            .h("channel_binding", &client_end.channel_binding())
+            .h("channel_binding", client_end.channel_binding().as_bytes())
             .h("client_to_relay_0_plaintext", b"hello relay")
             .h("client_to_relay_0", &c2r)
             .h("client_to_relay_1_plaintext", b"")
@@ -861,7 +861,9 @@ fn check_derivation(v: &Vector) -> Result<(), String> {
             };
             let mut roster = Roster::with_owner(*owner, [0; 32]);
             for (m, pk) in rest {
-                roster.insert(*m, RosterEntry { sign_pk: *pk, kx_pk: [0; 32] }).map_err(|e| format!("{e:?}"))?;
+                roster
+                    .insert(*m, RosterEntry { sign_pk: (*pk).into(), kx_pk: [0; 32] })
+                    .map_err(|e| format!("{e:?}"))?;
             }
             same(v, "roster_bytes", &roster_bytes(&roster))?;
             same(v, "digest", &roster.digest())?;
@@ -877,7 +879,7 @@ fn check_derivation(v: &Vector) -> Result<(), String> {
         }
         "admission hash" => same(v, "hash", &admission_hash(&arrf(v, "token")?)),
         "fingerprint" => {
-            let fp = crate::fingerprint::fingerprint(&arrf(v, "room_id")?, &arrf(v, "sign_pk")?);
+            let fp = crate::fingerprint::fingerprint(&arrf(v, "room_id")?, &arrf::<32>(v, "sign_pk")?.into());
             ensure(text(v, "fingerprint")? == fp, || format!("fingerprint differs from {fp}"))
         }
         other => Err(format!("unknown derivation {other:?}")),
@@ -1032,14 +1034,14 @@ fn check_invite(v: &Vector) -> Result<(), String> {
         "" => {
             let inv = parsed.map_err(|e| format!("parse: {e:?}"))?;
             same(v, "room_id", &inv.room_id)?;
-            same(v, "owner_sign_pk", &inv.owner_sign_pk)?;
+            same(v, "owner_sign_pk", inv.owner_sign_pk.as_bytes())?;
             same(v, "owner_kx_pk", &inv.owner_kx_pk)?;
             same(v, "salt", &inv.salt)?;
             same(v, "token", inv.token.expose())?;
             same_n(v, "expires_at", inv.expires_at)?;
             ensure(text(v, "relay_addr")? == inv.relay_addr, || "relay_addr differs".into())?;
-            same(v, "relay_pk", &inv.relay_pk)?;
-            same(v, "invite_pk", &inv.invite_pk())?;
+            same(v, "relay_pk", inv.relay_pk.as_bytes())?;
+            same(v, "invite_pk", inv.invite_pk().as_bytes())?;
             same(v, "invite_pk", &invite_keys(&inv.room_id, &inv.token).sign.public())?;
             ensure(inv.to_uri() == uri.trim_matches(char::is_whitespace), || "the invite has another spelling".into())
         }
@@ -1055,7 +1057,7 @@ fn check_link(v: &Vector) -> Result<(), String> {
     same(v, "prologue", b"zfc link\x01")?;
     let relay_key = RelayKey::from_bytes(arrf(v, "relay_static_secret")?);
     let relay_pk = arrf(v, "relay_static_pk")?;
-    ensure(relay_key.public() == relay_pk, || "relay_static_pk is not the secret's".into())?;
+    ensure(relay_key.public().to_bytes() == relay_pk, || "relay_static_pk is not the secret's".into())?;
     let (client_seed, relay_seed) = (arrf(v, "client_rng_seed")?, arrf(v, "relay_rng_seed")?);
     same(v, "client_ephemeral_secret", &link_ephemeral(&ChaCha20Rng::from_seed(client_seed)))?;
     same(v, "relay_ephemeral_secret", &link_ephemeral(&ChaCha20Rng::from_seed(relay_seed)))?;
@@ -1066,16 +1068,16 @@ fn check_link(v: &Vector) -> Result<(), String> {
     let reph = KxKey::from_secret(secret(v, "relay_ephemeral_secret")?);
     ensure(second.get(2..34) == Some(&reph.public()[..]), || "handshake 2 does not carry the relay ephemeral".into())?;
     // The client side, from its seed, writes handshake 1 and opens the relay's record.
-    let (hs, mine) =
-        ClientHandshake::start(&relay_pk, &mut ChaCha20Rng::from_seed(client_seed)).map_err(link_err("start"))?;
+    let (hs, mine) = ClientHandshake::start(&relay_pk.into(), &mut ChaCha20Rng::from_seed(client_seed))
+        .map_err(link_err("start"))?;
     ensure(mine == first, || "handshake 1 differs".into())?;
     // The relay side processes the recorded handshake 1, answers handshake 2 and opens the records.
     let (mut relay_end, answer) =
         link::respond(&relay_key, &first, &mut ChaCha20Rng::from_seed(relay_seed)).map_err(link_err("respond"))?;
     ensure(answer == second, || "handshake 2 differs".into())?;
     let mut client_end = hs.finish(&second).map_err(link_err("finish"))?;
-    same(v, "channel_binding", &relay_end.channel_binding())?;
-    same(v, "channel_binding", &client_end.channel_binding())?;
+    same(v, "channel_binding", relay_end.channel_binding().as_bytes())?;
+    same(v, "channel_binding", client_end.channel_binding().as_bytes())?;
     for (record, plaintext) in
         [("client_to_relay_0", "client_to_relay_0_plaintext"), ("client_to_relay_1", "client_to_relay_1_plaintext")]
     {

@@ -48,7 +48,7 @@ fn an_owner_that_authenticated_before_creating_authenticates_again() {
     sim.run();
     let Some(o) = sim.owner(id) else { panic!("owner") };
     let room_id = o.room_id();
-    let (inv, out) = o.invite(NOW, 60, "ws://x", [9; 32], &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
+    let (inv, out) = o.invite(NOW, 60, "ws://x", [9; 32].into(), &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
     sim.apply(id, out);
     let (m, out) = crate::member::Member::join(&inv, "bob", NOW, &mut ChaCha20Rng::seed_from_u64(2)).unwrap();
     let bob = sim.add("bob", Party::Member(Box::new(m)), out);
