@@ -64,6 +64,26 @@ impl Obj {
     }
 }
 
+/// Evaluates `$e` with `$x` bound to the `Signed` frame inside any [`Frame`], whatever its kind.
+macro_rules! on_frame {
+    ($f:expr, $x:ident => $e:expr) => {
+        match $f {
+            Frame::CreateRoom($x) => $e,
+            Frame::RegisterInvite($x) => $e,
+            Frame::RevokeInvite($x) => $e,
+            Frame::JoinRequest($x) => $e,
+            Frame::KeyGrant($x) => $e,
+            Frame::JoinConfirm($x) => $e,
+            Frame::Commit($x) => $e,
+            Frame::Message($x) => $e,
+            Frame::KeyUpdate($x) => $e,
+            Frame::Leave($x) => $e,
+            Frame::DeleteRoom($x) => $e,
+            Frame::Welcome($x) => $e,
+        }
+    };
+}
+
 /// JSON string escaping. Control characters, white space other than U+0020 and invisible
 /// format characters are written as `\uXXXX`, so that the files show them.
 fn escape(s: &str) -> String {
@@ -91,20 +111,29 @@ fn escape(s: &str) -> String {
 pub(super) struct VectorFile {
     pub(super) name: &'static str,
     description: &'static str,
+    /// What this file adds to [`FORMAT`] (empty: nothing).
+    format_note: &'static str,
     verify: &'static str,
     pub(super) vectors: Vec<Obj>,
 }
 
 impl VectorFile {
     fn new(name: &'static str, description: &'static str, verify: &'static str, vectors: Vec<Obj>) -> Self {
-        Self { name, description, verify, vectors }
+        Self { name, description, format_note: "", verify, vectors }
+    }
+
+    /// Adds a sentence to the format text, for a convention only this file needs.
+    fn format_note(self, format_note: &'static str) -> Self {
+        Self { format_note, ..self }
     }
 
     fn render(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{{");
         let _ = writeln!(out, "  \"description\": \"{}\",", escape(self.description));
-        let _ = writeln!(out, "  \"format\": \"{}\",", escape(FORMAT));
+        let format =
+            if self.format_note.is_empty() { FORMAT.to_string() } else { format!("{FORMAT} {}", self.format_note) };
+        let _ = writeln!(out, "  \"format\": \"{}\",", escape(&format));
         let _ = writeln!(out, "  \"verify\": \"{}\",", escape(self.verify));
         let _ = writeln!(out, "  \"vectors\": [");
         for (i, v) in self.vectors.iter().enumerate() {
@@ -249,9 +278,9 @@ fn frames() -> VectorFile {
     let payload = GrantPayload { policy: HistoryPolicy::SinceLastEpoch, epoch: 0 };
     let (grant, _) = join::seal_grant(&req.body, req_hash, &ik.psk, &payload, &owner, &mut rng).unwrap();
     let mut vectors = Vec::new();
-    let push = |vectors: &mut Vec<Obj>, name: &str, signer: &[u8; 32], bytes: Vec<u8>| {
-        vectors.push(Obj::new(name).h("signer_pk", signer).h("bytes", &bytes));
-    };
+    // Each signed frame with its signer, its decoded fields and its bytes.
+    let by = |name: &str, signer: &[u8; 32]| Obj::new(name).h("signer_pk", signer);
+    let signed = |head: Obj, f: Frame| frame_fields(head, &f).h("bytes", &on_frame!(&f, x => x.encode()));
     let create = CreateRoom {
         room_id,
         salt,
@@ -259,37 +288,22 @@ fn frames() -> VectorFile {
         owner_kx_pk: owner_kx.public(),
         policy: HistoryPolicy::SinceLastEpoch,
     };
-    push(&mut vectors, "CreateRoom 0x01", &owner.public(), Signed::sign(create, &owner).encode());
-    push(
-        &mut vectors,
-        "RegisterInvite 0x02",
-        &owner.public(),
-        Signed::sign(RegisterInvite { room_id, invite_pk: ik.sign.public(), expires_at: invite.expires_at }, &owner)
-            .encode(),
-    );
-    push(
-        &mut vectors,
-        "RevokeInvite 0x03",
-        &owner.public(),
-        Signed::sign(RevokeInvite { room_id, invite_pk: ik.sign.public() }, &owner).encode(),
-    );
-    vectors.push(
-        Obj::new("JoinRequest 0x04 (outer signature by the invite key)")
-            .h("signer_pk", &ik.sign.public())
-            .h("inner_signer_pk", &joiner.public())
-            .h("bytes", &req_bytes),
-    );
-    push(&mut vectors, "KeyGrant 0x05", &owner.public(), grant.encode());
-    push(
-        &mut vectors,
-        "JoinConfirm 0x06",
-        &joiner.public(),
-        Signed::sign(
-            JoinConfirm { room_id, invite_pk: ik.sign.public(), joiner_sign_pk: joiner.public(), tag: [13; 32] },
-            &joiner,
-        )
-        .encode(),
-    );
+    vectors.push(signed(by("CreateRoom 0x01", &owner.public()), Frame::CreateRoom(Signed::sign(create, &owner))));
+    let register = RegisterInvite { room_id, invite_pk: ik.sign.public(), expires_at: invite.expires_at };
+    vectors.push(signed(
+        by("RegisterInvite 0x02", &owner.public()),
+        Frame::RegisterInvite(Signed::sign(register, &owner)),
+    ));
+    let revoke = RevokeInvite { room_id, invite_pk: ik.sign.public() };
+    vectors.push(signed(by("RevokeInvite 0x03", &owner.public()), Frame::RevokeInvite(Signed::sign(revoke, &owner))));
+    vectors.push(signed(
+        by("JoinRequest 0x04 (outer signature by the invite key)", &ik.sign.public())
+            .h("inner_signer_pk", &joiner.public()),
+        Frame::JoinRequest(req),
+    ));
+    vectors.push(signed(by("KeyGrant 0x05", &owner.public()), Frame::KeyGrant(grant)));
+    let confirm = JoinConfirm { room_id, invite_pk: ik.sign.public(), joiner_sign_pk: joiner.public(), tag: [13; 32] };
+    vectors.push(signed(by("JoinConfirm 0x06", &joiner.public()), Frame::JoinConfirm(Signed::sign(confirm, &joiner))));
     let commit = Commit {
         room_id,
         epoch: 1,
@@ -302,12 +316,10 @@ fn frames() -> VectorFile {
             Share { member: 2, enc: [18; 32], ct: vec![19; 48] },
         ],
     };
-    push(
-        &mut vectors,
-        "Commit 0x07 (Remove, Fresh, two shares)",
-        &owner.public(),
-        Signed::sign(commit, &owner).encode(),
-    );
+    vectors.push(signed(
+        by("Commit 0x07 (Remove, Fresh, two shares)", &owner.public()),
+        Frame::Commit(Signed::sign(commit, &owner)),
+    ));
     let add = Commit {
         room_id,
         epoch: 2,
@@ -322,7 +334,7 @@ fn frames() -> VectorFile {
         key_mode: KeyMode::Derived,
         shares: vec![Share { member: 5, enc: [16; 32], ct: vec![17; 80] }],
     };
-    push(&mut vectors, "Commit 0x07 (Add, Derived)", &owner.public(), Signed::sign(add, &owner).encode());
+    vectors.push(signed(by("Commit 0x07 (Add, Derived)", &owner.public()), Frame::Commit(Signed::sign(add, &owner))));
     let rotate = Commit {
         room_id,
         epoch: 3,
@@ -332,21 +344,22 @@ fn frames() -> VectorFile {
         key_mode: KeyMode::Fresh,
         shares: vec![],
     };
-    push(&mut vectors, "Commit 0x07 (Rotate, no shares)", &owner.public(), Signed::sign(rotate, &owner).encode());
+    vectors.push(signed(
+        by("Commit 0x07 (Rotate, no shares)", &owner.public()),
+        Frame::Commit(Signed::sign(rotate, &owner)),
+    ));
     let key = Secret32::from_bytes([20; 32]);
     let pad = Padding::default();
     let msg = Sealer { room_id, epoch: 3, sender: 5, seq: 0, key: &key, sign_key: &joiner, padding: &pad }
         .seal(b"hello", &mut rng)
         .unwrap();
-    push(&mut vectors, "Message 0x08", &joiner.public(), msg.encode());
-    push(
-        &mut vectors,
-        "KeyUpdate 0x09",
-        &joiner.public(),
-        Signed::sign(KeyUpdate { room_id, member: 5, generation: 1, kx_pk: kx(21).public() }, &joiner).encode(),
-    );
-    push(&mut vectors, "Leave 0x0A", &joiner.public(), Signed::sign(Leave { room_id, member: 5 }, &joiner).encode());
-    push(&mut vectors, "DeleteRoom 0x0B", &owner.public(), Signed::sign(DeleteRoom { room_id }, &owner).encode());
+    vectors.push(signed(by("Message 0x08", &joiner.public()), Frame::Message(msg)));
+    let update = KeyUpdate { room_id, member: 5, generation: 1, kx_pk: kx(21).public() };
+    vectors.push(signed(by("KeyUpdate 0x09", &joiner.public()), Frame::KeyUpdate(Signed::sign(update, &joiner))));
+    let leave = Leave { room_id, member: 5 };
+    vectors.push(signed(by("Leave 0x0A", &joiner.public()), Frame::Leave(Signed::sign(leave, &joiner))));
+    let delete = DeleteRoom { room_id };
+    vectors.push(signed(by("DeleteRoom 0x0B", &owner.public()), Frame::DeleteRoom(Signed::sign(delete, &owner))));
     let welcome = Welcome {
         room_id,
         joiner_sign_pk: joiner.public(),
@@ -354,7 +367,7 @@ fn frames() -> VectorFile {
         epoch: 2,
         roster: vec![(0, owner.public()), (5, joiner.public())],
     };
-    push(&mut vectors, "Welcome 0x0C", &owner.public(), Signed::sign(welcome, &owner).encode());
+    vectors.push(signed(by("Welcome 0x0C", &owner.public()), Frame::Welcome(Signed::sign(welcome, &owner))));
     let auth = crate::relay::proto::authenticate(1, &joiner, &[22; 32], &[23; 32], room_id, 9);
     let auth_fields = Obj::new("Authenticate 0x20 (challenge 1616.., channel binding 1717..)")
         .h("signer_pk", &joiner.public())
@@ -381,9 +394,10 @@ fn frames() -> VectorFile {
     VectorFile::new(
         "frames.json",
         "zfc v1 wire encoding of every signed frame (0x01-0x0C) and every client-relay message (0x20-0x25, 0x40-0x45). Keys: Ed25519 seeds of repeated bytes (owner 01.., joiner 06..), X25519 secrets (owner 02.., joiner 07.., joiner ephemeral 08..); token 04..; admission token 19..; randomness from ChaCha20Rng seed 0x7a666301.",
-        "Decode each bytes value by its kind byte; re-encoding must give the same bytes. Signed frames 0x01-0x0C: the last 64 bytes are an Ed25519 signature by signer_pk over the kind's label (spec §5, §18), a zero byte, and every byte before the signature. JoinRequest (0x04) is signed twice (spec §5.4): the outer signature (the last 64 bytes) is by the invite key signer_pk and covers everything before it, the joiner's signature included; the joiner's signature (the 64 bytes before it) is by inner_signer_pk, the frame's joiner_sign_pk, with label 'zfc v1 join request joiner' over every byte before it. Client requests and relay messages (0x20-0x25, 0x40-0x45) are not signed frames (signer_pk empty), except that Authenticate (0x20) carries a signature in its sig field: by signer_pk (= identity) with label 'zfc v1 authenticate' over challenge || channel_binding || room_id || identity || u64be(resume_from), 120 bytes without version or kind byte (spec §6.4), challenge and channel_binding given in the vector. Every client request and relay message also lists its decoded fields by the names of spec §6.1 and §6.2 (integers in decimal; fixed fields and the nested frame in hex, the frame without its u32 length prefix); decoding bytes must give exactly these values. A nested frame is opaque to the request or message decoder (spec §6.1): the examples carry the two bytes 0108 or 0105, which are no valid frame.",
+        "Decode each bytes value by its kind byte; re-encoding must give the same bytes. Signed frames 0x01-0x0C: the last 64 bytes are an Ed25519 signature by signer_pk over the kind's label (spec §5, §18), a zero byte, and every byte before the signature. JoinRequest (0x04) is signed twice (spec §5.4): the outer signature (the last 64 bytes) is by the invite key signer_pk and covers everything before it, the joiner's signature included; the joiner's signature (the 64 bytes before it) is by inner_signer_pk, the frame's joiner_sign_pk, with label 'zfc v1 join request joiner' over every byte before it. Client requests and relay messages (0x20-0x25, 0x40-0x45) are not signed frames (signer_pk empty), except that Authenticate (0x20) carries a signature in its sig field: by signer_pk (= identity) with label 'zfc v1 authenticate' over challenge || channel_binding || room_id || identity || u64be(resume_from), 120 bytes without version or kind byte (spec §6.4), challenge and channel_binding given in the vector. Every vector also lists the decoded fields of its bytes: a signed frame every field of its layout by the names of spec §5 in wire order and then its signature as sig (JoinRequest: joiner_sig the inner signature, sig the outer one), a client request or relay message every field by the names of spec §6.1 and §6.2; integers in decimal (policy, change.tag and key_mode too), fixed and variable byte fields in hex (a variable field and the nested frame without their u32 length prefix). Decoding bytes must give exactly these values; beside them a vector holds only name, signer_pk, bytes and the inputs named above (inner_signer_pk; challenge and channel_binding); and the listed fields of a signed frame, encoded in the order of its layout with sig last, must give bytes again. A nested frame is opaque to the request or message decoder (spec §6.1): the examples carry the two bytes 0108 or 0105, which are no valid frame.",
         vectors,
     )
+    .format_note("In this file a field made of parts, and a list, are written flat, one key per part, the key naming the path to it: a Commit's change as change.tag followed by the fields of that change (change.member, change.sign_pk, change.kx_pk, change.invite_pk, as the tag has them); a list (a Commit's shares, a Welcome's roster) as count, the number of items, followed by each item's fields under the list's name and the item's index from 0 (shares.0.member, shares.0.enc, shares.0.ct, shares.1.member, ...; roster.0.member, roster.0.sign_pk, ...).")
 }
 
 fn messages() -> VectorFile {
@@ -656,6 +670,111 @@ fn message_fields(o: Obj, m: &RelayMessage) -> Obj {
     }
 }
 
+/// Adds the decoded fields of a signed frame by the names of spec §5, in wire order, and then its
+/// signature as `sig`. A field made of parts lists each as `field.part` (a commit's `change.tag`
+/// and the fields of its change); a list follows its `count`, item `i` (from 0) as
+/// `field.i.part`, so that every value stays one string.
+fn frame_fields(o: Obj, f: &Frame) -> Obj {
+    let o = match f {
+        Frame::CreateRoom(x) => {
+            let b = &x.body;
+            o.h("room_id", &b.room_id)
+                .h("salt", &b.salt)
+                .h("owner_sign_pk", &b.owner_sign_pk)
+                .h("owner_kx_pk", &b.owner_kx_pk)
+                .n("policy", b.policy as u8)
+        }
+        Frame::RegisterInvite(x) => {
+            let b = &x.body;
+            o.h("room_id", &b.room_id).h("invite_pk", &b.invite_pk).n("expires_at", b.expires_at)
+        }
+        Frame::RevokeInvite(x) => o.h("room_id", &x.body.room_id).h("invite_pk", &x.body.invite_pk),
+        Frame::JoinRequest(x) => {
+            let b = &x.body;
+            o.h("room_id", &b.room_id)
+                .h("invite_pk", &b.invite_pk)
+                .h("joiner_sign_pk", &b.joiner_sign_pk)
+                .h("joiner_kx_pk", &b.joiner_kx_pk)
+                .h("joiner_eph_pk", &b.joiner_eph_pk)
+                .h("intro_enc", &b.intro_enc)
+                .h("intro_ct", &b.intro_ct)
+                .h("joiner_sig", &b.joiner_sig)
+        }
+        Frame::KeyGrant(x) => {
+            let b = &x.body;
+            o.h("room_id", &b.room_id)
+                .h("invite_pk", &b.invite_pk)
+                .h("joiner_sign_pk", &b.joiner_sign_pk)
+                .h("request_hash", &b.request_hash)
+                .h("enc", &b.enc)
+                .h("grant_ct", &b.grant_ct)
+        }
+        Frame::JoinConfirm(x) => {
+            let b = &x.body;
+            o.h("room_id", &b.room_id)
+                .h("invite_pk", &b.invite_pk)
+                .h("joiner_sign_pk", &b.joiner_sign_pk)
+                .h("tag", &b.tag)
+        }
+        Frame::Commit(x) => {
+            let b = &x.body;
+            let o = o
+                .h("room_id", &b.room_id)
+                .n("epoch", b.epoch)
+                .h("prev_epoch_hash", &b.prev_epoch_hash)
+                .h("roster_digest", &b.roster_digest);
+            // The tags of spec §5.8's change table.
+            let o = match &b.change {
+                Change::Rotate => o.n("change.tag", 0),
+                Change::Add { member, sign_pk, kx_pk, invite_pk } => o
+                    .n("change.tag", 1)
+                    .n("change.member", member)
+                    .h("change.sign_pk", sign_pk)
+                    .h("change.kx_pk", kx_pk)
+                    .h("change.invite_pk", invite_pk),
+                Change::Remove { member } => o.n("change.tag", 2).n("change.member", member),
+            };
+            let mut o = o.n("key_mode", b.key_mode as u8).n("count", b.shares.len());
+            for (i, s) in b.shares.iter().enumerate() {
+                o = o
+                    .n(&format!("shares.{i}.member"), s.member)
+                    .h(&format!("shares.{i}.enc"), &s.enc)
+                    .h(&format!("shares.{i}.ct"), &s.ct);
+            }
+            o
+        }
+        Frame::Message(x) => {
+            let b = &x.body;
+            o.h("room_id", &b.room_id)
+                .n("epoch", b.epoch)
+                .n("sender", b.sender)
+                .n("seq", b.seq)
+                .h("nonce", &b.nonce)
+                .h("ct", &b.ct)
+        }
+        Frame::KeyUpdate(x) => {
+            let b = &x.body;
+            o.h("room_id", &b.room_id).n("member", b.member).n("generation", b.generation).h("kx_pk", &b.kx_pk)
+        }
+        Frame::Leave(x) => o.h("room_id", &x.body.room_id).n("member", x.body.member),
+        Frame::DeleteRoom(x) => o.h("room_id", &x.body.room_id),
+        Frame::Welcome(x) => {
+            let b = &x.body;
+            let mut o = o
+                .h("room_id", &b.room_id)
+                .h("joiner_sign_pk", &b.joiner_sign_pk)
+                .n("member", b.member)
+                .n("epoch", b.epoch)
+                .n("count", b.roster.len());
+            for (i, (member, sign_pk)) in b.roster.iter().enumerate() {
+                o = o.n(&format!("roster.{i}.member"), member).h(&format!("roster.{i}.sign_pk"), sign_pk);
+            }
+            o
+        }
+    };
+    o.h("sig", &on_frame!(f, x => x.sig))
+}
+
 /// Every vector file, in the order they are written.
 pub(super) fn all() -> Vec<VectorFile> {
     vec![states(), links(), derivations(), frames(), messages(), hpke(), invites()]
@@ -781,12 +900,18 @@ fn same_n(v: &Vector, k: &str, actual: u64) -> Result<(), String> {
     ensure(decf::<u64>(v, k)? == actual, || format!("{k} differs from {actual}"))
 }
 
-/// The vector holds every field of `decoded` with the same value.
-fn same_fields(v: &Vector, decoded: &Obj) -> Result<(), String> {
+/// The vector holds every field of `decoded` with the same value, and no other field but `name`,
+/// `signer_pk`, `bytes` and those in `own` (inputs of the check that are not decoded): a field
+/// left over from another frame would otherwise go unnoticed.
+fn same_fields(v: &Vector, decoded: &Obj, own: &[&str]) -> Result<(), String> {
     for (k, want, _) in &decoded.0 {
         ensure(text(v, k)? == want, || format!("decoded {k} is {want}, the vector says {:?}", v.get(k)))?;
     }
-    Ok(())
+    let listed = |k: &str| ["name", "signer_pk", "bytes"].contains(&k) || own.contains(&k);
+    match v.keys().find(|k| !listed(k) && !decoded.0.iter().any(|(d, _, _)| d == *k)) {
+        Some(k) => Err(format!("{k}: no field of the decoded frame")),
+        None => Ok(()),
+    }
 }
 
 fn secret(v: &Vector, k: &str) -> Result<Secret32, String> {
@@ -894,50 +1019,156 @@ fn check_frame(v: &Vector) -> Result<(), String> {
         Some(0x20..=0x3f) => {
             let req = ClientRequest::decode(&bytes).map_err(bad)?;
             ensure(req.encode() == bytes, || "re-encoding differs".into())?;
-            same_fields(v, &request_fields(Obj(Vec::new()), &req))?;
             if let ClientRequest::Authenticate { room_id, identity, resume_from, sig, .. } = &req {
+                same_fields(v, &request_fields(Obj(Vec::new()), &req), &["challenge", "channel_binding"])?;
                 ensure(signer == identity, || "signer_pk is not the identity".into())?;
                 let (challenge, binding) = (arrf(v, "challenge")?, arrf(v, "channel_binding")?);
                 let ok = crate::relay::proto::verify_auth(&challenge, &binding, room_id, identity, *resume_from, sig);
                 ensure(ok, || "the authentication signature does not verify".into())
             } else {
+                same_fields(v, &request_fields(Obj(Vec::new()), &req), &[])?;
                 ensure(signer.is_empty(), || "an unsigned request names a signer".into())
             }
         }
         Some(0x40..=0x5f) => {
             let msg = RelayMessage::decode(&bytes).map_err(bad)?;
             ensure(msg.encode() == bytes, || "re-encoding differs".into())?;
-            same_fields(v, &message_fields(Obj(Vec::new()), &msg))?;
+            same_fields(v, &message_fields(Obj(Vec::new()), &msg), &[])?;
             ensure(signer.is_empty(), || "a relay message names a signer".into())
         }
-        _ => {
+        Some(k) => {
             let pk: [u8; 32] = signer.try_into().map_err(|_| "signer_pk: not 32 bytes")?;
             let f = Frame::decode(&bytes).map_err(bad)?;
-            let ok = match &f {
-                Frame::CreateRoom(x) => x.verify(&pk) && x.encode() == bytes,
-                Frame::RegisterInvite(x) => x.verify(&pk) && x.encode() == bytes,
-                Frame::RevokeInvite(x) => x.verify(&pk) && x.encode() == bytes,
-                Frame::JoinRequest(x) => {
-                    same(v, "inner_signer_pk", &x.body.joiner_sign_pk)?;
-                    x.verify(&pk) && x.body.verify_joiner() && x.encode() == bytes
-                }
-                Frame::KeyGrant(x) => x.verify(&pk) && x.encode() == bytes,
-                Frame::JoinConfirm(x) => x.verify(&pk) && x.encode() == bytes,
-                Frame::Commit(x) => x.verify(&pk) && x.encode() == bytes,
-                Frame::Message(x) => x.verify(&pk) && x.encode() == bytes,
-                Frame::KeyUpdate(x) => x.verify(&pk) && x.encode() == bytes,
-                Frame::Leave(x) => x.verify(&pk) && x.encode() == bytes,
-                Frame::DeleteRoom(x) => x.verify(&pk) && x.encode() == bytes,
-                Frame::Welcome(x) => x.verify(&pk) && x.encode() == bytes,
-            };
-            ensure(ok, || "signature or re-encoding".into())?;
+            ensure(on_frame!(&f, x => x.encode()) == bytes, || "re-encoding differs".into())?;
+            ensure(on_frame!(&f, x => x.verify(&pk)), || "the signature does not verify under signer_pk".into())?;
+            let mut own: &[&str] = &[];
+            if let Frame::JoinRequest(x) = &f {
+                same(v, "inner_signer_pk", &x.body.joiner_sign_pk)?;
+                ensure(x.body.verify_joiner(), || "the joiner's signature does not verify".into())?;
+                own = &["inner_signer_pk"];
+            }
+            same_fields(v, &frame_fields(Obj(Vec::new()), &f), own)?;
+            // The other way round, without the decoder: the listed fields make exactly `bytes`.
+            let built = frame_from_fields(v, k)?;
+            ensure(on_frame!(&built, x => x.encode()) == bytes, || "the listed fields encode to other bytes".into())?;
             let mut flipped = bytes.clone();
             if let Some(last) = flipped.last_mut() {
                 *last ^= 1;
             }
             ensure(matches!(Frame::decode(&flipped), Ok(g) if g != f), || "a changed signature decodes the same".into())
         }
+        None => Err("bytes: no kind byte".into()),
     }
+}
+
+/// The signed frame of kind `k` that the listed fields describe (the inverse of
+/// [`frame_fields`]), built without the decoder.
+fn frame_from_fields(v: &Vector, k: u8) -> Result<Frame, String> {
+    // A list's items: `item` of each index below the listed `count`.
+    fn items<T>(v: &Vector, item: impl Fn(usize) -> Result<T, String>) -> Result<Vec<T>, String> {
+        (0..decf::<usize>(v, "count")?).map(item).collect()
+    }
+    let room_id = arrf(v, "room_id")?;
+    let sig = arrf(v, "sig")?;
+    Ok(match k {
+        kind::CREATE_ROOM => {
+            let policy = HistoryPolicy::from_u8(decf(v, "policy")?).map_err(|e| format!("policy: {e:?}"))?;
+            let (salt, owner_sign_pk, owner_kx_pk) =
+                (arrf(v, "salt")?, arrf(v, "owner_sign_pk")?, arrf(v, "owner_kx_pk")?);
+            Frame::CreateRoom(Signed { body: CreateRoom { room_id, salt, owner_sign_pk, owner_kx_pk, policy }, sig })
+        }
+        kind::REGISTER_INVITE => {
+            let body = RegisterInvite { room_id, invite_pk: arrf(v, "invite_pk")?, expires_at: decf(v, "expires_at")? };
+            Frame::RegisterInvite(Signed { body, sig })
+        }
+        kind::REVOKE_INVITE => {
+            Frame::RevokeInvite(Signed { body: RevokeInvite { room_id, invite_pk: arrf(v, "invite_pk")? }, sig })
+        }
+        kind::JOIN_REQUEST => {
+            let body = JoinRequest {
+                room_id,
+                invite_pk: arrf(v, "invite_pk")?,
+                joiner_sign_pk: arrf(v, "joiner_sign_pk")?,
+                joiner_kx_pk: arrf(v, "joiner_kx_pk")?,
+                joiner_eph_pk: arrf(v, "joiner_eph_pk")?,
+                intro_enc: arrf(v, "intro_enc")?,
+                intro_ct: hexf(v, "intro_ct")?,
+                joiner_sig: arrf(v, "joiner_sig")?,
+            };
+            Frame::JoinRequest(Signed { body, sig })
+        }
+        kind::KEY_GRANT => {
+            let body = KeyGrant {
+                room_id,
+                invite_pk: arrf(v, "invite_pk")?,
+                joiner_sign_pk: arrf(v, "joiner_sign_pk")?,
+                request_hash: arrf(v, "request_hash")?,
+                enc: arrf(v, "enc")?,
+                grant_ct: hexf(v, "grant_ct")?,
+            };
+            Frame::KeyGrant(Signed { body, sig })
+        }
+        kind::JOIN_CONFIRM => {
+            let (invite_pk, joiner_sign_pk, tag) = (arrf(v, "invite_pk")?, arrf(v, "joiner_sign_pk")?, arrf(v, "tag")?);
+            Frame::JoinConfirm(Signed { body: JoinConfirm { room_id, invite_pk, joiner_sign_pk, tag }, sig })
+        }
+        kind::COMMIT => {
+            let change = match decf::<u8>(v, "change.tag")? {
+                0 => Change::Rotate,
+                1 => Change::Add {
+                    member: decf(v, "change.member")?,
+                    sign_pk: arrf(v, "change.sign_pk")?,
+                    kx_pk: arrf(v, "change.kx_pk")?,
+                    invite_pk: arrf(v, "change.invite_pk")?,
+                },
+                2 => Change::Remove { member: decf(v, "change.member")? },
+                t => return Err(format!("change.tag: no change has tag {t}")),
+            };
+            let key_mode = match decf::<u8>(v, "key_mode")? {
+                0 => KeyMode::Derived,
+                1 => KeyMode::Fresh,
+                m => return Err(format!("key_mode: no key mode {m}")),
+            };
+            let shares = items(v, |i| {
+                let member = decf(v, &format!("shares.{i}.member"))?;
+                Ok(Share { member, enc: arrf(v, &format!("shares.{i}.enc"))?, ct: hexf(v, &format!("shares.{i}.ct"))? })
+            })?;
+            let body = Commit {
+                room_id,
+                epoch: decf(v, "epoch")?,
+                prev_epoch_hash: arrf(v, "prev_epoch_hash")?,
+                roster_digest: arrf(v, "roster_digest")?,
+                change,
+                key_mode,
+                shares,
+            };
+            Frame::Commit(Signed { body, sig })
+        }
+        kind::MESSAGE => {
+            let body = Message {
+                room_id,
+                epoch: decf(v, "epoch")?,
+                sender: decf(v, "sender")?,
+                seq: decf(v, "seq")?,
+                nonce: arrf(v, "nonce")?,
+                ct: hexf(v, "ct")?,
+            };
+            Frame::Message(Signed { body, sig })
+        }
+        kind::KEY_UPDATE => {
+            let (member, generation, kx_pk) = (decf(v, "member")?, decf(v, "generation")?, arrf(v, "kx_pk")?);
+            Frame::KeyUpdate(Signed { body: KeyUpdate { room_id, member, generation, kx_pk }, sig })
+        }
+        kind::LEAVE => Frame::Leave(Signed { body: Leave { room_id, member: decf(v, "member")? }, sig }),
+        kind::DELETE_ROOM => Frame::DeleteRoom(Signed { body: DeleteRoom { room_id }, sig }),
+        kind::WELCOME => {
+            let roster =
+                items(v, |i| Ok((decf(v, &format!("roster.{i}.member"))?, arrf(v, &format!("roster.{i}.sign_pk"))?)))?;
+            let (joiner_sign_pk, member, epoch) = (arrf(v, "joiner_sign_pk")?, decf(v, "member")?, decf(v, "epoch")?);
+            Frame::Welcome(Signed { body: Welcome { room_id, joiner_sign_pk, member, epoch, roster }, sig })
+        }
+        other => return Err(format!("kind {other:#04x} is no signed frame")),
+    })
 }
 
 /// The bucket list a `padding` name stands for (messages.json's description).
