@@ -127,6 +127,7 @@ pub mod fingerprint;
 mod inflight;
 pub mod invite;
 mod join;
+mod ledger;
 pub mod link;
 pub mod member;
 pub mod message;
