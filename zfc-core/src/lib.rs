@@ -128,6 +128,7 @@ mod inflight;
 pub mod invite;
 mod join;
 mod keys;
+mod ledger;
 pub mod link;
 pub mod member;
 pub mod message;

@@ -8,7 +8,8 @@
 //! another commit is rebuilt on the next; an Add's commit leaves only after its Welcome was
 //! accepted; every request that must land is resent until settled (`inflight.rs`); the
 //! owner's authority is checked in one place at the relay ([`crate::relay::RuleBook`]) and
-//! exercised only here.
+//! exercised only here. Invites and join requests are kept, and checked, in the ledger the
+//! relay's rule book uses too (`crate::ledger`).
 
 mod pickle;
 
@@ -30,6 +31,7 @@ use crate::inflight::{Flight, Kind, Verdict};
 use crate::invite::{Invite, invite_keys};
 use crate::join::{self, GrantPayload};
 use crate::keys::{ChannelBinding, InviteKey, MemberKey, RelayPublicKey};
+use crate::ledger::{JoinStage, Ledger, PendingLimit};
 use crate::proto::ClientRequest;
 use crate::proto::Reject;
 use crate::room::{RoomConfig, Roster, RosterEntry, room_id_for};
@@ -39,34 +41,24 @@ use crate::view::{Position, RoomView};
 /// Most join requests the owner holds unanswered at once.
 pub const MAX_PENDING_JOINS: usize = 256;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum InviteStatus {
-    Open = 0,
-    Used = 1,
-    Revoked = 2,
-}
-
+/// What the owner keeps of a join request: the request (its keys, the sealed intro), its hash
+/// (bound into the grant and the confirmation) and the name the joiner gave.
 #[derive(Debug)]
-pub(crate) struct OwnerInvite {
-    pub psk: Secret32,
-    pub expires_at: u64,
-    pub status: InviteStatus,
-}
-
-#[derive(Debug)]
-pub(crate) enum JoinStage {
-    Requested,
-    Granted { export: Secret32, grant_hash: [u8; 32] },
-    Confirmed,
-}
-
-#[derive(Debug)]
-pub(crate) struct PendingJoin {
+pub(crate) struct Asked {
     pub request: JoinRequest,
     pub request_hash: [u8; 32],
     pub name: String,
-    pub stage: JoinStage,
 }
+
+/// What the owner keeps of its grant, to check the joiner's confirmation tag.
+#[derive(Debug)]
+pub(crate) struct Grant {
+    pub export: Secret32,
+    pub grant_hash: [u8; 32],
+}
+
+/// The owner's invites (each with its PSK) and the join requests it holds.
+pub(crate) type OwnerLedger = Ledger<Secret32, Asked, Grant>;
 
 /// A membership operation waiting for the commit in flight to land.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,8 +105,7 @@ pub struct Owner {
     pub(crate) kx_key: KxKey,
     pub(crate) config: RoomConfig,
     pub(crate) create_frame: Vec<u8>,
-    pub(crate) invites: BTreeMap<[u8; 32], OwnerInvite>,
-    pub(crate) joins: BTreeMap<[u8; 32], PendingJoin>,
+    pub(crate) ledger: OwnerLedger,
     pub(crate) next_member: MemberNo,
     pub(crate) pending: Option<PendingCommit>,
     pub(crate) queue: VecDeque<Op>,
@@ -167,8 +158,7 @@ impl Owner {
             kx_key,
             config,
             create_frame: create_frame.clone(),
-            invites: BTreeMap::new(),
-            joins: BTreeMap::new(),
+            ledger: Ledger::default(),
             next_member: 1,
             pending: None,
             queue: VecDeque::new(),
@@ -284,7 +274,7 @@ impl Owner {
         }
         let reg =
             Signed::sign(RegisterInvite { room_id: self.view.room_id, invite_pk, expires_at }, &self.view.sign_key);
-        self.invites.insert(invite_pk, OwnerInvite { psk: keys.psk, expires_at, status: InviteStatus::Open });
+        self.ledger.register(invite_pk, expires_at, keys.psk);
         Ok((
             invite,
             self.must_land(
@@ -303,13 +293,7 @@ impl Owner {
     pub fn revoke_invite(&mut self, invite_pk: InviteKey) -> Result<Output, Error> {
         let invite_pk = invite_pk.to_bytes();
         self.live()?;
-        let inv = self.invites.get_mut(&invite_pk).ok_or(Error::InviteUnknown)?;
-        match inv.status {
-            InviteStatus::Used => return Err(Error::InviteUsed),
-            InviteStatus::Revoked => return Err(Error::InviteRevoked),
-            InviteStatus::Open => inv.status = InviteStatus::Revoked,
-        }
-        self.joins.retain(|_, j| j.request.invite_pk != invite_pk);
+        self.ledger.revoke(&invite_pk)?;
         let f = Signed::sign(RevokeInvite { room_id: self.view.room_id, invite_pk }, &self.view.sign_key);
         Ok(self.must_land(Kind::RevokeInvite, Operation::RevokeInvite { invite_pk: invite_pk.into() }, f.encode()))
     }
@@ -323,19 +307,15 @@ impl Owner {
     pub fn approve_join(&mut self, joiner: MemberKey, rng: &mut impl CryptoRng) -> Result<Output, Error> {
         let joiner = joiner.to_bytes();
         self.live()?;
-        let join = self.joins.get(&joiner).ok_or(Error::NoSuchJoin)?;
-        if !matches!(join.stage, JoinStage::Requested) {
-            return Err(Error::NoSuchJoin);
-        }
-        let invite = self.invites.get(&join.request.invite_pk).ok_or(Error::InviteUnknown)?;
+        let invite_pk = self.ledger.join(&joiner).ok_or(Error::NoSuchJoin)?.invite_pk;
+        let (invite, join) = self.ledger.check_grant(&invite_pk, &joiner)?;
         let payload = GrantPayload { policy: self.config.policy, epoch: self.view.chain.current_number() };
+        let asked = &join.kept;
         let (grant, export) =
-            join::seal_grant(&join.request, join.request_hash, &invite.psk, &payload, &self.view.sign_key, rng)?;
+            join::seal_grant(&asked.request, asked.request_hash, &invite.kept, &payload, &self.view.sign_key, rng)?;
         let bytes = grant.encode();
         let grant_hash = join::grant_hash(&bytes);
-        if let Some(j) = self.joins.get_mut(&joiner) {
-            j.stage = JoinStage::Granted { export, grant_hash };
-        }
+        self.ledger.set_stage(&invite_pk, &joiner, JoinStage::Granted(Grant { export, grant_hash }));
         Ok(self.must_land(Kind::KeyGrant, Operation::Grant { joiner: joiner.into() }, bytes))
     }
 
@@ -344,7 +324,7 @@ impl Owner {
     /// # Errors
     /// [`Error::NoSuchJoin`] when no request of that key is held; then as [`Self::revoke_invite`].
     pub fn reject_join(&mut self, joiner: MemberKey) -> Result<Output, Error> {
-        let invite_pk = self.joins.get(joiner.as_bytes()).ok_or(Error::NoSuchJoin)?.request.invite_pk;
+        let invite_pk = self.ledger.join(joiner.as_bytes()).ok_or(Error::NoSuchJoin)?.invite_pk;
         // Revoking drops every pending join of that invite, this one included.
         self.revoke_invite(invite_pk.into())
     }
@@ -468,12 +448,8 @@ impl Owner {
                 (Change::Remove { member: *m }, KeyMode::Fresh)
             }
             Op::Add(joiner) => {
-                let join = self.joins.get(joiner).ok_or(Error::NoSuchJoin)?;
-                if !matches!(join.stage, JoinStage::Confirmed) {
-                    return Err(Error::NoSuchJoin);
-                }
+                let r = &self.ledger.confirmed(joiner)?.kept.request;
                 let member = self.next_member;
-                let r = &join.request;
                 roster.insert(member, RosterEntry { sign_pk: r.joiner_sign_pk.into(), kx_pk: r.joiner_kx_pk })?;
                 welcome_for = Some((r.joiner_sign_pk, member));
                 let mode = match self.config.policy {
@@ -565,8 +541,8 @@ impl Owner {
                 if registering { Verdict::Retry } else { Verdict::Landed }
             }
             // The grant moved the join on, or the join ended.
-            Operation::Grant { joiner } => match self.joins.get(joiner.as_bytes()).map(|j| &j.stage) {
-                Some(JoinStage::Granted { .. } | JoinStage::Confirmed) => Verdict::Landed,
+            Operation::Grant { joiner } => match self.ledger.join(joiner.as_bytes()).map(|j| &j.stage) {
+                Some(JoinStage::Granted(_) | JoinStage::Confirmed) => Verdict::Landed,
                 _ => Verdict::Final,
             },
             // The relay no longer has the member: done, if our roster agrees.
@@ -617,11 +593,9 @@ impl Owner {
     /// invite was used or revoked, when the owner knows.
     fn failure_code(&self, op: Operation, code: u16) -> u16 {
         let Operation::Grant { joiner } = op else { return code };
-        let invite = self.joins.get(joiner.as_bytes()).map(|j| j.request.invite_pk);
-        let status = invite.and_then(|pk| self.invites.get(&pk)).map(|i| i.status);
-        match status {
-            Some(InviteStatus::Used) => Reject::InviteUsed.code(),
-            Some(InviteStatus::Revoked) => Reject::InviteRevoked.code(),
+        let invite = self.ledger.join(joiner.as_bytes()).and_then(|j| self.ledger.invite(&j.invite_pk));
+        match invite.map(|i| i.open()) {
+            Some(Err(closed)) => Reject::from(closed).code(),
             _ => code,
         }
     }
@@ -679,39 +653,14 @@ impl Owner {
         if r.room_id != self.view.room_id {
             return Err(Error::WrongRoom);
         }
-        let inv = self.invites.get(&r.invite_pk).ok_or(Error::InviteUnknown)?;
-        match inv.status {
-            InviteStatus::Used => return Err(Error::InviteUsed),
-            InviteStatus::Revoked => return Err(Error::InviteRevoked),
-            InviteStatus::Open => {}
-        }
-        if now > inv.expires_at {
-            return Err(Error::InviteExpired);
-        }
-        if !f.verify(&r.invite_pk) {
-            return Err(Error::WrongToken);
-        }
-        if !r.verify_joiner() {
-            return Err(Error::BadSignature);
-        }
-        if self.view.roster.find(&r.joiner_sign_pk.into()).is_some() || self.joins.contains_key(&r.joiner_sign_pk) {
-            return Err(Error::Unexpected("joiner key already known"));
-        }
-        if self.joins.len() >= MAX_PENDING_JOINS {
-            return Err(Error::Unexpected("too many pending joins"));
-        }
-        let name = join::open_intro(r, &self.kx_key, &inv.psk)?;
-        let joiner = r.joiner_sign_pk;
+        let roster = &self.view.roster;
+        let member = |pk: &[u8; 32]| roster.find(&(*pk).into()).is_some();
+        let invite = self.ledger.check_request(&f, now, member, PendingLimit::InAll(MAX_PENDING_JOINS))?;
+        let name = join::open_intro(r, &self.kx_key, &invite.kept)?;
+        let (invite_pk, joiner) = (r.invite_pk, r.joiner_sign_pk);
         let fingerprint = fingerprint::fingerprint(&self.view.room_id, &joiner.into());
-        self.joins.insert(
-            joiner,
-            PendingJoin {
-                request: f.body,
-                request_hash: join::request_hash(bytes),
-                name: name.clone(),
-                stage: JoinStage::Requested,
-            },
-        );
+        let asked = Asked { request: f.body, request_hash: join::request_hash(bytes), name: name.clone() };
+        self.ledger.add_join(invite_pk, joiner, asked);
         if self.config.auto_approve {
             return self.approve_join(joiner.into(), rng);
         }
@@ -723,21 +672,23 @@ impl Owner {
         if c.room_id != self.view.room_id {
             return Err(Error::WrongRoom);
         }
-        let join = self.joins.get_mut(&c.joiner_sign_pk).ok_or(Error::NoSuchJoin)?;
+        // Not the ledger's checks: the owner knows the join by its key alone, and the tag is
+        // what proves the joiner opened the grant.
+        let join = self.ledger.join(&c.joiner_sign_pk).ok_or(Error::NoSuchJoin)?;
         if !f.verify(&c.joiner_sign_pk) {
             return Err(Error::BadSignature);
         }
-        if c.invite_pk != join.request.invite_pk {
+        if c.invite_pk != join.invite_pk {
             return Err(Error::Unexpected("confirmation names another invite"));
         }
-        let JoinStage::Granted { export, grant_hash } = &join.stage else {
+        let JoinStage::Granted(grant) = &join.stage else {
             return Err(Error::Unexpected("confirmation without a grant"));
         };
-        let expected = join::confirm_tag(export, &join.request_hash, grant_hash);
+        let expected = join::confirm_tag(&grant.export, &join.kept.request_hash, &grant.grant_hash);
         if !crypto::ct_eq(&expected, &c.tag) {
             return Err(Error::Forged);
         }
-        join.stage = JoinStage::Confirmed;
+        self.ledger.set_stage(&c.invite_pk, &c.joiner_sign_pk, JoinStage::Confirmed);
         self.enqueue(Op::Add(c.joiner_sign_pk), rng)
     }
 
@@ -806,20 +757,16 @@ impl Owner {
             Change::Rotate => {}
             Change::Add { member, sign_pk, invite_pk, .. } => {
                 self.next_member = self.next_member.max(member.saturating_add(1));
-                self.joins.remove(sign_pk);
                 // The invite is spent: other requests that used it can never be added.
-                self.joins.retain(|_, j| &j.request.invite_pk != invite_pk);
-                let joins = &self.joins;
+                self.ledger.spend(invite_pk, sign_pk);
+                let ledger = &self.ledger;
                 self.queue.retain(|op| match op {
-                    Op::Add(pk) if !joins.contains_key(pk) => {
+                    Op::Add(pk) if ledger.join(pk).is_none() => {
                         moot.push((op.clone(), pk == sign_pk));
                         false
                     }
                     _ => true,
                 });
-                if let Some(inv) = self.invites.get_mut(invite_pk) {
-                    inv.status = InviteStatus::Used;
-                }
             }
             Change::Remove { member } => {
                 let before = self.queue.len();

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, VecDeque};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use super::{InviteStatus, JoinStage, Op, Owner, OwnerInvite, PendingCommit, PendingJoin};
+use super::{Asked, Grant, Op, Owner, PendingCommit};
 use crate::crypto::KxKey;
 use crate::error::{DecodeError, Error};
 use crate::frame::{Change, Commit, JoinRequest, Signed};
 use crate::inflight::{Flight, Kind, Requests};
+use crate::ledger::{Invite, InviteStatus, JoinStage, Ledger, PendingJoin};
 use crate::pickle::*;
 use crate::room::RoomConfig;
 use crate::session::Session;
@@ -30,20 +31,23 @@ impl Owner {
         put_padding(&mut w, &c.padding);
         w.u8(u8::from(c.auto_approve));
         w.bytes(&self.create_frame);
-        w.u32(self.invites.len() as u32);
-        for (pk, inv) in &self.invites {
-            w.fixed(pk).fixed(inv.psk.expose()).u64(inv.expires_at).u8(inv.status as u8);
+        // Both in key order (BTreeMap): the layout fixes it, and loading checks it.
+        let (invites, joins) = (self.ledger.invites(), self.ledger.joins());
+        w.u32(invites.len() as u32);
+        for (pk, inv) in invites {
+            w.fixed(pk).fixed(inv.kept.expose()).u64(inv.expires_at).u8(inv.status as u8);
         }
-        w.u32(self.joins.len() as u32);
-        for j in self.joins.values() {
-            w.bytes(&Signed { body: j.request.clone(), sig: [0; 64] }.encode());
-            w.fixed(&j.request_hash).bytes(j.name.as_bytes());
+        w.u32(joins.len() as u32);
+        for j in joins.values() {
+            let asked = &j.kept;
+            w.bytes(&Signed { body: asked.request.clone(), sig: [0; 64] }.encode());
+            w.fixed(&asked.request_hash).bytes(asked.name.as_bytes());
             match &j.stage {
                 JoinStage::Requested => {
                     w.u8(0);
                 }
-                JoinStage::Granted { export, grant_hash } => {
-                    w.u8(1).fixed(export.expose()).fixed(grant_hash);
+                JoinStage::Granted(g) => {
+                    w.u8(1).fixed(g.export.expose()).fixed(&g.grant_hash);
                 }
                 JoinStage::Confirmed => {
                     w.u8(2);
@@ -124,7 +128,7 @@ impl Owner {
                 2 => InviteStatus::Revoked,
                 _ => return Err(DecodeError::InvalidValue("invite status").into()),
             };
-            invites.insert(pk, OwnerInvite { psk, expires_at, status });
+            invites.insert(pk, Invite { expires_at, status, kept: psk });
         }
         let nj = r.count(41, crate::owner::MAX_PENDING_JOINS)?;
         let mut joins = BTreeMap::new();
@@ -137,11 +141,12 @@ impl Owner {
                 .map_err(|_| DecodeError::InvalidValue("name"))?;
             let stage = match r.u8()? {
                 0 => JoinStage::Requested,
-                1 => JoinStage::Granted { export: get_secret(&mut r)?, grant_hash: r.array()? },
+                1 => JoinStage::Granted(Grant { export: get_secret(&mut r)?, grant_hash: r.array()? }),
                 2 => JoinStage::Confirmed,
                 _ => return Err(DecodeError::InvalidValue("join stage").into()),
             };
-            joins.insert(request.joiner_sign_pk, PendingJoin { request, request_hash, name, stage });
+            let (joiner, invite_pk) = (request.joiner_sign_pk, request.invite_pk);
+            joins.insert(joiner, PendingJoin { invite_pk, stage, kept: Asked { request, request_hash, name } });
         }
         let next_member = r.u32()?;
         let mut pending = match r.u8()? {
@@ -196,8 +201,7 @@ impl Owner {
             kx_key,
             config,
             create_frame,
-            invites,
-            joins,
+            ledger: Ledger::restore(invites, joins),
             next_member,
             pending,
             queue,

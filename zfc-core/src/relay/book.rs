@@ -14,10 +14,11 @@ use crate::epoch;
 use crate::error::DecodeError;
 use crate::frame::{Frame, MemberNo, OWNER_MEMBER, RoomId, Signed};
 use crate::keys::ChannelBinding;
+use crate::ledger::JoinStage;
 use crate::relay::Reject;
 use crate::relay::journal::JournalEntry;
 use crate::relay::proto::{ClientRequest, RelayMessage, verify_auth};
-use crate::relay::record::{InviteRecord, InviteStatus, JoinStage, PendingJoin, RoomRecord};
+use crate::relay::record::RoomRecord;
 use crate::room::room_id_for;
 
 /// Directed frames per (room, recipient key), each with its queue id.
@@ -280,7 +281,7 @@ impl RuleBook {
         if let Some(m) = room.member_by_key(identity) {
             return Some(Role::Member(m));
         }
-        if room.pending_join(identity).is_some() || direct.contains_key(&(*room_id, *identity)) {
+        if room.ledger.join(identity).is_some() || direct.contains_key(&(*room_id, *identity)) {
             return Some(Role::Joiner);
         }
         None
@@ -504,57 +505,48 @@ impl RuleBook {
                 if !f.verify(&room.owner_sign_pk) {
                     return Err(Reject::BadSignature);
                 }
-                if room.invites.contains_key(&f.body.invite_pk) {
+                if room.ledger.invite(&f.body.invite_pk).is_some() {
                     return Err(Reject::InviteExists);
                 }
                 if now > f.body.expires_at {
                     return Err(Reject::InviteExpired);
                 }
-                let inv =
-                    InviteRecord { expires_at: f.body.expires_at, status: InviteStatus::Open, pending: Vec::new() };
-                self.room_mut(&room_id)?.invites.insert(f.body.invite_pk, inv);
+                self.room_mut(&room_id)?.ledger.register(f.body.invite_pk, f.body.expires_at, ());
                 Ok(0)
             }
             Frame::RevokeInvite(f) => {
                 if !f.verify(&room.owner_sign_pk) {
                     return Err(Reject::BadSignature);
                 }
-                let inv = room.invites.get(&f.body.invite_pk).ok_or(Reject::InviteUnknown)?;
-                if inv.status != InviteStatus::Open {
-                    return Err(if inv.status == InviteStatus::Used {
-                        Reject::InviteUsed
-                    } else {
-                        Reject::InviteRevoked
-                    });
-                }
-                let room = self.room_mut(&room_id)?;
-                if let Some(inv) = room.invites.get_mut(&f.body.invite_pk) {
-                    inv.status = InviteStatus::Revoked;
-                    inv.pending.clear();
-                }
+                self.room_mut(&room_id)?.ledger.revoke(&f.body.invite_pk)?;
                 Ok(0)
             }
             Frame::JoinRequest(f) => {
                 room.check_join_request(&f, now, mode.limit(self.config.max_pending_joins_per_invite))?;
                 let owner = room.owner_sign_pk;
                 self.direct_to(room_id, owner, bytes, mode, out)?;
-                if let Some(inv) = self.room_mut(&room_id)?.invites.get_mut(&f.body.invite_pk) {
-                    inv.pending
-                        .push(PendingJoin { joiner_sign_pk: f.body.joiner_sign_pk, stage: JoinStage::Requested });
-                }
+                self.room_mut(&room_id)?.ledger.add_join(f.body.invite_pk, f.body.joiner_sign_pk, ());
                 Ok(0)
             }
             Frame::KeyGrant(f) => {
                 room.check_grant(&f)?;
                 self.direct_to(room_id, f.body.joiner_sign_pk, bytes, mode, out)?;
-                self.room_mut(&room_id)?.set_stage(&f.body.invite_pk, &f.body.joiner_sign_pk, JoinStage::Granted);
+                self.room_mut(&room_id)?.ledger.set_stage(
+                    &f.body.invite_pk,
+                    &f.body.joiner_sign_pk,
+                    JoinStage::Granted(()),
+                );
                 Ok(0)
             }
             Frame::JoinConfirm(f) => {
                 room.check_confirm(&f)?;
                 let owner = room.owner_sign_pk;
                 self.direct_to(room_id, owner, bytes, mode, out)?;
-                self.room_mut(&room_id)?.set_stage(&f.body.invite_pk, &f.body.joiner_sign_pk, JoinStage::Confirmed);
+                self.room_mut(&room_id)?.ledger.set_stage(
+                    &f.body.invite_pk,
+                    &f.body.joiner_sign_pk,
+                    JoinStage::Confirmed,
+                );
                 Ok(0)
             }
             Frame::Welcome(f) => {
@@ -624,7 +616,7 @@ impl RuleBook {
                 room.tombstone = Some((seq, bytes.to_vec()));
                 room.former.clear();
                 room.log.clear();
-                room.invites.clear();
+                room.ledger = Default::default();
                 room.members.clear();
                 self.direct.retain(|(r, _), _| r != &room_id);
                 for c in self.conns.values_mut() {

@@ -4,7 +4,8 @@
 //! invite whose joiner confirmed; every frame is verified against a key the relay already holds
 //! (the owner's from room creation, a member's from the commit that added it, an invite's from
 //! the owner-signed registration), never against a key the frame itself claims. A check that
-//! fails leaves the record untouched.
+//! fails leaves the record untouched. Invites and pending joins, and the checks the owner makes
+//! on them too, are the ledger's (`crate::ledger`); the signatures around them are checked here.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -13,6 +14,7 @@ use crate::frame::{
     Change, Commit, HistoryPolicy, JoinConfirm, JoinRequest, KeyGrant, KeyMode, MAX_MEMBERS, MemberNo, Message,
     OWNER_MEMBER, Signed, Welcome,
 };
+use crate::ledger::{JoinStage, Ledger, PendingLimit};
 use crate::relay::Reject;
 use crate::room::ROTATION_GRACE;
 
@@ -20,32 +22,8 @@ use crate::room::ROTATION_GRACE;
 /// message may jump; bounds what one sender can make receivers skip.
 pub const MAX_SEQ_JUMP: u32 = 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum JoinStage {
-    Requested,
-    Granted,
-    Confirmed,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct PendingJoin {
-    pub joiner_sign_pk: [u8; 32],
-    pub stage: JoinStage,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum InviteStatus {
-    Open,
-    Used,
-    Revoked,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct InviteRecord {
-    pub expires_at: u64,
-    pub status: InviteStatus,
-    pub pending: Vec<PendingJoin>,
-}
+/// The relay keeps nothing beside an invite or a join but what the ledger holds.
+pub(crate) type RelayLedger = Ledger<(), (), ()>;
 
 #[derive(Debug, Clone)]
 pub(crate) struct MemberRecord {
@@ -65,7 +43,7 @@ pub(crate) struct RoomRecord {
     pub policy: HistoryPolicy,
     pub members: BTreeMap<MemberNo, MemberRecord>,
     pub next_member: MemberNo,
-    pub invites: BTreeMap<[u8; 32], InviteRecord>,
+    pub ledger: RelayLedger,
     pub epoch: u32,
     pub epoch_hash: [u8; 32],
     pub epoch_starts: BTreeMap<u32, u64>,
@@ -100,7 +78,7 @@ impl RoomRecord {
             policy,
             members,
             next_member: 1,
-            invites: BTreeMap::new(),
+            ledger: Ledger::default(),
             epoch: 0,
             epoch_hash: genesis_hash,
             epoch_starts: BTreeMap::from([(0, 1)]),
@@ -140,40 +118,14 @@ impl RoomRecord {
         self.members.iter().find(|(_, r)| &r.sign_pk == pk && !r.left).map(|(m, _)| *m)
     }
 
-    pub(crate) fn pending_join(&self, joiner: &[u8; 32]) -> Option<(&[u8; 32], &PendingJoin)> {
-        self.invites
-            .iter()
-            .find_map(|(ipk, inv)| inv.pending.iter().find(|p| &p.joiner_sign_pk == joiner).map(|p| (ipk, p)))
-    }
-
     pub(crate) fn check_join_request(
         &self,
         f: &Signed<JoinRequest>,
         now: u64,
         max_pending: usize,
     ) -> Result<(), Reject> {
-        let r = &f.body;
-        let inv = self.invites.get(&r.invite_pk).ok_or(Reject::InviteUnknown)?;
-        match inv.status {
-            InviteStatus::Used => return Err(Reject::InviteUsed),
-            InviteStatus::Revoked => return Err(Reject::InviteRevoked),
-            InviteStatus::Open => {}
-        }
-        if now > inv.expires_at {
-            return Err(Reject::InviteExpired);
-        }
-        if !f.verify(&r.invite_pk) {
-            return Err(Reject::WrongToken);
-        }
-        if !r.verify_joiner() {
-            return Err(Reject::BadSignature);
-        }
-        if self.member_by_key(&r.joiner_sign_pk).is_some() || self.pending_join(&r.joiner_sign_pk).is_some() {
-            return Err(Reject::BadChange);
-        }
-        if inv.pending.len() >= max_pending {
-            return Err(Reject::TooManyPendingJoins);
-        }
+        let member = |pk: &[u8; 32]| self.member_by_key(pk).is_some();
+        self.ledger.check_request(f, now, member, PendingLimit::PerInvite(max_pending))?;
         Ok(())
     }
 
@@ -181,23 +133,17 @@ impl RoomRecord {
         if !f.verify(&self.owner_sign_pk) {
             return Err(Reject::BadSignature);
         }
-        let inv = self.invites.get(&f.body.invite_pk).ok_or(Reject::InviteUnknown)?;
-        if inv.status != InviteStatus::Open {
-            return Err(Reject::NoPendingJoin);
-        }
-        match inv.pending.iter().find(|p| p.joiner_sign_pk == f.body.joiner_sign_pk) {
-            Some(p) if p.stage == JoinStage::Requested => Ok(()),
-            _ => Err(Reject::NoPendingJoin),
-        }
+        self.ledger.check_grant(&f.body.invite_pk, &f.body.joiner_sign_pk)?;
+        Ok(())
     }
 
     pub(crate) fn check_confirm(&self, f: &Signed<JoinConfirm>) -> Result<(), Reject> {
-        let inv = self.invites.get(&f.body.invite_pk).ok_or(Reject::InviteUnknown)?;
-        let p = inv.pending.iter().find(|p| p.joiner_sign_pk == f.body.joiner_sign_pk).ok_or(Reject::NoPendingJoin)?;
-        if !f.verify(&p.joiner_sign_pk) {
+        let join = self.ledger.pending(&f.body.invite_pk, &f.body.joiner_sign_pk)?;
+        // The join is keyed by this key: it is the one the request was signed with.
+        if !f.verify(&f.body.joiner_sign_pk) {
             return Err(Reject::BadSignature);
         }
-        if p.stage != JoinStage::Granted {
+        if !matches!(join.stage, JoinStage::Granted(())) {
             return Err(Reject::NoPendingJoin);
         }
         Ok(())
@@ -208,10 +154,7 @@ impl RoomRecord {
             return Err(Reject::BadSignature);
         }
         let w = &f.body;
-        match self.pending_join(&w.joiner_sign_pk) {
-            Some((_, p)) if p.stage == JoinStage::Confirmed => {}
-            _ => return Err(Reject::NoPendingJoin),
-        }
+        self.ledger.confirmed(&w.joiner_sign_pk)?;
         // The welcome must describe the roster the next commit will produce: today's plus the
         // joiner, under a number never used before, in the next epoch.
         let mut expected: Vec<(MemberNo, [u8; 32])> = self.members.iter().map(|(m, r)| (*m, r.sign_pk)).collect();
@@ -222,14 +165,6 @@ impl RoomRecord {
             return Err(Reject::BadChange);
         }
         Ok(())
-    }
-
-    pub(crate) fn set_stage(&mut self, invite_pk: &[u8; 32], joiner: &[u8; 32], stage: JoinStage) {
-        if let Some(p) =
-            self.invites.get_mut(invite_pk).and_then(|i| i.pending.iter_mut().find(|p| &p.joiner_sign_pk == joiner))
-        {
-            p.stage = stage;
-        }
     }
 
     /// Checks a commit against the owner's key, the chain, the roster and the shares.
@@ -263,19 +198,7 @@ impl RoomRecord {
                 if roster.len() >= MAX_MEMBERS {
                     return Err(Reject::RoomFull);
                 }
-                let inv = self.invites.get(invite_pk).ok_or(Reject::InviteUnknown)?;
-                if inv.status != InviteStatus::Open {
-                    return Err(if inv.status == InviteStatus::Used {
-                        Reject::InviteUsed
-                    } else {
-                        Reject::InviteRevoked
-                    });
-                }
-                let confirmed =
-                    inv.pending.iter().any(|p| &p.joiner_sign_pk == sign_pk && p.stage == JoinStage::Confirmed);
-                if !confirmed {
-                    return Err(Reject::NoPendingJoin);
-                }
+                self.ledger.check_add(invite_pk, sign_pk)?;
                 roster.insert(*member, *sign_pk);
                 effect.added = Some((*member, *sign_pk, *invite_pk));
             }
@@ -349,10 +272,7 @@ impl RoomRecord {
             };
             self.members.insert(m, MemberRecord { sign_pk: pk, kx_generation: 0, left: false, floor, cursor: seq });
             self.next_member = m.saturating_add(1);
-            if let Some(inv) = self.invites.get_mut(&invite_pk) {
-                inv.status = InviteStatus::Used;
-                inv.pending.clear();
-            }
+            self.ledger.spend(&invite_pk, &pk);
         }
         if let Some(m) = effect.removed
             && let Some(rec) = self.members.remove(&m)

@@ -3,6 +3,7 @@
 //! refuse to build.
 
 mod client_attacks;
+mod ledger_rules;
 mod member_rules;
 mod owner_rules;
 mod raw;
