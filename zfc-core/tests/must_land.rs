@@ -11,7 +11,7 @@ use zfc_core::Party;
 use zfc_core::internal::frame::{Change, Frame};
 use zfc_core::relay::{ClientRequest, JournalEntry, Reject};
 use zfc_core::sim::Traced;
-use zfc_core::{Event, GoneReason, Operation, Output, Owner, RoomConfig};
+use zfc_core::{Event, Failure, GoneReason, Operation, Output, Owner, RoomConfig};
 
 /// Runs `f` on the owner and queues its output, without moving the network.
 fn owner_does(room: &mut Room, f: impl FnOnce(&mut Owner, &mut rand_chacha::ChaCha20Rng) -> Output) -> Output {
@@ -300,6 +300,30 @@ fn a_duplicate_grant_ends_its_resending_and_says_whether_the_join_moved_on() {
     assert!(room.relay_rejections(owner).contains(&Reject::NoPendingJoin.code()));
     assert!(landed(&events(&mut room, owner), Operation::Grant { joiner }));
     assert!(room.member(dora).unwrap().is_joined());
+    assert_eq!(room.owner().requests_in_flight(), 0);
+}
+
+#[test]
+fn a_grant_refused_after_its_invite_was_revoked_fails_as_revoked() {
+    let config = RoomConfig::builder().auto_approve(false).build().unwrap();
+    let mut room = new_room(41, config);
+    let owner = room.owner;
+    let invite = room.invite().unwrap();
+    let dora = room.start_join("dora", &invite).unwrap();
+    let joiner = room.member(dora).unwrap().sign_public().unwrap();
+    // The grant and the revocation both reach the relay, in that order; the grant's answer is
+    // lost, so the grant is resent and refused (NoPendingJoin): the invite is gone.
+    let _ = owner_does(&mut room, |o, rng| o.approve_join(joiner, rng).unwrap());
+    let _ = owner_does(&mut room, |o, _| o.revoke_invite(invite.invite_pk()).unwrap());
+    room.sim.lose_answers(owner);
+    events(&mut room, owner);
+    room.sim.connect(owner);
+    room.sim.run();
+    let failed = events(&mut room, owner).into_iter().find_map(|e| match e {
+        Event::OperationFailed { op: Operation::Grant { joiner: j }, reason } if j == joiner => Some(reason),
+        _ => None,
+    });
+    assert_eq!(failed, Some(Failure::Refused(Reject::InviteRevoked.code())));
     assert_eq!(room.owner().requests_in_flight(), 0);
 }
 

@@ -580,7 +580,7 @@ impl Owner {
         {
             out.events.push(Event::OperationLanded { op });
         } else {
-            out.events.push(Event::OperationFailed { op, reason: Failure::Refused(self.failure_code(op, code)) });
+            out.events.push(Event::OperationFailed { op, reason: Failure::Refused(self.failure_code(&flight, code)) });
         }
         if matches!(flight.kind, Kind::Welcome | Kind::Commit) {
             self.pending = None;
@@ -589,12 +589,15 @@ impl Owner {
         out
     }
 
-    /// The code an operation failed with: for a grant refused as NoPendingJoin, whether the
-    /// invite was used or revoked, when the owner knows.
-    fn failure_code(&self, op: Operation, code: u16) -> u16 {
-        let Operation::Grant { joiner } = op else { return code };
-        let invite = self.ledger.join(joiner.as_bytes()).and_then(|j| self.ledger.invite(&j.invite_pk));
-        match invite.map(|i| i.open()) {
+    /// The code an operation failed with: for a grant refused as NoPendingJoin, whether its
+    /// invite was used or revoked, when the owner knows. The invite comes from the grant itself:
+    /// using or revoking an invite drops its joins, so the join can no longer name it.
+    fn failure_code(&self, flight: &Flight, code: u16) -> u16 {
+        let invite_pk = match Frame::decode(flight.frame()) {
+            Ok(Frame::KeyGrant(f)) => f.body.invite_pk,
+            _ => return code,
+        };
+        match self.ledger.invite(&invite_pk).map(|i| i.open()) {
             Some(Err(closed)) => Reject::from(closed).code(),
             _ => code,
         }
