@@ -282,14 +282,21 @@ fn an_owner_restored_from_its_last_saved_state_resends_the_commit_and_ends_in_th
     assert_eq!(room.texts(owner), vec!["hello"]);
 }
 
-#[test]
-fn a_duplicate_grant_ends_its_resending_and_says_whether_the_join_moved_on() {
+/// A room whose owner approves by hand, and dora's join request waiting for the owner's answer:
+/// (room, invite, dora, dora's key).
+fn join_waiting_for_approval(seed: u64) -> (Room, zfc_core::Invite, usize, zfc_core::MemberKey) {
     let config = RoomConfig::builder().auto_approve(false).build().unwrap();
-    let mut room = new_room(40, config);
-    let owner = room.owner;
+    let mut room = new_room(seed, config);
     let invite = room.invite().unwrap();
     let dora = room.start_join("dora", &invite).unwrap();
     let joiner = room.member(dora).unwrap().sign_public().unwrap();
+    (room, invite, dora, joiner)
+}
+
+#[test]
+fn a_duplicate_grant_ends_its_resending_and_says_whether_the_join_moved_on() {
+    let (mut room, _, dora, joiner) = join_waiting_for_approval(40);
+    let owner = room.owner;
     // The grant reaches the relay; its answer is lost. The resend gets NoPendingJoin: the join
     // moved on (dora confirmed), so it landed.
     let _ = owner_does(&mut room, |o, rng| o.approve_join(joiner, rng).unwrap());
@@ -305,12 +312,8 @@ fn a_duplicate_grant_ends_its_resending_and_says_whether_the_join_moved_on() {
 
 #[test]
 fn a_grant_refused_after_its_invite_was_revoked_fails_as_revoked() {
-    let config = RoomConfig::builder().auto_approve(false).build().unwrap();
-    let mut room = new_room(41, config);
+    let (mut room, invite, _, joiner) = join_waiting_for_approval(41);
     let owner = room.owner;
-    let invite = room.invite().unwrap();
-    let dora = room.start_join("dora", &invite).unwrap();
-    let joiner = room.member(dora).unwrap().sign_public().unwrap();
     // The grant and the revocation both reach the relay, in that order; the grant's answer is
     // lost, so the grant is resent and refused (NoPendingJoin): the invite is gone.
     let _ = owner_does(&mut room, |o, rng| o.approve_join(joiner, rng).unwrap());
