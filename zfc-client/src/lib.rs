@@ -1,0 +1,16 @@
+//! # zfc-client
+//!
+//! The facade every app and binding (C, Python, Kotlin/Swift) wraps: it owns what apps must not
+//! get wrong around [`zfc_core`]'s state machines: randomness and the clock, relay connections
+//! carrying several rooms, authentication, acknowledgements, reconnects and resends, the order of
+//! saving and sending, and the content carried inside room messages. Sans-IO: bytes from the
+//! socket in, link records to write and owned events out; no sockets, threads or async runtime.
+//!
+//! Built in parts (issue 13): [`content`], the typed envelope inside room messages (spec §21),
+//! and [`vault`], the sealed client state (spec §17.8), come first; the client object, its
+//! connections and the timer follow.
+
+#![forbid(unsafe_code)]
+
+pub mod content;
+pub mod vault;
