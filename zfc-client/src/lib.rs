@@ -7,7 +7,7 @@
 //! socket in, link records to write and owned events out; no sockets, threads or async runtime.
 //!
 //! Built in parts (issue 13): [`content`], the typed envelope inside room messages (spec §21),
-//! and [`vault`], the sealed client state (spec §17.8), come first; the client object, its
+//! and [`vault`], the sealed client state (spec §17.7), come first; the client object, its
 //! connections and the timer follow.
 
 #![forbid(unsafe_code)]

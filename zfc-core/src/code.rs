@@ -22,7 +22,7 @@
 //!
 //! **The table is append-only.** A code keeps its number, name and meaning forever; a code no
 //! longer produced stays in the table (a binding may still receive it from an older peer or
-//! library). A new outcome gets a new code: the next free number of its range (e.g. 228, 305,
+//! library). A new outcome gets a new code: the next free number of its range (e.g. 230, 306,
 //! 411), or a new hundred below 1000 (500-999 are free); never a number in the relay range, which
 //! belongs to [`Reject`] codes. Rows stay in ascending order of code.
 
@@ -143,6 +143,8 @@ codes! {
     INVALID_ARGUMENT = 3, ApiMisuse, "an argument is out of range";
     /// An index is past the end.
     INDEX = 4, ApiMisuse, "index out of range";
+    /// The object was closed (its keys erased): every call after `close` fails so (zfc-client).
+    CLOSED = 5, ApiMisuse, "the object was closed";
     /// An error this version does not classify.
     UNKNOWN = 98, LocalState, "unclassified error";
     /// A panic inside the library was caught at the boundary; free the handles involved.
@@ -213,6 +215,10 @@ codes! {
     ROOM_FULL = 226, ApiMisuse, "room full";
     /// No pending join has that key.
     NO_SUCH_JOIN = 227, ApiMisuse, "no such pending join";
+    /// The client holds no room with that id (zfc-client).
+    NO_SUCH_ROOM = 228, ApiMisuse, "no such room";
+    /// The client already holds that room (zfc-client: an import never overwrites it).
+    ROOM_EXISTS = 229, ApiMisuse, "room already held";
 
     // 300-399: saved state.
     /// The password does not open the saved state.
@@ -225,6 +231,9 @@ codes! {
     STATE_KIND = 303, LocalState, "saved state of the other kind";
     /// Argon2 parameters out of bounds.
     ARGON2_PARAMS = 304, LocalState, "Argon2 parameters out of bounds";
+    /// Sealing with Argon2 parameters below the production minimum, without the test-only
+    /// option (zfc-client, spec §17.7).
+    WEAK_KDF = 305, ApiMisuse, "Argon2 parameters below the production minimum";
 
     // 400-499: the link.
     /// A link message of an unknown version.
@@ -628,6 +637,10 @@ mod tests {
             (NO_SUCH_JOIN, 227),
             (WRONG_PASSWORD, 300),
             (ARGON2_PARAMS, 304),
+            (CLOSED, 5),
+            (NO_SUCH_ROOM, 228),
+            (ROOM_EXISTS, 229),
+            (WEAK_KDF, 305),
             (LINK_VERSION, 400),
             (LINK_INTERNAL, 410),
             (RELAY_MALFORMED, 1001),

@@ -66,6 +66,8 @@ enum zfc_result
   ZFC_ERR_INVALID_ARGUMENT = 3,
   // An index is past the end.
   ZFC_ERR_INDEX = 4,
+  // The object was closed (its keys erased): every call after `close` fails so.
+  ZFC_ERR_CLOSED = 5,
   // An error this version does not classify.
   ZFC_ERR_UNKNOWN = 98,
   // A panic inside the library was caught at the boundary; free the handles involved.
@@ -132,6 +134,10 @@ enum zfc_result
   ZFC_ERR_ROOM_FULL = 226,
   // No pending join has that key.
   ZFC_ERR_NO_SUCH_JOIN = 227,
+  // The client holds no room with that id.
+  ZFC_ERR_NO_SUCH_ROOM = 228,
+  // The client already holds that room.
+  ZFC_ERR_ROOM_EXISTS = 229,
   // The password does not open the saved state.
   ZFC_ERR_WRONG_PASSWORD = 300,
   // The saved state is damaged.
@@ -142,6 +148,8 @@ enum zfc_result
   ZFC_ERR_STATE_KIND = 303,
   // Argon2 parameters out of bounds.
   ZFC_ERR_ARGON2_PARAMS = 304,
+  // Sealing with Argon2 parameters below the production minimum, without the test option.
+  ZFC_ERR_WEAK_KDF = 305,
   // A link message of an unknown version.
   ZFC_ERR_LINK_VERSION = 400,
   // A link message of an unexpected kind.

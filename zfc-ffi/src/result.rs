@@ -26,6 +26,8 @@ pub enum zfc_result {
     ZFC_ERR_INVALID_ARGUMENT = 3,
     /// An index is past the end.
     ZFC_ERR_INDEX = 4,
+    /// The object was closed (its keys erased): every call after `close` fails so.
+    ZFC_ERR_CLOSED = 5,
     /// An error this version does not classify.
     ZFC_ERR_UNKNOWN = 98,
     /// A panic inside the library was caught at the boundary; free the handles involved.
@@ -92,6 +94,10 @@ pub enum zfc_result {
     ZFC_ERR_ROOM_FULL = 226,
     /// No pending join has that key.
     ZFC_ERR_NO_SUCH_JOIN = 227,
+    /// The client holds no room with that id.
+    ZFC_ERR_NO_SUCH_ROOM = 228,
+    /// The client already holds that room.
+    ZFC_ERR_ROOM_EXISTS = 229,
     /// The password does not open the saved state.
     ZFC_ERR_WRONG_PASSWORD = 300,
     /// The saved state is damaged.
@@ -102,6 +108,8 @@ pub enum zfc_result {
     ZFC_ERR_STATE_KIND = 303,
     /// Argon2 parameters out of bounds.
     ZFC_ERR_ARGON2_PARAMS = 304,
+    /// Sealing with Argon2 parameters below the production minimum, without the test option.
+    ZFC_ERR_WEAK_KDF = 305,
     /// A link message of an unknown version.
     ZFC_ERR_LINK_VERSION = 400,
     /// A link message of an unexpected kind.
@@ -140,6 +148,7 @@ impl zfc_result {
             Self::ZFC_ERR_INVALID_UTF8 => c"a string argument is not valid UTF-8",
             Self::ZFC_ERR_INVALID_ARGUMENT => c"an argument is out of range",
             Self::ZFC_ERR_INDEX => c"index out of range",
+            Self::ZFC_ERR_CLOSED => c"the object was closed",
             Self::ZFC_ERR_UNKNOWN => c"unclassified error",
             Self::ZFC_ERR_PANIC => c"internal error (a panic was caught at the C boundary)",
             Self::ZFC_ERR_MALFORMED => c"malformed input",
@@ -173,11 +182,14 @@ impl zfc_result {
             Self::ZFC_ERR_COUNTER_EXHAUSTED => c"counter exhausted",
             Self::ZFC_ERR_ROOM_FULL => c"room full",
             Self::ZFC_ERR_NO_SUCH_JOIN => c"no such pending join",
+            Self::ZFC_ERR_NO_SUCH_ROOM => c"no such room",
+            Self::ZFC_ERR_ROOM_EXISTS => c"room already held",
             Self::ZFC_ERR_WRONG_PASSWORD => c"wrong password",
             Self::ZFC_ERR_STATE_MALFORMED => c"damaged saved state",
             Self::ZFC_ERR_STATE_VERSION => c"saved state from a newer version",
             Self::ZFC_ERR_STATE_KIND => c"saved state of the other kind",
             Self::ZFC_ERR_ARGON2_PARAMS => c"Argon2 parameters out of bounds",
+            Self::ZFC_ERR_WEAK_KDF => c"Argon2 parameters below the production minimum",
             Self::ZFC_ERR_LINK_VERSION => c"link: unsupported version",
             Self::ZFC_ERR_LINK_KIND => c"link: unexpected message kind",
             Self::ZFC_ERR_LINK_MALFORMED => c"link: malformed message",
@@ -202,6 +214,7 @@ impl zfc_result {
         Self::ZFC_ERR_INVALID_UTF8,
         Self::ZFC_ERR_INVALID_ARGUMENT,
         Self::ZFC_ERR_INDEX,
+        Self::ZFC_ERR_CLOSED,
         Self::ZFC_ERR_UNKNOWN,
         Self::ZFC_ERR_PANIC,
         Self::ZFC_ERR_MALFORMED,
@@ -235,11 +248,14 @@ impl zfc_result {
         Self::ZFC_ERR_COUNTER_EXHAUSTED,
         Self::ZFC_ERR_ROOM_FULL,
         Self::ZFC_ERR_NO_SUCH_JOIN,
+        Self::ZFC_ERR_NO_SUCH_ROOM,
+        Self::ZFC_ERR_ROOM_EXISTS,
         Self::ZFC_ERR_WRONG_PASSWORD,
         Self::ZFC_ERR_STATE_MALFORMED,
         Self::ZFC_ERR_STATE_VERSION,
         Self::ZFC_ERR_STATE_KIND,
         Self::ZFC_ERR_ARGON2_PARAMS,
+        Self::ZFC_ERR_WEAK_KDF,
         Self::ZFC_ERR_LINK_VERSION,
         Self::ZFC_ERR_LINK_KIND,
         Self::ZFC_ERR_LINK_MALFORMED,
