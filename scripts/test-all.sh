@@ -23,8 +23,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The test-only fault injection (feature of zfc-relay, off above) is linted too.
 cargo clippy -p zfc-relay --features fault-injection --all-targets --locked -- -D warnings
 
-step "zfc-core's documentation builds without a broken or private link"
-RUSTDOCFLAGS="-D warnings" cargo doc -p zfc-core --no-deps --locked
+step "zfc-core's and zfc-client's documentation builds without a broken or private link"
+RUSTDOCFLAGS="-D warnings" cargo doc -p zfc-core -p zfc-client --no-deps --locked
 
 step "unit, integration, attack, property, robustness, vector and fixture tests"
 log=$(mktemp)
