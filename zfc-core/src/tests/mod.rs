@@ -11,6 +11,7 @@ mod relay_attacks;
 mod relay_book;
 mod relay_journal;
 mod relay_rules;
+mod vector_fields;
 mod vector_flips;
 mod vectors;
 mod view_rules;

@@ -6,8 +6,6 @@
 //! recompute). The checks take the parsed JSON and return `Err` with a reason, so that
 //! `vector_flips.rs` can show they catch a change of every data field.
 
-use std::fmt::Write as _;
-
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -20,20 +18,8 @@ use crate::message::{self, Padding, Sealer};
 use crate::relay::{ClientRequest, RelayMessage, admission_hash};
 use crate::room::{Roster, RosterEntry, room_id_for};
 
-/// How a field's value is written, and so how the flip test (`vector_flips.rs`) changes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
-    /// Text as is (names, prose, labels, invite strings): not flipped.
-    Text,
-    /// Bytes in lower-case hex.
-    Hex,
-    /// An X25519 secret in lower-case hex: the bits clamping clears or sets are not flips.
-    X25519Secret,
-    /// An integer in decimal.
-    Dec,
-    /// Integers in decimal separated by commas (empty: no integer).
-    DecList,
-}
+pub(super) use super::vector_fields::{Check, Kind, Vector};
+use super::vector_fields::{FORMAT, decf, ensure, hexf, render, text};
 
 /// A flat JSON object with string values, keys in insertion order, each with its kind.
 pub(super) struct Obj(pub(super) Vec<(String, String, Kind)>);
@@ -84,29 +70,6 @@ macro_rules! on_frame {
     };
 }
 
-/// JSON string escaping. Control characters, white space other than U+0020 and invisible
-/// format characters are written as `\uXXXX`, so that the files show them.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        let invisible = c.is_control()
-            || (c.is_whitespace() && c != ' ')
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{206f}' | '\u{feff}');
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            _ if !invisible => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{u:04x}");
-                }
-            }
-        }
-    }
-    out
-}
-
 /// One file of `spec/vectors/`.
 pub(super) struct VectorFile {
     pub(super) name: &'static str,
@@ -128,27 +91,12 @@ impl VectorFile {
     }
 
     fn render(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "{{");
-        let _ = writeln!(out, "  \"description\": \"{}\",", escape(self.description));
         let format =
             if self.format_note.is_empty() { FORMAT.to_string() } else { format!("{FORMAT} {}", self.format_note) };
-        let _ = writeln!(out, "  \"format\": \"{}\",", escape(&format));
-        let _ = writeln!(out, "  \"verify\": \"{}\",", escape(self.verify));
-        let _ = writeln!(out, "  \"vectors\": [");
-        for (i, v) in self.vectors.iter().enumerate() {
-            let fields: Vec<String> =
-                v.0.iter().map(|(k, val, _)| format!("      \"{}\": \"{}\"", escape(k), escape(val))).collect();
-            let comma = if i + 1 < self.vectors.len() { "," } else { "" };
-            let _ = writeln!(out, "    {{\n{}\n    }}{comma}", fields.join(",\n"));
-        }
-        let _ = writeln!(out, "  ]");
-        let _ = writeln!(out, "}}");
-        out
+        let vectors: Vec<&[(String, String, Kind)]> = self.vectors.iter().map(|v| &v.0[..]).collect();
+        render(self.description, &format, self.verify, &vectors)
     }
 }
-
-const FORMAT: &str = "UTF-8 JSON: an object with description, format, verify and vectors; each vector is a flat object whose values are all strings: byte strings in lower-case hex, integers in decimal, text as is.";
 
 fn sk(n: u8) -> SignKey {
     SignKey::from_seed(&Secret32::from_bytes([n; 32]))
@@ -807,11 +755,6 @@ fn vectors_regenerate_byte_for_byte() {
 // code under test (decode, verify, open, derive), never the generator. The flip test
 // (`vector_flips.rs`) runs them on mutated vectors.
 
-/// One vector of a file: a flat JSON object of strings.
-pub(super) type Vector = serde_json::Map<String, serde_json::Value>;
-/// A check of one vector.
-pub(super) type Check = fn(&Vector) -> Result<(), String>;
-
 /// The parsed committed file `name`.
 pub(super) fn load_json(name: &str) -> serde_json::Value {
     let path = format!("{}/{name}", dir());
@@ -845,35 +788,12 @@ pub(super) fn check_file(name: &str, json: &serde_json::Value) -> Result<(), Str
     Ok(())
 }
 
-fn ensure(ok: bool, why: impl FnOnce() -> String) -> Result<(), String> {
-    if ok { Ok(()) } else { Err(why()) }
-}
-
-fn text<'a>(v: &'a Vector, k: &str) -> Result<&'a str, String> {
-    v.get(k).and_then(|x| x.as_str()).ok_or_else(|| format!("no field {k}"))
-}
-
-/// A byte field: lower-case hex only.
-fn hexf(v: &Vector, k: &str) -> Result<Vec<u8>, String> {
-    let s = text(v, k)?;
-    ensure(!s.bytes().any(|b| b.is_ascii_uppercase()), || format!("{k}: upper-case hex"))?;
-    hex::decode(s).map_err(|e| format!("{k}: {e}"))
-}
-
 fn arrf<const N: usize>(v: &Vector, k: &str) -> Result<[u8; N], String> {
     hexf(v, k)?.try_into().map_err(|_| format!("{k}: not {N} bytes"))
 }
 
 fn arr<const N: usize>(v: &[u8]) -> [u8; N] {
     v.try_into().unwrap()
-}
-
-/// An integer field: canonical decimal.
-fn decf<T: TryFrom<u64>>(v: &Vector, k: &str) -> Result<T, String> {
-    let s = text(v, k)?;
-    let n: u64 = s.parse().map_err(|_| format!("{k}: not a decimal integer"))?;
-    ensure(n.to_string() == s, || format!("{k}: not canonical decimal"))?;
-    T::try_from(n).map_err(|_| format!("{k}: {n} out of range"))
 }
 
 /// A list of integers: canonical decimal, comma-separated, empty for none.
