@@ -166,6 +166,23 @@ impl fmt::Display for ContentError {
 
 impl std::error::Error for ContentError {}
 
+/// Codes of the shared table (`zfc_core::code`): a bound is `MESSAGE_TOO_LONG`, the rest
+/// `INVALID_ARGUMENT`.
+impl zfc_core::ErrorCode for ContentError {
+    fn error_code(&self) -> u32 {
+        // Exhaustive: a new variant does not compile until it has a code.
+        match self {
+            Self::TextTooLong { .. }
+            | Self::DisplayNameTooLong { .. }
+            | Self::TopicTooLong { .. }
+            | Self::OtherTooLong { .. } => zfc_core::code::MESSAGE_TOO_LONG,
+            Self::KnownTypeAsOther { .. } | Self::NotAnEnvelope | Self::ZeroTimestamp => {
+                zfc_core::code::INVALID_ARGUMENT
+            }
+        }
+    }
+}
+
 /// A field's length for the wire if it is at most `max`, else the error `too_long` makes of
 /// both.
 fn bounded(len: usize, max: usize, too_long: fn(u64, u64) -> ContentError) -> Result<u32, ContentError> {

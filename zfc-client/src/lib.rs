@@ -8,9 +8,14 @@
 //!
 //! Built in parts (issue 13): [`content`], the typed envelope inside room messages (spec §21),
 //! and [`vault`], the sealed client state (spec §17.7), come first; the client object, its
-//! connections and the timer follow.
+//! connections and the timer follow. Every failure is one [`Error`], with the stable code and
+//! group that C, Python and Kotlin report.
 
 #![forbid(unsafe_code)]
 
 pub mod content;
+mod error;
 pub mod vault;
+
+pub use error::Error;
+pub use zfc_core::code::{ErrorCode, ErrorGroup};
