@@ -15,7 +15,9 @@
 
 pub mod content;
 mod error;
+mod randomness;
 pub mod vault;
 
 pub use error::Error;
+pub use randomness::Randomness;
 pub use zfc_core::code::{ErrorCode, ErrorGroup};

@@ -33,7 +33,6 @@ mod vectors;
 use std::collections::BTreeMap;
 
 use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 use zfc_core::pickle::Argon2Params;
@@ -518,7 +517,10 @@ fn salt(rng: &mut ChaCha20Rng) -> [u8; format::SALT_LEN] {
 
 /// A generator seeded from the operating system, for salts and nonces.
 fn os_rng() -> Result<ChaCha20Rng, VaultError> {
-    ChaCha20Rng::try_from_rng(&mut getrandom::SysRng).map_err(|e| VaultError::Random(e.to_string()))
+    crate::Randomness::Os.generator().map_err(|e| match e {
+        crate::Error::Vault(v) => v,
+        other => VaultError::Random(other.to_string()),
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
