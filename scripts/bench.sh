@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/relay.sh
-out=target/zfc-bench
+target="${CARGO_TARGET_DIR:-target}"
+out="$target/zfc-bench"
 mkdir -p "$out"
 rm -f "$out/facts.tsv"
 
@@ -21,9 +22,9 @@ if [ -z "${ZFC_BENCH_SKIP_LOAD:-}" ]; then
   cargo build --locked --release -q -p zfc-relay --bins
   : >"$out/load.txt"
   load() { # rooms clients rates
-    start_relay ./target/release/zfc-relay
+    start_relay "$target/release/zfc-relay"
     echo "--- $1 rooms x $2 clients, offered rates $3 msg/s" | tee -a "$out/load.txt"
-    ./target/release/zfc-load --relay "$relay_url" --relay-key "$relay_key" --relay-pid "$relay_pid" \
+    "$target/release/zfc-load" --relay "$relay_url" --relay-key "$relay_key" --relay-pid "$relay_pid" \
       --rooms "$1" --clients "$2" --rates "$3" --seconds 5 --drain 2 | tee -a "$out/load.txt"
     stop_relay
   }

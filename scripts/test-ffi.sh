@@ -16,9 +16,12 @@ need pkg-config "apt-get install pkg-config"
 need python3 "apt-get install python3"
 
 cargo build --locked -q -p zfc-ffi
-lib=target/debug
-out=target/ffi-tests
+# Where cargo puts its builds: CARGO_TARGET_DIR when set (a shared cache), else ./target.
+target="${CARGO_TARGET_DIR:-target}"
+lib="$target/debug"
+out="$target/ffi-tests"
 mkdir -p "$out"
+lib=$(cd "$lib" && pwd) # absolute: it goes into rpaths and the .pc file
 python3 scripts/vectors-to-tsv.py > "$out/vectors.tsv"
 
 cflags=(-std=gnu11 -Wall -Wextra -Werror -g -Izfc-ffi/include)
@@ -33,7 +36,7 @@ for t in room_life errors vectors; do
     echo "--- $t under AddressSanitizer + UBSan"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$out/$t.asan" "${args[@]}"
 
-    gcc "${cflags[@]}" "$src" -L"$lib" -lzfc_ffi -Wl,-rpath,"$PWD/$lib" -o "$out/$t.vg"
+    gcc "${cflags[@]}" "$src" -L"$lib" -lzfc_ffi -Wl,-rpath,"$lib" -o "$out/$t.vg"
     echo "--- $t under valgrind"
     valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
         --error-exitcode=1 "$out/$t.vg" "${args[@]}" 2> "$out/$t.valgrind.log" || { cat "$out/$t.valgrind.log"; exit 1; }
@@ -42,9 +45,9 @@ for t in room_life errors vectors; do
 done
 
 echo "--- example, built through pkg-config"
-sed -e "s|@PREFIX@|$PWD|" -e "s|@LIBDIR@|$PWD/$lib|" zfc-ffi/zfc.pc.in > "$out/zfc.pc"
+sed -e "s|@PREFIX@|$PWD|" -e "s|@LIBDIR@|$lib|" zfc-ffi/zfc.pc.in > "$out/zfc.pc"
 PKG_CONFIG_PATH="$out" gcc -std=c11 -Wall -Wextra -Werror zfc-ffi/examples/chat.c $(PKG_CONFIG_PATH="$out" pkg-config --cflags --libs zfc) \
-    -Wl,-rpath,"$PWD/$lib" -o "$out/chat"
+    -Wl,-rpath,"$lib" -o "$out/chat"
 "$out/chat" > "$out/chat.log"
 grep -q "carol read: hello from the C example" "$out/chat.log" || { cat "$out/chat.log"; echo "example did not chat" >&2; exit 1; }
 echo "C tests: $total programs clean under ASan/UBSan and valgrind; example ran"

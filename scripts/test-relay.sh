@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 . scripts/lib/relay.sh
 
 cargo build --locked -q -p zfc-relay --bins
-start_relay ./target/debug/zfc-relay
+target="${CARGO_TARGET_DIR:-target}"
+start_relay "$target/debug/zfc-relay"
 echo "--- zfc-load smoke run (1 room x 5 clients, 2 s at 50 msg/s; figures are not asserted; losses are)"
-./target/debug/zfc-load --relay "$relay_url" --relay-key "$relay_key" --relay-pid "$relay_pid" \
+"$target/debug/zfc-load" --relay "$relay_url" --relay-key "$relay_key" --relay-pid "$relay_pid" \
   --rooms 1 --clients 5 --rates 50 --seconds 2 --drain 1 --fail-on-loss
 stop_relay

@@ -143,8 +143,8 @@ struct Inner {
 
 /// The sealed client state: every room's pickle, sealed under one passphrase (spec §17.7).
 ///
-/// The calls named *long* run Argon2id (with the default parameters 126 ms on the 2-core CI
-/// machine, `bench client`, and several times that on a phone or in a debug build; run them
+/// The calls named *long* run Argon2id (with the default parameters 126 ms on the project's 2-core
+/// test machine, `bench client`; several times that on a phone or in a debug build; run them
 /// off the UI thread); every other call is fast: [`Self::seal`] costs one AEAD per room that
 /// changed plus one for the manifest. After [`Self::close`] every call fails with
 /// [`VaultError::Closed`]. A failed call changes nothing.
