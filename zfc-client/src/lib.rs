@@ -13,11 +13,13 @@
 
 #![forbid(unsafe_code)]
 
+mod address;
 pub mod content;
 mod error;
 mod randomness;
 pub mod vault;
 
+pub use address::RelayAddress;
 pub use error::Error;
 pub use randomness::Randomness;
 pub use zfc_core::code::{ErrorCode, ErrorGroup};
