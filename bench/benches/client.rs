@@ -14,6 +14,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use zfc_bench::facts;
 use zfc_bench::net::{Net, Party};
+use zfc_client::RelayAddress;
 use zfc_client::vault::{RoomKind, Vault, VaultOptions};
 use zfc_core::pickle::Argon2Params;
 use zfc_core::{Member, RoomConfig};
@@ -39,13 +40,15 @@ fn member_of_room(seed: u64) -> Member {
 
 fn save_cost(c: &mut Criterion) {
     let mut member = member_of_room(1);
+    // Every room on the local relay, as the reference relay's default address and a fixed key.
+    let relay = RelayAddress::new("ws://127.0.0.1:5103", &[0x52; 32]).unwrap();
     // The vault a client would have: sealed with the default parameters (one Argon2id run here,
     // untimed; saves never run it again).
     let mut vault = Vault::create(PASS, Argon2Params::DEFAULT, VaultOptions::default()).unwrap();
     for seed in 2..2 + OTHER_ROOMS {
-        vault.put_member(&member_of_room(seed)).unwrap();
+        vault.put_member(&member_of_room(seed), &relay).unwrap();
     }
-    vault.put_member(&member).unwrap();
+    vault.put_member(&member, &relay).unwrap();
     let mut blob = vault.seal().unwrap();
     assert_eq!(vault.rooms().unwrap().len(), 1 + OTHER_ROOMS as usize);
     facts::record("zfc/vault/rooms_10/bytes", blob.len() as f64, "B");
@@ -69,7 +72,7 @@ fn save_cost(c: &mut Criterion) {
             for _ in 0..SENDS {
                 let out = member.send(black_box(&LINE), &mut rng).unwrap();
                 // Before the request may leave: the state that spent its sequence number, sealed.
-                vault.put_member(&member).unwrap();
+                vault.put_member(&member, &relay).unwrap();
                 blob = vault.seal().unwrap();
                 requests += black_box(out).to_relay.len();
             }
@@ -93,6 +96,7 @@ fn save_cost(c: &mut Criterion) {
             assert_eq!(opened.generation().unwrap(), generation);
             let room = opened.room(&member.room_id()).unwrap().unwrap();
             assert_eq!((room.kind, room.pickle.as_slice()), (RoomKind::Member, pickle.as_slice()));
+            assert_eq!(room.relay, relay);
         })
     });
     g.finish();

@@ -52,6 +52,11 @@ impl RelayAddress {
         self.key.to_vec()
     }
 
+    /// The key as stored, for the vault's encoding (spec §17.7).
+    pub(crate) fn key_bytes(&self) -> &[u8; 32] {
+        &self.key
+    }
+
     /// The key as zfc-core pins it.
     pub fn public_key(&self) -> RelayPublicKey {
         RelayPublicKey::from_bytes(self.key)

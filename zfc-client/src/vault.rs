@@ -1,11 +1,12 @@
-//! The sealed client state (spec §17.7): the per-room pickles in one container, sealed under a
-//! key derived from the passphrase once.
+//! The sealed client state (spec §17.7): the per-room pickles, each with the relay its room lives
+//! on, in one container, sealed under a key derived from the passphrase once.
 //!
 //! ```text
 //! vault    = "ZFCC" || version u8 (1) || m_cost_kib u32 || t_cost u32 || p_cost u32 || salt (16)
 //!            || manifest item || u32 n || n × entry item          (entries in the manifest's order)
 //! item     = nonce (24, fresh per seal) || u32 len || XChaCha20-Poly1305(key, nonce, aad, pt)
-//! entry    pt = the room's pickle, aad = header || "zfc v1 vault entry" || room_id || kind
+//! entry    pt = u16 url_len || relay url || relay key (32) || the room's pickle
+//!          aad = header || "zfc v1 vault entry" || room_id || kind
 //! manifest pt = u64 generation || u32 n || n × (room_id (16) || kind u8 || SHA-256(entry item))
 //!          aad = header || "zfc v1 vault manifest"
 //! key      = Argon2id(passphrase, salt, m, t, p) -> 32 bytes
@@ -39,6 +40,7 @@ use zfc_core::pickle::Argon2Params;
 use zfc_core::pickle::StateError;
 use zfc_core::{Member, Owner};
 
+use crate::RelayAddress;
 pub use error::VaultError;
 use format::{Header, Key, Row};
 
@@ -98,6 +100,8 @@ pub struct RoomEntry {
     pub room_id: Vec<u8>,
     /// Which party the pickle holds.
     pub kind: RoomKind,
+    /// The relay the room lives on: the address to dial and the link key it must prove.
+    pub relay: RelayAddress,
     /// The pickle, as `Owner::pickle` / `Member::pickle` wrote it (every key of the party:
     /// zeroized on drop); load it with `Owner::unpickle` / `Member::unpickle`.
     pub pickle: Zeroizing<Vec<u8>>,
@@ -108,14 +112,16 @@ impl core::fmt::Debug for RoomEntry {
         f.debug_struct("RoomEntry")
             .field("room_id", &hex(&self.room_id))
             .field("kind", &self.kind)
+            .field("relay", &self.relay)
             .field("pickle", &format_args!("[redacted, {} bytes]", self.pickle.len()))
             .finish()
     }
 }
 
-/// A room's pickle and, while it has not changed since, its sealed entry.
+/// A room's relay and pickle and, while neither has changed since, its sealed entry.
 struct Room {
     kind: RoomKind,
+    relay: RelayAddress,
     pickle: Zeroizing<Vec<u8>>,
     /// `None` until the next save seals it ("dirty").
     sealed: Option<Sealed>,
@@ -141,7 +147,8 @@ struct Inner {
     rng: ChaCha20Rng,
 }
 
-/// The sealed client state: every room's pickle, sealed under one passphrase (spec §17.7).
+/// The sealed client state: every room's pickle and relay, sealed under one passphrase (spec
+/// §17.7).
 ///
 /// The calls named *long* run Argon2id (with the default parameters 126 ms on the project's 2-core
 /// test machine, `bench client`; several times that on a phone or in a debug build; run them
@@ -217,7 +224,8 @@ impl Vault {
     /// In the order of spec §17.7: [`VaultError::Malformed`] (also for a `ZFCS` single-room
     /// blob: import it), [`VaultError::UnsupportedVersion`], [`VaultError::Argon2Params`] (before
     /// any allocation or derivation), [`VaultError::WrongPassphrase`], then
-    /// [`VaultError::Malformed`] for an entry that does not match the manifest.
+    /// [`VaultError::Malformed`] for an entry that does not match the manifest or whose relay
+    /// part is malformed.
     pub fn open(blob: &[u8], passphrase: &[u8], options: VaultOptions) -> Result<Self, VaultError> {
         Self::open_with_rng(blob, passphrase, options, os_rng()?)
     }
@@ -242,28 +250,37 @@ impl Vault {
             if !bool::from(hash.ct_eq(&row.hash)) {
                 return Err(VaultError::malformed("a room's entry does not match the manifest"));
             }
-            let pickle =
-                format::open_item(&key, entry, &format::entry_aad(parsed.header_bytes, &row.room_id, row.kind))
-                    .ok_or_else(|| VaultError::malformed("a room's entry does not open"))?;
+            let pt = format::open_item(&key, entry, &format::entry_aad(parsed.header_bytes, &row.room_id, row.kind))
+                .ok_or_else(|| VaultError::malformed("a room's entry does not open"))?;
+            let (relay, pickle) = format::parse_entry(&pt)?;
             if !pickle.starts_with(row.kind.magic()) {
                 return Err(VaultError::malformed("a room's pickle is not of its kind"));
             }
             let sealed = Sealed { bytes: entry.to_vec(), hash };
-            rooms.insert(row.room_id, Room { kind: row.kind, pickle, sealed: Some(sealed) });
+            let pickle = Zeroizing::new(pickle.to_vec());
+            rooms.insert(row.room_id, Room { kind: row.kind, relay, pickle, sealed: Some(sealed) });
         }
         Ok(Self {
             inner: Some(Inner { header: parsed.header, key, options, generation, rooms, manifest_changed: false, rng }),
         })
     }
 
-    /// Stores a room's pickle (a new room, or the room's newer state); the next [`Self::seal`]
-    /// seals it. Call it with the state a zfc-core call hands back, before its records leave.
+    /// Stores a room's pickle and the relay it lives on (a new room, or the room's newer state);
+    /// the next [`Self::seal`] seals it. Call it with the state a zfc-core call hands back,
+    /// before its records leave. The relay given replaces the one held, if it differs (the room
+    /// moved, or its relay's address or key changed): the vault keeps what it is told last.
     ///
     /// # Errors
     /// [`VaultError::InvalidArgument`] for a room id that is not 16 bytes, or a pickle that is
     /// not of `kind` (its magic) or longer than zfc-core loads; [`VaultError::RoomExists`] when
     /// the vault holds the room as the other kind; [`VaultError::Closed`].
-    pub fn put_room(&mut self, room_id: &[u8], kind: RoomKind, pickle: &[u8]) -> Result<(), VaultError> {
+    pub fn put_room(
+        &mut self,
+        room_id: &[u8],
+        kind: RoomKind,
+        relay: &RelayAddress,
+        pickle: &[u8],
+    ) -> Result<(), VaultError> {
         let inner = self.inner_mut()?;
         let id = room_id_of(room_id)?;
         if !pickle.starts_with(kind.magic()) {
@@ -279,24 +296,25 @@ impl Vault {
             }
             _ => {}
         }
-        inner.rooms.insert(id, Room { kind, pickle: Zeroizing::new(pickle.to_vec()), sealed: None });
+        let room = Room { kind, relay: relay.clone(), pickle: Zeroizing::new(pickle.to_vec()), sealed: None };
+        inner.rooms.insert(id, room);
         Ok(())
     }
 
-    /// [`Self::put_room`] with the owner's id and pickle.
+    /// [`Self::put_room`] with the owner's id and pickle, on `relay`.
     ///
     /// # Errors
     /// As [`Self::put_room`].
-    pub fn put_owner(&mut self, owner: &Owner) -> Result<(), VaultError> {
-        self.put_room(&owner.room_id(), RoomKind::Owner, &owner.pickle())
+    pub fn put_owner(&mut self, owner: &Owner, relay: &RelayAddress) -> Result<(), VaultError> {
+        self.put_room(&owner.room_id(), RoomKind::Owner, relay, &owner.pickle())
     }
 
-    /// [`Self::put_room`] with the member's id and pickle.
+    /// [`Self::put_room`] with the member's id and pickle, on `relay`.
     ///
     /// # Errors
     /// As [`Self::put_room`].
-    pub fn put_member(&mut self, member: &Member) -> Result<(), VaultError> {
-        self.put_room(&member.room_id(), RoomKind::Member, &member.pickle())
+    pub fn put_member(&mut self, member: &Member, relay: &RelayAddress) -> Result<(), VaultError> {
+        self.put_room(&member.room_id(), RoomKind::Member, relay, &member.pickle())
     }
 
     /// Drops a room and its keys; the next [`Self::seal`] leaves it out.
@@ -310,14 +328,29 @@ impl Vault {
         Ok(())
     }
 
-    /// An owned copy of a room: kind and pickle; `None` if the vault does not hold it.
+    /// An owned copy of a room: kind, relay and pickle; `None` if the vault does not hold it.
     ///
     /// # Errors
     /// [`VaultError::InvalidArgument`], [`VaultError::Closed`].
     pub fn room(&self, room_id: &[u8]) -> Result<Option<RoomEntry>, VaultError> {
         let inner = self.inner()?;
         let id = room_id_of(room_id)?;
-        Ok(inner.rooms.get(&id).map(|r| RoomEntry { room_id: id.to_vec(), kind: r.kind, pickle: r.pickle.clone() }))
+        Ok(inner.rooms.get(&id).map(|r| RoomEntry {
+            room_id: id.to_vec(),
+            kind: r.kind,
+            relay: r.relay.clone(),
+            pickle: r.pickle.clone(),
+        }))
+    }
+
+    /// The relay a room lives on, without copying its pickle; `None` if the vault does not hold
+    /// the room.
+    ///
+    /// # Errors
+    /// [`VaultError::InvalidArgument`], [`VaultError::Closed`].
+    pub fn relay(&self, room_id: &[u8]) -> Result<Option<RelayAddress>, VaultError> {
+        let inner = self.inner()?;
+        Ok(inner.rooms.get(&room_id_of(room_id)?).map(|r| r.relay.clone()))
     }
 
     /// The ids of every room held, in ascending order.
@@ -405,15 +438,20 @@ impl Vault {
     }
 
     /// Imports a single-room sealed state (zfc-core's `ZFCS` envelope, spec §17.3, any pickle
-    /// version it loads, e.g. version 1) and returns its room id; the next [`Self::seal`] adds
-    /// it. **Long**: opens it with zfc-core (`Owner::open_state`; a member's blob takes a second
+    /// version it loads, e.g. version 1) as a room on `relay` (the envelope does not name its
+    /// relay) and returns its room id; the next [`Self::seal`] adds it. **Long**: opens it with zfc-core (`Owner::open_state`; a member's blob takes a second
     /// Argon2id run, `Member::open_state`, as the envelope does not say which party it holds).
     ///
     /// # Errors
     /// [`VaultError::State`] with zfc-core's error (a wrong password is
     /// `Error::State(StateError::WrongPassword)`); [`VaultError::RoomExists`] when the vault
     /// already holds the room (an import never overwrites a newer state); [`VaultError::Closed`].
-    pub fn import_sealed_room(&mut self, blob: &[u8], password: &[u8]) -> Result<Vec<u8>, VaultError> {
+    pub fn import_sealed_room(
+        &mut self,
+        blob: &[u8],
+        password: &[u8],
+        relay: &RelayAddress,
+    ) -> Result<Vec<u8>, VaultError> {
         self.inner()?;
         let (id, kind, pickle) = match Owner::open_state(blob, password) {
             Ok(owner) => (owner.room_id(), RoomKind::Owner, owner.pickle()),
@@ -426,7 +464,7 @@ impl Vault {
         if self.inner()?.rooms.contains_key(&id) {
             return Err(VaultError::RoomExists);
         }
-        self.put_room(&id, kind, &pickle)?;
+        self.put_room(&id, kind, relay, &pickle)?;
         Ok(id.to_vec())
     }
 
@@ -465,7 +503,7 @@ impl Inner {
                 let bytes = format::seal_item(
                     &self.key,
                     &format::entry_aad(&header, id, room.kind),
-                    &room.pickle,
+                    &format::entry_plaintext(&room.relay, &room.pickle),
                     &mut self.rng,
                 );
                 Sealed { hash: format::entry_hash(&bytes), bytes }

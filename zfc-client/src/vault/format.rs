@@ -9,6 +9,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use zfc_core::pickle::Argon2Params;
 
 use super::{RoomKind, VaultError};
+use crate::RelayAddress;
 
 /// The container's magic: "zfc client".
 pub(super) const MAGIC: &[u8; 4] = b"ZFCC";
@@ -25,6 +26,12 @@ const TAG_LEN: usize = 16;
 pub(super) const MAX_ROOMS: usize = 1 << 16;
 /// Largest pickle (zfc-core's loader refuses longer ones, spec §17.2).
 pub(super) const MAX_PICKLE: usize = 64 * 1024 * 1024;
+/// Shortest relay address an entry holds: `ws://` (what [`RelayAddress::new`] accepts at least).
+const MIN_URL_LEN: usize = 5;
+/// An entry's relay part at its longest: url_len 2 || url || key 32.
+const MAX_RELAY: usize = 2 + RelayAddress::MAX_URL_LEN + 32;
+/// Largest entry plaintext: the relay part, then the pickle.
+const MAX_ENTRY: usize = MAX_RELAY + MAX_PICKLE;
 /// A manifest row: room id 16 || kind 1 || entry hash 32.
 const ROW_LEN: usize = 16 + 1 + 32;
 /// Largest manifest plaintext: generation 8 || count 4 || rows.
@@ -123,7 +130,7 @@ pub(super) fn seal_item(key: &Key, aad: &[u8], pt: &[u8], rng: &mut impl CryptoR
 
 pub(super) fn seal_item_with(key: &Key, nonce: &[u8; NONCE_LEN], aad: &[u8], pt: &[u8]) -> Vec<u8> {
     let cipher = XChaCha20Poly1305::new(key.expose().into());
-    // Encryption fails only beyond 256 GiB; a pickle is at most MAX_PICKLE.
+    // Encryption fails only beyond 256 GiB; an entry is at most MAX_ENTRY.
     let ct = cipher.encrypt(nonce.into(), Payload { msg: pt, aad }).unwrap_or_default();
     let mut out = Vec::with_capacity(NONCE_LEN + 4 + ct.len());
     out.extend_from_slice(nonce);
@@ -138,6 +145,39 @@ pub(super) fn open_item(key: &Key, item: &[u8], aad: &[u8]) -> Option<Zeroizing<
     let ct = rest.get(4..)?;
     let cipher = XChaCha20Poly1305::new(key.expose().into());
     cipher.decrypt(nonce.into(), Payload { msg: ct, aad }).ok().map(Zeroizing::new)
+}
+
+/// An entry's plaintext: u16 url_len || url || relay key 32 || pickle (zeroized on drop: it
+/// holds the pickle).
+pub(super) fn entry_plaintext(relay: &RelayAddress, pickle: &[u8]) -> Zeroizing<Vec<u8>> {
+    let url = relay.url().as_bytes();
+    let mut out = Zeroizing::new(Vec::with_capacity(2 + url.len() + 32 + pickle.len()));
+    // RelayAddress holds at most MAX_URL_LEN (2048) bytes: the length fits a u16.
+    out.extend_from_slice(&(url.len() as u16).to_be_bytes());
+    out.extend_from_slice(url);
+    out.extend_from_slice(relay.key_bytes());
+    out.extend_from_slice(pickle);
+    out
+}
+
+/// Reads an entry's plaintext into its relay and its pickle (a part of `pt`). The url's length
+/// is checked against its bounds and against what is left before the url is read; a url that is
+/// not UTF-8 or that [`RelayAddress::new`] refuses, or a pickle longer than [`MAX_PICKLE`], is
+/// malformed.
+pub(super) fn parse_entry(pt: &[u8]) -> Result<(RelayAddress, &[u8]), VaultError> {
+    let mut r = Reader(pt);
+    let url_len = usize::from(u16::from_be_bytes(r.array()?));
+    if !(MIN_URL_LEN..=RelayAddress::MAX_URL_LEN).contains(&url_len) {
+        return Err(VaultError::malformed("entry: relay address length out of bounds"));
+    }
+    let url = core::str::from_utf8(r.take(url_len)?)
+        .map_err(|_| VaultError::malformed("entry: relay address is not UTF-8"))?;
+    let key: [u8; 32] = r.array()?;
+    let relay = RelayAddress::new(url, &key).map_err(|_| VaultError::malformed("entry: relay address refused"))?;
+    if r.0.len() > MAX_PICKLE {
+        return Err(VaultError::malformed("entry: pickle longer than zfc-core loads"));
+    }
+    Ok((relay, r.0))
 }
 
 /// SHA-256 of a sealed entry as stored: what the manifest lists for it.
@@ -221,7 +261,7 @@ pub(super) fn parse(blob: &[u8]) -> Result<Parsed<'_>, VaultError> {
     let n = r.count(NONCE_LEN + 4 + TAG_LEN)?;
     let mut entries = Vec::with_capacity(n);
     for _ in 0..n {
-        entries.push(r.item(MAX_PICKLE)?);
+        entries.push(r.item(MAX_ENTRY)?);
     }
     r.end("container")?;
     Ok(Parsed { header: Header { params, salt }, header_bytes, manifest, entries })

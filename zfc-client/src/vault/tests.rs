@@ -1,6 +1,6 @@
-//! The vault's tests: round trips with real pickles, every failure typed and changing nothing,
-//! tampering (byte flips, entries of another save), what a save seals, the KDF floor, imports of
-//! zfc-core's version-1 fixtures, close.
+//! The vault's tests: round trips with real pickles and their relays, every failure typed and
+//! changing nothing, tampering (byte flips, entries of another save, malformed relay parts), what a
+//! save seals, the KDF floor, imports of zfc-core's version-1 fixtures, close.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use rand_chacha::ChaCha20Rng;
@@ -10,7 +10,7 @@ use zfc_core::relay::RelayConfig;
 use zfc_core::sim::Scenario;
 use zfc_core::{ErrorCode, Member, Owner, RoomConfig, code};
 
-use super::format::{self, DERIVATIONS};
+use super::format::{self, DERIVATIONS, Row};
 use super::*;
 
 const PASS: &[u8] = b"a passphrase";
@@ -33,6 +33,11 @@ fn derivations() -> usize {
     DERIVATIONS.with(|n| n.get())
 }
 
+/// The relay of test rooms: `ws://127.0.0.1:(5100 + n)` with the key `[n; 32]`.
+fn relay(n: u8) -> RelayAddress {
+    RelayAddress::new(&format!("ws://127.0.0.1:{}", 5100 + u16::from(n)), &[n; 32]).unwrap()
+}
+
 /// A room with a member: the owner's pickle, and the member's.
 fn lived_room(seed: u64) -> (Owner, Member) {
     let config = RoomConfig::builder().auto_approve(true).build().unwrap();
@@ -44,33 +49,44 @@ fn lived_room(seed: u64) -> (Owner, Member) {
     (owner, member)
 }
 
-/// Four rooms of four simulated rooms: two held as owner, two as member.
-fn four_rooms() -> Vec<(Vec<u8>, RoomKind, Vec<u8>)> {
+/// A room as the tests put it: id, kind, relay, pickle.
+type TestRoom = (Vec<u8>, RoomKind, RelayAddress, Vec<u8>);
+
+/// Four rooms of four simulated rooms: two held as owner, two as member, each on its own relay.
+fn four_rooms() -> Vec<TestRoom> {
     let mut out = Vec::new();
-    for seed in 1..=4u64 {
-        let (owner, member) = lived_room(seed);
+    for seed in 1..=4u8 {
+        let (owner, member) = lived_room(seed.into());
         if seed % 2 == 1 {
-            out.push((owner.room_id().to_vec(), RoomKind::Owner, owner.pickle().to_vec()));
+            out.push((owner.room_id().to_vec(), RoomKind::Owner, relay(seed), owner.pickle().to_vec()));
         } else {
-            out.push((member.room_id().to_vec(), RoomKind::Member, member.pickle().to_vec()));
+            out.push((member.room_id().to_vec(), RoomKind::Member, relay(seed), member.pickle().to_vec()));
         }
     }
     out
 }
 
-fn filled(seed: u64, rooms: &[(Vec<u8>, RoomKind, Vec<u8>)]) -> Vault {
+fn filled(seed: u64, rooms: &[TestRoom]) -> Vault {
     let mut v = new_vault(seed);
-    for (id, kind, pickle) in rooms {
-        v.put_room(id, *kind, pickle).unwrap();
+    for (id, kind, relay, pickle) in rooms {
+        v.put_room(id, *kind, relay, pickle).unwrap();
     }
     v
 }
 
 /// Small fake pickles (the container only checks their magic): for tests that open many times.
 fn small(v: &mut Vault) {
-    v.put_room(&[1; 16], RoomKind::Owner, b"ZFCO\x00\x02 one").unwrap();
-    v.put_room(&[2; 16], RoomKind::Member, b"ZFCM\x00\x02 two").unwrap();
-    v.put_room(&[3; 16], RoomKind::Member, b"ZFCM\x00\x02 three").unwrap();
+    v.put_room(&[1; 16], RoomKind::Owner, &relay(1), b"ZFCO\x00\x02 one").unwrap();
+    v.put_room(&[2; 16], RoomKind::Member, &relay(2), b"ZFCM\x00\x02 two").unwrap();
+    v.put_room(&[3; 16], RoomKind::Member, &relay(2), b"ZFCM\x00\x02 three").unwrap();
+}
+
+/// A new vault with [`small`]'s rooms, and its first save.
+fn small_saved(seed: u64) -> (Vault, Vec<u8>) {
+    let mut v = new_vault(seed);
+    small(&mut v);
+    let blob = v.seal().unwrap();
+    (v, blob)
 }
 
 /// The container rebuilt from its parts (for tampering).
@@ -99,9 +115,10 @@ fn owner_and_member_rooms_round_trip() {
     assert_eq!(back.generation().unwrap(), 1);
     assert_eq!(back.params().unwrap(), Argon2Params::MIN);
     assert!(!back.has_unsaved_changes().unwrap());
-    for (id, kind, pickle) in &rooms {
+    for (id, kind, relay, pickle) in &rooms {
         let e = back.room(id).unwrap().unwrap();
-        assert_eq!((&e.room_id, e.kind, e.pickle.as_slice()), (id, *kind, pickle.as_slice()));
+        assert_eq!((&e.room_id, e.kind, &e.relay, e.pickle.as_slice()), (id, *kind, relay, pickle.as_slice()));
+        assert_eq!(back.relay(id).unwrap().as_ref(), Some(relay));
         // The pickles load, and write the same bytes again.
         match kind {
             RoomKind::Owner => assert_eq!(Owner::unpickle(&e.pickle).unwrap().pickle().as_slice(), pickle.as_slice()),
@@ -111,16 +128,18 @@ fn owner_and_member_rooms_round_trip() {
         }
     }
     assert_eq!(back.room(&[9; 16]).unwrap(), None);
+    assert_eq!(back.relay(&[9; 16]).unwrap(), None);
 
     // put_owner / put_member take the id and pickle from the party.
     let (owner, member) = lived_room(7);
     let mut v = new_vault(2);
-    v.put_owner(&owner).unwrap();
+    v.put_owner(&owner, &relay(7)).unwrap();
     let (_, other_member) = lived_room(8);
-    v.put_member(&other_member).unwrap();
+    v.put_member(&other_member, &relay(8)).unwrap();
     assert_eq!(v.room(&owner.room_id()).unwrap().unwrap().kind, RoomKind::Owner);
+    assert_eq!(v.relay(&other_member.room_id()).unwrap(), Some(relay(8)));
     // A room keeps its kind: the owner's room cannot come back as a member's.
-    assert_eq!(v.put_member(&member), Err(VaultError::RoomExists));
+    assert_eq!(v.put_member(&member, &relay(7)), Err(VaultError::RoomExists));
     let back = open(&v.seal().unwrap(), PASS).unwrap();
     assert_eq!(back.rooms().unwrap().len(), 2);
 }
@@ -142,16 +161,18 @@ fn an_empty_vault_and_removals_round_trip() {
 
 #[test]
 fn bad_arguments_are_refused_and_change_nothing() {
-    let mut v = new_vault(4);
-    small(&mut v);
-    let blob_before = v.seal().unwrap();
-    let bad_id = v.put_room(&[1; 15], RoomKind::Owner, b"ZFCO\x00\x02");
+    let (mut v, blob_before) = small_saved(4);
+    let bad_id = v.put_room(&[1; 15], RoomKind::Owner, &relay(1), b"ZFCO\x00\x02");
     assert!(matches!(bad_id, Err(VaultError::InvalidArgument(_))), "{bad_id:?}");
     assert_eq!(bad_id.unwrap_err().error_code(), code::INVALID_ARGUMENT);
-    assert!(matches!(v.put_room(&[4; 16], RoomKind::Owner, b"ZFCM\x00\x02"), Err(VaultError::InvalidArgument(_))));
-    assert!(matches!(v.put_room(&[4; 16], RoomKind::Member, b"zfcm"), Err(VaultError::InvalidArgument(_))));
-    assert_eq!(v.put_room(&[1; 16], RoomKind::Member, b"ZFCM\x00\x02"), Err(VaultError::RoomExists));
+    assert!(matches!(
+        v.put_room(&[4; 16], RoomKind::Owner, &relay(1), b"ZFCM\x00\x02"),
+        Err(VaultError::InvalidArgument(_))
+    ));
+    assert!(matches!(v.put_room(&[4; 16], RoomKind::Member, &relay(1), b"zfcm"), Err(VaultError::InvalidArgument(_))));
+    assert_eq!(v.put_room(&[1; 16], RoomKind::Member, &relay(1), b"ZFCM\x00\x02"), Err(VaultError::RoomExists));
     assert!(matches!(v.room(&[1; 17]), Err(VaultError::InvalidArgument(_))));
+    assert!(matches!(v.relay(&[1; 17]), Err(VaultError::InvalidArgument(_))));
     assert!(matches!(v.remove_room(&[]), Err(VaultError::InvalidArgument(_))));
     assert!(!v.has_unsaved_changes().unwrap());
     assert_eq!(v.rooms().unwrap().len(), 3);
@@ -163,9 +184,7 @@ fn bad_arguments_are_refused_and_change_nothing() {
 
 #[test]
 fn a_wrong_passphrase_is_a_typed_error_that_changes_nothing() {
-    let mut v = new_vault(5);
-    small(&mut v);
-    let blob = v.seal().unwrap();
+    let (mut v, blob) = small_saved(5);
     let e = open(&blob, b"not it").unwrap_err();
     assert_eq!(e, VaultError::WrongPassphrase);
     assert_eq!(e.error_code(), code::WRONG_PASSWORD);
@@ -184,7 +203,7 @@ fn a_wrong_passphrase_is_a_typed_error_that_changes_nothing() {
     assert_eq!(open(&again, PASS).unwrap().rooms().unwrap().len(), 3);
 
     // Importing with a wrong password: zfc-core's typed error, nothing added.
-    let e = v.import_sealed_room(&fixture("member-v1.sealed.hex"), b"wrong").unwrap_err();
+    let e = v.import_sealed_room(&fixture("member-v1.sealed.hex"), b"wrong", &relay(1)).unwrap_err();
     assert_eq!(e, VaultError::State(zfc_core::Error::State(StateError::WrongPassword)));
     assert_eq!(e.error_code(), code::WRONG_PASSWORD);
     assert_eq!(v.rooms().unwrap().len(), 3);
@@ -193,10 +212,8 @@ fn a_wrong_passphrase_is_a_typed_error_that_changes_nothing() {
 
 #[test]
 fn every_byte_flip_and_every_truncation_fails_to_open() {
-    let mut v = new_vault(6);
-    small(&mut v);
-    v.seal().unwrap();
-    v.put_room(&[2; 16], RoomKind::Member, b"ZFCM\x00\x02 two, later").unwrap();
+    let (mut v, _) = small_saved(6);
+    v.put_room(&[2; 16], RoomKind::Member, &relay(2), b"ZFCM\x00\x02 two, later").unwrap();
     let blob = v.seal().unwrap();
     assert!(open(&blob, PASS).is_ok());
     let mut tried = 0;
@@ -220,9 +237,7 @@ fn every_byte_flip_and_every_truncation_fails_to_open() {
 
 #[test]
 fn opening_errors_come_in_the_order_of_the_spec() {
-    let mut v = new_vault(7);
-    small(&mut v);
-    let blob = v.seal().unwrap();
+    let (_, blob) = small_saved(7);
     let mut bad = blob.clone();
     bad[4] = 2;
     assert_eq!(open(&bad, PASS).unwrap_err(), VaultError::UnsupportedVersion(2));
@@ -250,10 +265,8 @@ fn opening_errors_come_in_the_order_of_the_spec() {
 
 #[test]
 fn entries_from_another_save_or_a_dropped_room_fail_to_open() {
-    let mut v = new_vault(8);
-    small(&mut v);
-    let old = v.seal().unwrap();
-    v.put_room(&[2; 16], RoomKind::Member, b"ZFCM\x00\x02 two, after a send").unwrap();
+    let (mut v, old) = small_saved(8);
+    v.put_room(&[2; 16], RoomKind::Member, &relay(2), b"ZFCM\x00\x02 two, after a send").unwrap();
     let new = v.seal().unwrap();
     let (o, n) = (format::parse(&old).unwrap(), format::parse(&new).unwrap());
 
@@ -288,8 +301,8 @@ fn a_save_reseals_only_the_rooms_that_changed() {
     let mut newer = member;
     let mut r = rng(5);
     let _ = newer.send(b"a later message", &mut r).unwrap();
-    assert_ne!(newer.pickle().as_slice(), changed.2.as_slice());
-    v.put_member(&newer).unwrap();
+    assert_ne!(newer.pickle().as_slice(), changed.3.as_slice());
+    v.put_member(&newer, &changed.2).unwrap();
     let second = v.seal().unwrap();
     let third = v.seal().unwrap();
 
@@ -315,13 +328,129 @@ fn a_save_reseals_only_the_rooms_that_changed() {
 }
 
 #[test]
+fn relays_round_trip_through_seal_and_open() {
+    let longest = format!("wss://{}", "r".repeat(RelayAddress::MAX_URL_LEN - 6));
+    let key: Vec<u8> = (0..32).collect();
+    let relays = [
+        RelayAddress::new("ws://", &[0; 32]).unwrap(),
+        RelayAddress::new(&longest, &[0xff; 32]).unwrap(),
+        RelayAddress::new("wss://relé.example/zfc?room=1", &key).unwrap(),
+    ];
+    let id = |i: usize| [i as u8 + 1; 16];
+    let mut v = new_vault(20);
+    for (i, r) in relays.iter().enumerate() {
+        v.put_room(&id(i), RoomKind::Member, r, b"ZFCM\x00\x02 pickle").unwrap();
+    }
+    let blob = v.seal().unwrap();
+    let again = v.change_passphrase(PASS, b"another", Argon2Params::MIN).unwrap();
+    for back in [open(&blob, PASS).unwrap(), open(&again, b"another").unwrap()] {
+        for (i, r) in relays.iter().enumerate() {
+            assert_eq!(back.relay(&id(i)).unwrap().as_ref(), Some(r));
+            let e = back.room(&id(i)).unwrap().unwrap();
+            assert_eq!((e.relay.url(), e.relay.key()), (r.url(), r.key()));
+            assert_eq!(e.pickle.as_slice(), b"ZFCM\x00\x02 pickle");
+        }
+    }
+    // The entry's plaintext as spec §17.7 lays it out: u16 url_len || url || key || pickle.
+    let parsed = format::parse(&blob).unwrap();
+    let aad = format::entry_aad(parsed.header_bytes, &id(1), RoomKind::Member);
+    let back = open(&blob, PASS).unwrap();
+    let pt = format::open_item(&back.inner().unwrap().key, parsed.entries[1], &aad).unwrap();
+    assert_eq!(pt[..2], 2048u16.to_be_bytes());
+    assert_eq!(&pt[2..2050], longest.as_bytes());
+    assert_eq!(pt[2050..2082], [0xff; 32]);
+    assert_eq!(&pt[2082..], b"ZFCM\x00\x02 pickle");
+}
+
+/// A one-room container (room `[1; 16]`, owner) under `v`'s header and key whose entry seals
+/// `pt` as given, with a manifest that lists it: only the entry's plaintext can be wrong.
+fn crafted(v: &mut Vault, pt: &[u8]) -> Vec<u8> {
+    let inner = v.inner_mut().unwrap();
+    let header = inner.header.bytes();
+    let (id, kind) = ([1; 16], RoomKind::Owner);
+    let entry = format::seal_item(&inner.key, &format::entry_aad(&header, &id, kind), pt, &mut inner.rng);
+    let rows = [Row { room_id: id, kind, hash: format::entry_hash(&entry) }];
+    let manifest = format::manifest(1, &rows);
+    let manifest = format::seal_item(&inner.key, &format::manifest_aad(&header), &manifest, &mut inner.rng);
+    assemble(&header, &manifest, &[&entry])
+}
+
+/// An entry plaintext: `url_len` as given (not necessarily the url's), the url's bytes, then the
+/// rest (key and pickle).
+fn entry_pt(url_len: u16, url: &[u8], rest: &[u8]) -> Vec<u8> {
+    [&url_len.to_be_bytes(), url, rest].concat()
+}
+
+#[test]
+fn a_malformed_relay_part_of_an_entry_is_malformed() {
+    let mut v = new_vault(21);
+    let tail = [[7u8; 32].as_slice(), b"ZFCO\x00\x02 pickle"].concat();
+    // The control: a well-formed plaintext crafted the same way opens.
+    let url = b"ws://127.0.0.1:5103";
+    let good = crafted(&mut v, &entry_pt(url.len() as u16, url, &tail));
+    let back = open(&good, PASS).unwrap();
+    let e = back.room(&[1; 16]).unwrap().unwrap();
+    assert_eq!((e.relay.url(), e.relay.key(), e.pickle.as_slice()), ("ws://127.0.0.1:5103", vec![7; 32], &tail[32..]));
+
+    let longest = [b"ws://".as_slice(), &[b'a'; RelayAddress::MAX_URL_LEN - 5]].concat();
+    let too_long = [longest.as_slice(), b"a"].concat();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty plaintext", Vec::new(), "truncated"),
+        ("length cut", vec![0], "truncated"),
+        ("length 0", entry_pt(0, b"", &tail), "length"),
+        ("length 4", entry_pt(4, b"ws:/", &tail), "length"),
+        ("length 2049", entry_pt(2049, &too_long, &tail), "length"),
+        ("length past the end", entry_pt(2000, url, &tail), "truncated"),
+        ("not UTF-8", entry_pt(7, b"ws://\xff\xfe", &tail), "UTF-8"),
+        ("not ws", entry_pt(12, b"http://relay", &tail), "refused"),
+        ("white space", entry_pt(11, b"ws://re lay", &tail), "refused"),
+        ("control character", entry_pt(11, b"ws://relay\n", &tail), "refused"),
+        ("key cut", entry_pt(url.len() as u16, url, &[7; 31]), "truncated"),
+        ("url length one short", entry_pt(url.len() as u16 - 1, url, &tail), "kind"),
+        ("no pickle", entry_pt(url.len() as u16, url, &[7; 32]), "kind"),
+    ];
+    for (what, pt, why) in cases {
+        let e = open(&crafted(&mut v, &pt), PASS).unwrap_err();
+        assert!(matches!(&e, VaultError::Malformed(m) if m.contains(why)), "{what}: {e:?}");
+        assert_eq!(e.error_code(), code::STATE_MALFORMED);
+    }
+    // The longest address is within the bound.
+    let longest = crafted(&mut v, &entry_pt(2048, &longest, &tail));
+    assert_eq!(open(&longest, PASS).unwrap().relay(&[1; 16]).unwrap().unwrap().url().len(), 2048);
+}
+
+#[test]
+fn a_put_with_another_relay_replaces_it() {
+    let (mut v, first) = small_saved(22);
+    // Room 2 moves: same pickle, another relay.
+    v.put_room(&[2; 16], RoomKind::Member, &relay(9), b"ZFCM\x00\x02 two").unwrap();
+    assert!(v.has_unsaved_changes().unwrap());
+    assert_eq!(v.relay(&[2; 16]).unwrap(), Some(relay(9)));
+    let second = v.seal().unwrap();
+    let (a, b) = (format::parse(&first).unwrap(), format::parse(&second).unwrap());
+    assert_eq!(a.entries[0], b.entries[0], "room 1 is not sealed again");
+    assert_ne!(a.entries[1], b.entries[1], "room 2 is sealed again");
+    assert_eq!(a.entries[2], b.entries[2], "room 3 is not sealed again");
+    let back = open(&second, PASS).unwrap();
+    assert_eq!(back.relay(&[2; 16]).unwrap(), Some(relay(9)));
+    assert_eq!(back.room(&[2; 16]).unwrap().unwrap().pickle.as_slice(), b"ZFCM\x00\x02 two");
+    assert_eq!(back.relay(&[3; 16]).unwrap(), Some(relay(2)), "the other room on that relay stays");
+    // The same address with another key is another relay, and replaces it too.
+    let rekeyed = RelayAddress::new(relay(9).url(), &[0xee; 32]).unwrap();
+    v.put_room(&[2; 16], RoomKind::Member, &rekeyed, b"ZFCM\x00\x02 two").unwrap();
+    let back = open(&v.seal().unwrap(), PASS).unwrap();
+    assert_eq!(back.relay(&[2; 16]).unwrap(), Some(rekeyed));
+    assert_eq!(back.rooms().unwrap().len(), 3);
+}
+
+#[test]
 fn only_create_open_and_passphrase_changes_run_argon2() {
     let start = derivations();
     let mut v = new_vault(10);
     assert_eq!(derivations(), start + 1);
     small(&mut v);
     for i in 0..50u8 {
-        v.put_room(&[1; 16], RoomKind::Owner, &[b"ZFCO\x00\x02".as_slice(), &[i]].concat()).unwrap();
+        v.put_room(&[1; 16], RoomKind::Owner, &relay(1), &[b"ZFCO\x00\x02".as_slice(), &[i]].concat()).unwrap();
         let _ = v.room(&[1; 16]).unwrap();
         let _ = v.seal().unwrap();
     }
@@ -336,9 +465,7 @@ fn only_create_open_and_passphrase_changes_run_argon2() {
 
 #[test]
 fn passphrase_changes_reseal_everything_under_the_new_key() {
-    let mut v = new_vault(11);
-    small(&mut v);
-    let old = v.seal().unwrap();
+    let (mut v, old) = small_saved(11);
     let params = Argon2Params { m_cost_kib: 16, t_cost: 2, p_cost: 1 };
     let new = v.change_passphrase(PASS, b"new passphrase", params).unwrap();
     assert!(!v.has_unsaved_changes().unwrap());
@@ -393,9 +520,7 @@ fn sealing_refuses_weak_parameters_without_the_test_option() {
 
     // A weak vault (a test blob, an old file) still opens without the option, and says so;
     // a passphrase change raises it.
-    let mut w = new_vault(12);
-    small(&mut w);
-    let blob = w.seal().unwrap();
+    let (_, blob) = small_saved(12);
     let mut opened = Vault::open(&blob, PASS, none).unwrap();
     assert!(opened.kdf_below_floor().unwrap());
     assert_eq!(opened.change_passphrase(PASS, PASS, Argon2Params::MIN), Err(weak(Argon2Params::MIN)));
@@ -410,22 +535,23 @@ fn fixture(name: &str) -> Vec<u8> {
 #[test]
 fn version_1_single_room_blobs_import() {
     let mut v = new_vault(13);
-    let id = v.import_sealed_room(&fixture("owner-v1.sealed.hex"), FIXTURE_PASSWORD).unwrap();
+    let id = v.import_sealed_room(&fixture("owner-v1.sealed.hex"), FIXTURE_PASSWORD, &relay(5)).unwrap();
     let e = v.room(&id).unwrap().unwrap();
     assert_eq!(e.kind, RoomKind::Owner);
     let owner = Owner::unpickle(&e.pickle).unwrap();
     assert_eq!(owner.epoch(), 5);
     assert_eq!(owner.room_id().as_slice(), id.as_slice());
+    assert_eq!(e.relay, relay(5), "the relay given with the blob");
     assert!(v.has_unsaved_changes().unwrap());
 
     // The member of the same room: not into the vault that holds the room already.
     let member_blob = fixture("member-v1.sealed.hex");
-    assert_eq!(v.import_sealed_room(&member_blob, FIXTURE_PASSWORD), Err(VaultError::RoomExists));
+    assert_eq!(v.import_sealed_room(&member_blob, FIXTURE_PASSWORD, &relay(5)), Err(VaultError::RoomExists));
     assert_eq!(VaultError::RoomExists.error_code(), code::ROOM_EXISTS);
     assert_eq!(v.room(&id).unwrap().unwrap().kind, RoomKind::Owner);
 
     let mut w = new_vault(14);
-    let mid = w.import_sealed_room(&member_blob, FIXTURE_PASSWORD).unwrap();
+    let mid = w.import_sealed_room(&member_blob, FIXTURE_PASSWORD, &relay(6)).unwrap();
     assert_eq!(mid, id);
     let member = Member::unpickle(&w.room(&mid).unwrap().unwrap().pickle).unwrap();
     assert_eq!(member.phase().epoch(), Some(5));
@@ -436,23 +562,22 @@ fn version_1_single_room_blobs_import() {
     assert_eq!(Owner::unpickle(&back.room(&id).unwrap().unwrap().pickle).unwrap().epoch(), 5);
     let back = open(&w.seal().unwrap(), PASS).unwrap();
     assert_eq!(back.room(&mid).unwrap().unwrap().kind, RoomKind::Member);
+    assert_eq!(back.relay(&mid).unwrap(), Some(relay(6)));
 
     // What does not import is zfc-core's typed error.
-    let e = w.import_sealed_room(b"ZFCS", FIXTURE_PASSWORD).unwrap_err();
+    let e = w.import_sealed_room(b"ZFCS", FIXTURE_PASSWORD, &relay(6)).unwrap_err();
     assert!(matches!(e, VaultError::State(zfc_core::Error::State(StateError::Malformed(_)))), "{e:?}");
     assert_eq!(e.error_code(), code::STATE_MALFORMED);
 }
 
 #[test]
 fn closing_erases_and_every_later_call_fails_closed() {
-    let mut v = new_vault(15);
-    small(&mut v);
-    let blob = v.seal().unwrap();
+    let (mut v, blob) = small_saved(15);
     v.close();
     assert!(v.is_closed());
     assert_eq!(format!("{v:?}"), "Vault { closed }");
     let c: Result<(), VaultError> = Err(VaultError::Closed);
-    assert_eq!(v.put_room(&[1; 16], RoomKind::Owner, b"ZFCO\x00\x02"), c);
+    assert_eq!(v.put_room(&[1; 16], RoomKind::Owner, &relay(1), b"ZFCO\x00\x02"), c);
     assert_eq!(v.remove_room(&[1; 16]), c);
     assert_eq!(v.room(&[1; 16]), c.clone().map(|()| None));
     assert_eq!(v.rooms(), c.clone().map(|()| Vec::new()));
@@ -462,10 +587,14 @@ fn closing_erases_and_every_later_call_fails_closed() {
     assert_eq!(v.has_unsaved_changes(), c.clone().map(|()| false));
     assert_eq!(v.seal(), c.clone().map(|()| Vec::new()));
     assert_eq!(v.change_passphrase(PASS, PASS, Argon2Params::MIN), c.clone().map(|()| Vec::new()));
-    assert_eq!(v.import_sealed_room(&fixture("owner-v1.sealed.hex"), FIXTURE_PASSWORD), c.clone().map(|()| Vec::new()));
+    assert_eq!(
+        v.import_sealed_room(&fixture("owner-v1.sealed.hex"), FIXTURE_PASSWORD, &relay(1)),
+        c.clone().map(|()| Vec::new())
+    );
     let (owner, member) = lived_room(16);
-    assert_eq!(v.put_owner(&owner), c);
-    assert_eq!(v.put_member(&member), c);
+    assert_eq!(v.put_owner(&owner, &relay(1)), c);
+    assert_eq!(v.put_member(&member, &relay(1)), c);
+    assert_eq!(v.relay(&[1; 16]), c.clone().map(|()| None));
     assert_eq!(VaultError::Closed.error_code(), code::CLOSED);
     v.close();
     assert!(v.is_closed());
@@ -477,7 +606,7 @@ fn closing_erases_and_every_later_call_fails_closed() {
 fn debug_shows_no_key_and_no_pickle() {
     let (owner, _) = lived_room(17);
     let mut v = new_vault(18);
-    v.put_owner(&owner).unwrap();
+    v.put_owner(&owner, &relay(1)).unwrap();
     let key_hex = hex::encode(v.inner().unwrap().key.expose());
     let shown = format!("{v:?} {:?} {:?}", v.inner().unwrap().key, v.room(&owner.room_id()).unwrap());
     let pickle = owner.pickle();
@@ -526,14 +655,14 @@ fn what_a_save_costs() {
     let rooms = four_rooms();
     let mut v = filled(19, &rooms);
     let blob = v.seal().unwrap();
-    let (id, kind, pickle) = &rooms[0];
+    let (id, kind, relay, pickle) = &rooms[0];
     let n = 200u32;
     let t = std::time::Instant::now();
     for _ in 0..n {
-        v.put_room(id, *kind, pickle).unwrap();
+        v.put_room(id, *kind, relay, pickle).unwrap();
         let _ = v.seal().unwrap();
     }
     let per = t.elapsed() / n;
-    let sizes: Vec<usize> = rooms.iter().map(|r| r.2.len()).collect();
+    let sizes: Vec<usize> = rooms.iter().map(|r| r.3.len()).collect();
     println!("one save (one of 4 rooms changed, pickles {sizes:?} bytes, vault {} bytes): {per:?}", blob.len());
 }

@@ -12,15 +12,38 @@ use zfc_core::pickle::Argon2Params;
 
 use super::format::{self, Header, Row};
 use super::{RoomKind, Vault, VaultOptions};
+use crate::RelayAddress;
 
 const NAME: &str = "vault.json";
-const DESCRIPTION: &str = "zfc client state container (spec 17.7): 'ZFCC' || 0x01 || u32 m_cost_kib || u32 t_cost || u32 p_cost || salt (16) || manifest item || u32 n || n entry items; item = nonce (24) || u32 len || XChaCha20-Poly1305(key, nonce, aad, plaintext); entry i: plaintext = the room's pickle, aad = header (33) || 'zfc v1 vault entry' || room_id || kind (0 owner, 1 member); manifest: plaintext = u64 generation || u32 n || n x (room_id || kind || SHA-256(entry item)), aad = header || 'zfc v1 vault manifest'; key = Argon2id v1.3 (passphrase, salt, m, t, p) to 32 bytes. Fields rooms.<i>.* describe entry i, in the container's order (ascending room_id). The pickles are short stand-ins: the container checks only their magic.";
+const DESCRIPTION: &str = "zfc client state container (spec 17.7): 'ZFCC' || 0x01 || u32 m_cost_kib || u32 t_cost || u32 p_cost || salt (16) || manifest item || u32 n || n entry items; item = nonce (24) || u32 len || XChaCha20-Poly1305(key, nonce, aad, plaintext); entry i: plaintext = u16 url_len || relay_url (UTF-8, 5 to 2048 bytes, ws:// or wss://) || relay_key (32) || the room's pickle, aad = header (33) || 'zfc v1 vault entry' || room_id || kind (0 owner, 1 member); manifest: plaintext = u64 generation || u32 n || n x (room_id || kind || SHA-256(entry item)), aad = header || 'zfc v1 vault manifest'; key = Argon2id v1.3 (passphrase, salt, m, t, p) to 32 bytes. Fields rooms.<i>.* describe entry i, in the container's order (ascending room_id). The pickles are short stand-ins: the container checks only their magic.";
 const FORMAT: &str = "UTF-8 JSON: an object with description, format, verify and vectors; each vector is a flat object whose values are all strings: byte strings in lower-case hex, integers in decimal, text as is.";
-const VERIFY: &str = "Derive key from passphrase, salt and the costs; seal each room's pickle with its nonce and AAD: the item must be rooms.<i>.entry and its SHA-256 rooms.<i>.entry_hash; encode the manifest from generation and the rows: it must be manifest; seal it with manifest_nonce; header || sealed manifest || u32 room_count || the entries must be vault; opening vault with the passphrase must give the rooms, kinds, pickles and generation.";
+const VERIFY: &str = "Derive key from passphrase, salt and the costs; encode each room's entry plaintext from relay_url, relay_key and pickle: it must be rooms.<i>.plaintext; seal it with the room's nonce and AAD: the item must be rooms.<i>.entry and its SHA-256 rooms.<i>.entry_hash; encode the manifest from generation and the rows: it must be manifest; seal it with manifest_nonce; header || sealed manifest || u32 room_count || the entries must be vault; opening vault with the passphrase must give the rooms, kinds, relays, pickles and generation.";
 const PASSPHRASE: &str = "correct horse battery staple";
 
-/// A field: key, value, and whether it is text (not flipped).
-type Field = (String, String, bool);
+/// What a field's value is, and so how the flip test changes it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Text that is not checked against anything (`name`, `passphrase`): not flipped.
+    Exempt,
+    /// Text that is encoded (a relay address): each character flipped by its lowest bit.
+    Text,
+    /// A decimal integer: flipped by its lowest bit.
+    Decimal,
+    /// A byte string in hex: each digit flipped by its lowest bit.
+    Hex,
+}
+
+/// A field: key, value, kind.
+type Field = (String, String, Kind);
+
+/// The two rooms' relays: a member's room on a remote relay, the owner's on the local one.
+fn relays() -> [RelayAddress; 2] {
+    let key: Vec<u8> = (0x20..0x40).collect();
+    [
+        RelayAddress::new("wss://relay.example/zfc", &key).unwrap(),
+        RelayAddress::new("ws://127.0.0.1:5103", &[0x5a; 32]).unwrap(),
+    ]
+}
 
 fn hexs(b: &[u8]) -> String {
     hex::encode(b)
@@ -31,35 +54,41 @@ fn generate() -> Vec<Field> {
     let options = VaultOptions { insecure_weak_kdf_for_tests: true };
     let rng = ChaCha20Rng::seed_from_u64(0x7a66_6363);
     let mut v = Vault::create_with_rng(PASSPHRASE.as_bytes(), Argon2Params::MIN, options, rng).unwrap();
-    v.put_room(&[0x22; 16], RoomKind::Member, b"ZFCM\x00\x02member pickle bytes").unwrap();
-    v.put_room(&[0x11; 16], RoomKind::Owner, b"ZFCO\x00\x02owner pickle bytes").unwrap();
+    let [remote, local] = relays();
+    v.put_room(&[0x22; 16], RoomKind::Member, &remote, b"ZFCM\x00\x02member pickle bytes").unwrap();
+    v.put_room(&[0x11; 16], RoomKind::Owner, &local, b"ZFCO\x00\x02owner pickle bytes").unwrap();
     let blob = v.seal().unwrap();
     let inner = v.inner().unwrap();
     let parsed = format::parse(&blob).unwrap();
     let p = inner.header.params;
     let mut f: Vec<Field> = Vec::new();
-    let mut put = |k: &str, val: String, text: bool| f.push((k.to_owned(), val, text));
-    put("name", "two rooms, first save".into(), true);
-    put("passphrase", PASSPHRASE.into(), true);
-    put("m_cost_kib", p.m_cost_kib.to_string(), false);
-    put("t_cost", p.t_cost.to_string(), false);
-    put("p_cost", p.p_cost.to_string(), false);
-    put("salt", hexs(&inner.header.salt), false);
-    put("key", hexs(inner.key.expose()), false);
-    put("generation", inner.generation.to_string(), false);
-    put("room_count", inner.rooms.len().to_string(), false);
+    let mut put = |k: &str, val: String, kind: Kind| f.push((k.to_owned(), val, kind));
+    put("name", "two rooms, first save".into(), Kind::Exempt);
+    put("passphrase", PASSPHRASE.into(), Kind::Exempt);
+    put("m_cost_kib", p.m_cost_kib.to_string(), Kind::Decimal);
+    put("t_cost", p.t_cost.to_string(), Kind::Decimal);
+    put("p_cost", p.p_cost.to_string(), Kind::Decimal);
+    put("salt", hexs(&inner.header.salt), Kind::Hex);
+    put("key", hexs(inner.key.expose()), Kind::Hex);
+    put("generation", inner.generation.to_string(), Kind::Decimal);
+    put("room_count", inner.rooms.len().to_string(), Kind::Decimal);
     for (i, ((id, room), entry)) in inner.rooms.iter().zip(&parsed.entries).enumerate() {
-        put(&format!("rooms.{i}.room_id"), hexs(id), false);
-        put(&format!("rooms.{i}.kind"), room.kind.code().to_string(), false);
-        put(&format!("rooms.{i}.pickle"), hexs(&room.pickle), false);
-        put(&format!("rooms.{i}.nonce"), hexs(&entry[..format::NONCE_LEN]), false);
-        put(&format!("rooms.{i}.entry"), hexs(entry), false);
-        put(&format!("rooms.{i}.entry_hash"), hexs(&format::entry_hash(entry)), false);
+        let aad = format::entry_aad(parsed.header_bytes, id, room.kind);
+        let plaintext = format::open_item(&inner.key, entry, &aad).unwrap();
+        put(&format!("rooms.{i}.room_id"), hexs(id), Kind::Hex);
+        put(&format!("rooms.{i}.kind"), room.kind.code().to_string(), Kind::Decimal);
+        put(&format!("rooms.{i}.relay_url"), room.relay.url().to_owned(), Kind::Text);
+        put(&format!("rooms.{i}.relay_key"), hexs(&room.relay.key()), Kind::Hex);
+        put(&format!("rooms.{i}.pickle"), hexs(&room.pickle), Kind::Hex);
+        put(&format!("rooms.{i}.plaintext"), hexs(&plaintext), Kind::Hex);
+        put(&format!("rooms.{i}.nonce"), hexs(&entry[..format::NONCE_LEN]), Kind::Hex);
+        put(&format!("rooms.{i}.entry"), hexs(entry), Kind::Hex);
+        put(&format!("rooms.{i}.entry_hash"), hexs(&format::entry_hash(entry)), Kind::Hex);
     }
     let manifest = format::open_item(&inner.key, parsed.manifest, &format::manifest_aad(parsed.header_bytes)).unwrap();
-    put("manifest_nonce", hexs(&parsed.manifest[..format::NONCE_LEN]), false);
-    put("manifest", hexs(&manifest), false);
-    put("vault", hexs(&blob), false);
+    put("manifest_nonce", hexs(&parsed.manifest[..format::NONCE_LEN]), Kind::Hex);
+    put("manifest", hexs(&manifest), Kind::Hex);
+    put("vault", hexs(&blob), Kind::Hex);
     f
 }
 
@@ -115,22 +144,30 @@ fn check(v: &Map<String, Value>) -> Result<(), String> {
     let n: usize = num(v, "room_count")?;
     let mut rows = Vec::new();
     let mut entries = Vec::new();
-    let mut pickles = Vec::new();
+    let mut contents = Vec::new();
     for i in 0..n {
         let room_id: [u8; 16] = fixed(v, &format!("rooms.{i}.room_id"))?;
         let kind = RoomKind::from_code(num(v, &format!("rooms.{i}.kind"))?).ok_or("kind")?;
+        let url = text(v, &format!("rooms.{i}.relay_url"))?;
+        let relay = RelayAddress::new(url, &bytes(v, &format!("rooms.{i}.relay_key"))?).map_err(|e| e.to_string())?;
         let pickle = bytes(v, &format!("rooms.{i}.pickle"))?;
+        let plaintext = format::entry_plaintext(&relay, &pickle);
+        same(&format!("rooms.{i}.plaintext"), &plaintext, &bytes(v, &format!("rooms.{i}.plaintext"))?)?;
         let nonce = fixed(v, &format!("rooms.{i}.nonce"))?;
         let aad = format::entry_aad(&header_bytes, &room_id, kind);
-        let entry = format::seal_item_with(&key, &nonce, &aad, &pickle);
+        let entry = format::seal_item_with(&key, &nonce, &aad, &plaintext);
         same(&format!("rooms.{i}.entry"), &entry, &bytes(v, &format!("rooms.{i}.entry"))?)?;
         let opened = format::open_item(&key, &entry, &aad).ok_or("entry does not open")?;
-        same("opened pickle", &opened, &pickle)?;
+        let (opened_relay, opened_pickle) = format::parse_entry(&opened).map_err(|e| e.to_string())?;
+        if opened_relay != relay {
+            return Err(format!("rooms.{i}: the entry reads back another relay"));
+        }
+        same("opened pickle", opened_pickle, &pickle)?;
         let hash = format::entry_hash(&entry);
         same(&format!("rooms.{i}.entry_hash"), &hash, &bytes(v, &format!("rooms.{i}.entry_hash"))?)?;
         rows.push(Row { room_id, kind, hash });
         entries.push(entry);
-        pickles.push(pickle);
+        contents.push((relay, pickle));
     }
     let manifest = format::manifest(generation, &rows);
     same("manifest", &manifest, &bytes(v, "manifest")?)?;
@@ -152,10 +189,13 @@ fn check(v: &Map<String, Value>) -> Result<(), String> {
     }
     let ids = opened.rooms().map_err(|e| e.to_string())?;
     same("opened room ids", &ids.concat(), &rows.iter().flat_map(|r| r.room_id).collect::<Vec<u8>>())?;
-    for (row, pickle) in rows.iter().zip(&pickles) {
+    for (row, (relay, pickle)) in rows.iter().zip(&contents) {
         let e = opened.room(&row.room_id).map_err(|e| e.to_string())?.ok_or("room missing")?;
         if e.kind != row.kind {
             return Err("opened kind".into());
+        }
+        if e.relay != *relay || opened.relay(&row.room_id).map_err(|e| e.to_string())?.as_ref() != Some(relay) {
+            return Err("opened relay".into());
         }
         same("opened pickle", &e.pickle, pickle)?;
     }
@@ -188,32 +228,36 @@ fn vault_vectors_check() {
 }
 
 /// As zfc-core's `vector_flips.rs`: every hex digit of every byte field flipped by its lowest
-/// bit, every decimal value by its lowest bit; each change must fail the check. Text fields
-/// (`name`, `passphrase`) are exempt.
+/// bit, every decimal value by its lowest bit, every character of a relay address by its lowest
+/// bit; each change must fail the check. The text fields `name` and `passphrase` are exempt.
 #[test]
 fn every_flip_of_every_vault_vector_field_is_caught() {
     let v = load();
     let fields = generate();
     assert_eq!(v.len(), fields.len(), "regenerate {NAME}");
     let (mut tried, mut missed) = (0usize, Vec::new());
-    for (key, value, is_text) in &fields {
+    for (key, value, kind) in &fields {
         assert_eq!(v[key].as_str(), Some(value.as_str()), "regenerate {NAME}: {key}");
-        if *is_text {
-            continue;
-        }
-        let flips: Vec<String> = if key.ends_with("kind")
-            || ["m_cost_kib", "t_cost", "p_cost", "generation", "room_count"].contains(&key.as_str())
-        {
-            vec![(value.parse::<u64>().unwrap() ^ 1).to_string()]
-        } else {
-            (0..value.len())
+        let flip = |i: usize, f: fn(u8) -> u8| {
+            let mut b = value.as_bytes().to_vec();
+            b[i] = f(b[i]);
+            String::from_utf8(b).unwrap()
+        };
+        let flips: Vec<String> = match kind {
+            Kind::Exempt => continue,
+            Kind::Decimal => vec![(value.parse::<u64>().unwrap() ^ 1).to_string()],
+            Kind::Text => {
+                assert!(value.is_ascii(), "{key}: the flips keep ASCII text UTF-8");
+                (0..value.len()).map(|i| flip(i, |c| c ^ 1)).collect()
+            }
+            Kind::Hex => (0..value.len())
                 .map(|i| {
-                    let mut b = value.as_bytes().to_vec();
-                    let d = (b[i] as char).to_digit(16).unwrap() ^ 1;
-                    b[i] = char::from_digit(d, 16).unwrap() as u8;
-                    String::from_utf8(b).unwrap()
+                    flip(i, |c| {
+                        let d = (c as char).to_digit(16).unwrap() ^ 1;
+                        char::from_digit(d, 16).unwrap() as u8
+                    })
                 })
-                .collect()
+                .collect(),
         };
         for changed in flips {
             tried += 1;
