@@ -31,10 +31,7 @@ impl RelayAddress {
         let key: [u8; 32] =
             key.try_into().map_err(|_| VaultError::InvalidArgument("a relay key is 32 bytes".into()))?;
         let scheme_ok = url.starts_with("ws://") || url.starts_with("wss://");
-        if !scheme_ok
-            || url.len() > Self::MAX_URL_LEN
-            || url.chars().any(|c| c.is_control() || c.is_whitespace())
-        {
+        if !scheme_ok || url.len() > Self::MAX_URL_LEN || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(VaultError::InvalidArgument(
                 "a relay address is ws:// or wss://, at most 2048 bytes, without white space".into(),
             ));
