@@ -14,12 +14,16 @@
 #![forbid(unsafe_code)]
 
 mod address;
+mod client;
 pub mod content;
 mod error;
+mod event;
 mod randomness;
 pub mod vault;
 
 pub use address::RelayAddress;
+pub use client::{Client, ClientConfig, Clock, RoomInfo, RoomRole, RoomSettings, Save, Transmit};
 pub use error::Error;
+pub use event::{ClientEvent, EpochChange, RoomMessage, RoomOperation};
 pub use randomness::Randomness;
 pub use zfc_core::code::{ErrorCode, ErrorGroup};

@@ -203,6 +203,12 @@ impl Owner {
         self.pending.is_some()
     }
 
+    /// Whether the room's CreateRoom has not landed yet (a client holding an admission token
+    /// presents it on a connection that will carry it).
+    pub fn awaits_creation(&self) -> bool {
+        self.session.requests.flights.iter().any(|f| f.kind == Kind::CreateRoom)
+    }
+
     /// How many requests that must land wait for the relay (they are resent on every new
     /// connection, after authentication, until settled).
     pub fn requests_in_flight(&self) -> usize {
@@ -656,13 +662,31 @@ impl Owner {
         if r.room_id != self.view.room_id {
             return Err(Error::WrongRoom);
         }
+        // The same request again: the relay delivers a directed frame until it is acknowledged,
+        // and the acknowledgement leaves only after the state that read it was saved, so a
+        // crash in between brings it back to a state that holds it. It changes nothing; a join
+        // still waiting for the app is announced again (the app may never have seen it).
+        let hash = join::request_hash(bytes);
+        if let Some(join) = self.ledger.join(&r.joiner_sign_pk)
+            && crypto::ct_eq(&join.kept.request_hash, &hash)
+        {
+            let joiner = r.joiner_sign_pk;
+            return Ok(match join.stage {
+                JoinStage::Requested => Output::event(Event::JoinRequested {
+                    joiner: joiner.into(),
+                    name: join.kept.name.clone(),
+                    fingerprint: fingerprint::fingerprint(&self.view.room_id, &joiner.into()),
+                }),
+                JoinStage::Granted(_) | JoinStage::Confirmed => Output::default(),
+            });
+        }
         let roster = &self.view.roster;
         let member = |pk: &[u8; 32]| roster.find(&(*pk).into()).is_some();
         let invite = self.ledger.check_request(&f, now, member, PendingLimit::InAll(MAX_PENDING_JOINS))?;
         let name = join::open_intro(r, &self.kx_key, &invite.kept)?;
         let (invite_pk, joiner) = (r.invite_pk, r.joiner_sign_pk);
         let fingerprint = fingerprint::fingerprint(&self.view.room_id, &joiner.into());
-        let asked = Asked { request: f.body, request_hash: join::request_hash(bytes), name: name.clone() };
+        let asked = Asked { request: f.body, request_hash: hash, name: name.clone() };
         self.ledger.add_join(invite_pk, joiner, asked);
         if self.config.auto_approve {
             return self.approve_join(joiner.into(), rng);
@@ -677,10 +701,18 @@ impl Owner {
         }
         // Not the ledger's checks: the owner knows the join by its key alone, and the tag is
         // what proves the joiner opened the grant.
-        let join = self.ledger.join(&c.joiner_sign_pk).ok_or(Error::NoSuchJoin)?;
         if !f.verify(&c.joiner_sign_pk) {
             return Err(Error::BadSignature);
         }
+        // A confirmation delivered again after a crash (see on_join_request): its Add is
+        // already queued, or landed.
+        let known = self.view.roster.find(&c.joiner_sign_pk.into()).is_some();
+        let join = match self.ledger.join(&c.joiner_sign_pk) {
+            Some(j) if matches!(j.stage, JoinStage::Confirmed) => return Ok(Output::default()),
+            Some(j) => j,
+            None if known => return Ok(Output::default()),
+            None => return Err(Error::NoSuchJoin),
+        };
         if c.invite_pk != join.invite_pk {
             return Err(Error::Unexpected("confirmation names another invite"));
         }

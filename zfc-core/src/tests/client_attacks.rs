@@ -273,7 +273,10 @@ fn owner_refuses_join_requests_without_token_or_key_proof() {
     assert_eq!(out.rejection(), Some(&Error::WrongToken));
     let out = inject(&mut r, OWNER, RelayMessage::Direct { room_id: rid, id: 3, frame: req.encode() }).unwrap();
     assert!(out.events.iter().any(|e| matches!(e, Event::JoinRequested { .. })));
-    let out = inject(&mut r, OWNER, RelayMessage::Direct { room_id: rid, id: 4, frame: req.encode() }).unwrap();
+    let kx2 = crate::crypto::KxKey::generate(&mut r.sim.rng);
+    let second =
+        crate::join::build_request(&inv, &keys, &joiner, kx2.public(), kx2.public(), "m", &mut r.sim.rng).unwrap();
+    let out = inject(&mut r, OWNER, RelayMessage::Direct { room_id: rid, id: 4, frame: second.encode() }).unwrap();
     assert!(matches!(out.rejection(), Some(Error::Unexpected(_))), "a second request for one key");
 }
 

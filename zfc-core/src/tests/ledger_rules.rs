@@ -31,15 +31,36 @@ fn the_relay_counts_pending_joins_per_invite_and_the_owner_in_all() {
     assert_eq!(check(&on_b, true, PendingLimit::InAll(0)), known, "in the roster");
 }
 
+/// A directed frame comes back until it is acknowledged, and the client acknowledges only after
+/// the state that read it was saved: after a crash in between, the owner meets a request it
+/// already holds. It announces the join again (the app may never have seen it) and changes
+/// nothing; another request of the same key is still refused.
 #[test]
-fn the_owner_refuses_a_second_request_of_a_pending_key_as_unexpected() {
+fn the_owner_announces_a_redelivered_request_again_and_refuses_another_of_a_pending_key() {
     let mut r = manual(302);
     let inv = r.invite().unwrap();
     let keys = invite_keys(&inv.room_id, &inv.token);
-    let (req, _) = join_request(&inv, &keys, &mut r.sim.rng);
+    let (req, joiner) = join_request(&inv, &keys, &mut r.sim.rng);
     let room_id = inv.room_id;
     let direct = |id, frame: Vec<u8>| RelayMessage::Direct { room_id, id, frame };
-    assert!(inject(&mut r, OWNER, direct(900, req.encode())).is_ok());
-    let again = refusal(inject(&mut r, OWNER, direct(901, req.encode())));
-    assert_eq!(again, Some(Error::Unexpected("joiner key already known")));
+    let announced = |out: &crate::event::Output| {
+        out.events
+            .iter()
+            .filter(|e| matches!(e, crate::event::Event::JoinRequested { name, .. } if name == "mallory"))
+            .count()
+    };
+    let first = inject(&mut r, OWNER, direct(900, req.encode())).unwrap();
+    assert_eq!(announced(&first), 1);
+    let saved = r.sim.owner(OWNER).unwrap().pickle();
+    let again = inject(&mut r, OWNER, direct(900, req.encode())).unwrap();
+    assert_eq!(announced(&again), 1, "announced again");
+    assert_eq!(again.rejection(), None);
+    assert_eq!(r.sim.owner(OWNER).unwrap().pickle(), saved, "nothing changed");
+
+    // The same key with other bytes (another key-exchange key) is another request: refused.
+    let kx = crate::crypto::KxKey::generate(&mut r.sim.rng);
+    let other =
+        crate::join::build_request(&inv, &keys, &joiner, kx.public(), kx.public(), "mallory", &mut r.sim.rng).unwrap();
+    let refused = refusal(inject(&mut r, OWNER, direct(901, other.encode())));
+    assert_eq!(refused, Some(Error::Unexpected("joiner key already known")));
 }
