@@ -289,7 +289,6 @@ pub(crate) fn relay_code(code: u16) -> u32 {
     RELAY_BASE + u32::from(code)
 }
 
-
 /// zfc-core's event as the app sees it; `None` for what the facade settles itself (answers to
 /// requests, which become `MessageSent`/`MessageRefused` or operation events).
 pub(crate) fn from_core(room: &[u8], event: Event) -> Option<ClientEvent> {
