@@ -7,6 +7,7 @@
 
 use zfc_core::RelayPublicKey;
 
+use crate::Error;
 use crate::vault::VaultError;
 
 /// A relay: the address to dial and the X25519 key its link must prove (from the invite, or
@@ -24,17 +25,15 @@ impl RelayAddress {
     /// A relay address from its URL and its 32-byte public key.
     ///
     /// # Errors
-    /// [`VaultError::InvalidArgument`] when the key is not 32 bytes, or the URL does not start
+    /// `INVALID_ARGUMENT` ([`VaultError::InvalidArgument`]) when the key is not 32 bytes, or the URL does not start
     /// with `ws://` or `wss://`, is longer than [`Self::MAX_URL_LEN`] or holds a control
     /// character or white space.
-    pub fn new(url: &str, key: &[u8]) -> Result<Self, VaultError> {
-        let key: [u8; 32] =
-            key.try_into().map_err(|_| VaultError::InvalidArgument("a relay key is 32 bytes".into()))?;
+    pub fn new(url: &str, key: &[u8]) -> Result<Self, Error> {
+        let invalid = |what: &str| Error::Vault(VaultError::InvalidArgument(what.into()));
+        let key: [u8; 32] = key.try_into().map_err(|_| invalid("a relay key is 32 bytes"))?;
         let scheme_ok = url.starts_with("ws://") || url.starts_with("wss://");
         if !scheme_ok || url.len() > Self::MAX_URL_LEN || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(VaultError::InvalidArgument(
-                "a relay address is ws:// or wss://, at most 2048 bytes, without white space".into(),
-            ));
+            return Err(invalid("a relay address is ws:// or wss://, at most 2048 bytes, without white space"));
         }
         Ok(Self { url: url.to_owned(), key })
     }
@@ -81,7 +80,7 @@ mod tests {
             ("ws://re lay", &[7u8; 32][..]),
             ("ws://relay\n", &[7u8; 32][..]),
         ] {
-            assert!(matches!(RelayAddress::new(url, key), Err(VaultError::InvalidArgument(_))), "{url}");
+            assert!(matches!(RelayAddress::new(url, key), Err(Error::Vault(VaultError::InvalidArgument(_)))), "{url}");
         }
         let long = format!("ws://{}", "a".repeat(RelayAddress::MAX_URL_LEN));
         assert!(RelayAddress::new(&long, &[7; 32]).is_err());

@@ -467,29 +467,12 @@ impl State {
     }
 
     /// Gives the socket's challenge to `rooms`; rooms that wait to create on a relay where we
-    /// hold an admission token wait for Admit's answer first.
+    /// hold an admission token get it once our Admit is answered.
     fn offer_challenge(&mut self, ci: usize, rooms: &[RoomId], challenge: &[u8], now: u64) -> Result<(), Error> {
-        let Some(conn) = self.conns.get_mut(ci) else { return Ok(()) };
-        let token = self.tokens.get(&conn.key.relay);
-        let mut now_rooms = Vec::new();
         for id in rooms {
-            let wants_admit = token.is_some() && self.rooms.get(id).is_some_and(Room::awaits_creation);
-            if wants_admit && !conn.admitted {
-                conn.waiting_admit.push(*id);
-            } else {
-                now_rooms.push(*id);
+            if !self.wait_for_admit(ci, *id) {
+                self.feed(*id, challenge, now)?;
             }
-        }
-        if !conn.waiting_admit.is_empty()
-            && !conn.own.values().any(|o| *o == Own::Admit)
-            && let Some(token) = token
-        {
-            let req_id = conn.own_request(Own::Admit);
-            let bytes = ClientRequest::Admit { req_id, token: **token }.encode();
-            conn.queue.push_back(Queued { bytes: Zeroizing::new(bytes), needs_generation: 0 });
-        }
-        for id in now_rooms {
-            self.feed(id, challenge, now)?;
         }
         Ok(())
     }
@@ -510,9 +493,10 @@ impl State {
                 // caught and retried (see relay_message).
                 let waiting = core::mem::take(&mut conn.waiting_admit);
                 let challenge = conn.challenge.clone();
-                if let Some(challenge) = challenge {
-                    for id in waiting {
-                        self.feed(id, &challenge, now)?;
+                for id in waiting {
+                    self.release_before_auth(ci, id);
+                    if let Some(challenge) = &challenge {
+                        self.feed(id, challenge, now)?;
                     }
                 }
                 Ok(())
@@ -526,14 +510,39 @@ impl State {
 
     /// Room `id` meets the link of connection `ci`. On the party's first link, what it handed
     /// out before (a CreateRoom, a JoinRequest: the requests that go before authentication)
-    /// leaves now, ahead of the answer to the challenge; its other operations wait for the
-    /// authentication with the messages.
+    /// leaves now, ahead of the answer to the challenge, or after our Admit's answer where we
+    /// hold an admission token; its other operations wait for the authentication.
     fn link_up(&mut self, ci: usize, id: RoomId, binding: zfc_core::ChannelBinding) {
         let Some(room) = self.rooms.get_mut(&id) else { return };
         room.party.on_connected(binding);
-        if core::mem::replace(&mut room.met_link, true) {
-            return;
+        if !core::mem::replace(&mut room.met_link, true) && !self.wait_for_admit(ci, id) {
+            self.release_before_auth(ci, id);
         }
+    }
+
+    /// Whether room `id` must wait for an Admit's answer on connection `ci` (it awaits its
+    /// creation, we hold a token for the relay, the socket is not admitted yet); if so the room
+    /// is put to wait and the Admit is queued (once per socket).
+    fn wait_for_admit(&mut self, ci: usize, id: RoomId) -> bool {
+        let Some(conn) = self.conns.get_mut(ci) else { return false };
+        let Some(token) = self.tokens.get(&conn.key.relay) else { return false };
+        if conn.admitted || !self.rooms.get(&id).is_some_and(Room::awaits_creation) {
+            return false;
+        }
+        if !conn.waiting_admit.contains(&id) {
+            conn.waiting_admit.push(id);
+        }
+        if !conn.own.values().any(|o| *o == Own::Admit) {
+            let req_id = conn.own_request(Own::Admit);
+            let bytes = ClientRequest::Admit { req_id, token: **token }.encode();
+            conn.queue.push_back(Queued { bytes: Zeroizing::new(bytes), needs_generation: 0 });
+        }
+        true
+    }
+
+    /// Queues the room's held CreateRoom or JoinRequest (held for its first link).
+    fn release_before_auth(&mut self, ci: usize, id: RoomId) {
+        let Some(room) = self.rooms.get_mut(&id) else { return };
         let Some(conn) = self.conns.get_mut(ci) else { return };
         let (first, rest): (VecDeque<_>, VecDeque<_>) = room.held.drain(..).partition(|(req, _)| {
             matches!(
