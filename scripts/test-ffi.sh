@@ -26,7 +26,7 @@ python3 scripts/vectors-to-tsv.py > "$out/vectors.tsv"
 
 cflags=(-std=gnu11 -Wall -Wextra -Werror -g -Izfc-ffi/include)
 total=0
-for t in room_life errors vectors; do
+for t in client_life room_life errors vectors; do
     src=zfc-ffi/tests/c/$t.c
     args=()
     [ "$t" = vectors ] && args=("$out/vectors.tsv")

@@ -31,11 +31,23 @@
  * ZFC_ERR_PANIC (or does nothing, for functions that return void) and the handles involved
  * should be freed.
  *
- * Threads. Handles are not synchronised: use each handle from one thread at a time (it may move
- * between threads). Functions that take no handle are thread-safe.
+ * Threads. A zfc_client may be used from several threads at once (it takes its own lock); its
+ * events and transmits are plain handles. Other handles are not synchronised: use each from one
+ * thread at a time (it may move between threads). Functions that take no handle are thread-safe.
  *
- * Randomness and time. Functions that need randomness take a zfc_rng (from the operating system,
- * or seeded for reproducible tests); functions that need the time take Unix seconds.
+ * Randomness and time. A zfc_client draws its own randomness (the operating system's, or a test
+ * seed) and reads the system clock (or the now_ms its calls are given). The lower-level
+ * functions take a zfc_rng and Unix seconds.
+ *
+ * WHAT AN APP USES. zfc_client_* is the API for apps: every room of one user, their relay
+ * connections and their sealed state, driven by one loop (write each zfc_client_poll_save and
+ * confirm it with zfc_client_state_saved; do each zfc_client_poll_transmit; feed the sockets to
+ * zfc_client_handle_connected / _bytes / _closed; wake at zfc_client_next_timeout for
+ * zfc_client_handle_timeout; read zfc_client_poll_event). The order makes a crash at any point
+ * safe: nothing that spends state leaves before the state that spent it was written.
+ * zfc_relay_*, zfc_link_respond and zfc_frame_verify are for relays written in other languages
+ * (over the protocol's rule book). zfc_owner_* and zfc_member_* are the protocol's parties
+ * without the client around them (tests, vectors, tools that must see raw frames).
  */
 
 
@@ -287,9 +299,125 @@ typedef uint32_t zfc_operation;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// What a client event is. Every kind but the connection ones names a `room`.
+enum zfc_client_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // A connection to the relay at `text` is up (`conn`).
+  ZFC_CLIENT_EVENT_CONNECTED = 1,
+  // Connection `conn` to `text` went down (`detail`: why); the client dials again in
+  // `retry_in_ms`.
+  ZFC_CLIENT_EVENT_DISCONNECTED = 2,
+  // The relay at `text` refused our admission token (`code`); creation is retried.
+  ZFC_CLIENT_EVENT_ADMISSION_REFUSED = 3,
+  // A message: `member` sent it in `epoch` with number `seq`, at `position`;
+  // `content_type` (a zfc_content_type) says what `text` (TEXT, DISPLAY_NAME, TOPIC) or
+  // `data` (OTHER with `type_code`, NOT_ENVELOPE) holds; `claimed_sent_at_ms` is the
+  // sender's unverified claim (0: none); `from_history` tells a history fetch.
+  ZFC_CLIENT_EVENT_MESSAGE = 4,
+  // Our message `local_id` is in the room at `position`.
+  ZFC_CLIENT_EVENT_MESSAGE_SENT = 5,
+  // The relay refused our message `local_id` with `code`.
+  ZFC_CLIENT_EVENT_MESSAGE_REFUSED = 6,
+  // (Owner) A join request: `key` the joiner (for zfc_client_approve_join), `text` its name
+  // (unverified), `detail` its fingerprint.
+  ZFC_CLIENT_EVENT_JOIN_REQUESTED = 7,
+  // (Joiner) The owner granted the join; the confirmation left.
+  ZFC_CLIENT_EVENT_GRANTED = 8,
+  // (Joiner) We are member `member` from `epoch`.
+  ZFC_CLIENT_EVENT_JOINED = 9,
+  // New epoch `epoch`: `change` 0 rotation, 1 `member` added, 2 `member` removed.
+  ZFC_CLIENT_EVENT_EPOCH_CHANGED = 10,
+  // `member` announced it leaves.
+  ZFC_CLIENT_EVENT_MEMBER_LEFT = 11,
+  // `member` refreshed its key-delivery key.
+  ZFC_CLIENT_EVENT_KEY_UPDATED = 12,
+  // We were removed; the room's keys are erased.
+  ZFC_CLIENT_EVENT_REMOVED_FROM_ROOM = 13,
+  // The room was deleted; its keys are erased.
+  ZFC_CLIENT_EVENT_ROOM_DELETED = 14,
+  // A frame at `position` failed a check and was dropped (`code`; `detail` in words).
+  ZFC_CLIENT_EVENT_FRAME_REJECTED = 15,
+  // A history fetch ended; `position` is the first position not sent.
+  ZFC_CLIENT_EVENT_HISTORY_DONE = 16,
+  // An operation (`operation`, a zfc_operation; `member`, `epoch`, `key` its details) waits.
+  ZFC_CLIENT_EVENT_OPERATION_QUEUED = 17,
+  // An operation left for the first time.
+  ZFC_CLIENT_EVENT_OPERATION_SENT = 18,
+  // The relay holds the operation.
+  ZFC_CLIENT_EVENT_OPERATION_LANDED = 19,
+  // The operation can never land (`code`: the relay's refusal, 1000 + its code, or the local
+  // error's).
+  ZFC_CLIENT_EVENT_OPERATION_FAILED = 20,
+  // An event this version of the C API does not describe.
+  ZFC_CLIENT_EVENT_OTHER = 99,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zfc_client_event_kind zfc_client_event_kind;
+#else
+typedef uint32_t zfc_client_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// What a socket action asks.
+enum zfc_transmit_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Open a WebSocket to the URL in `data` (also NUL-terminated); report it with
+  // zfc_client_handle_connected(conn), or zfc_client_handle_closed(conn) if it fails.
+  ZFC_TRANSMIT_CONNECT = 1,
+  // Write `data` as one binary message on socket `conn`.
+  ZFC_TRANSMIT_SEND = 2,
+  // Close socket `conn` (`data`: the reason, for logs).
+  ZFC_TRANSMIT_CLOSE = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zfc_transmit_kind zfc_transmit_kind;
+#else
+typedef uint32_t zfc_transmit_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// What `zfc_client_send` sends (spec §21).
+enum zfc_content_type
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // A text message (UTF-8).
+  ZFC_CONTENT_TEXT = 1,
+  // The sender's display name (UTF-8).
+  ZFC_CONTENT_DISPLAY_NAME = 2,
+  // The room's topic (UTF-8).
+  ZFC_CONTENT_TOPIC = 3,
+  // An application's own type (`type_code` from 0x8000), opaque bytes.
+  ZFC_CONTENT_OTHER = 4,
+  // (Received only) content that is not an envelope; the raw bytes.
+  ZFC_CONTENT_NOT_ENVELOPE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum zfc_content_type zfc_content_type;
+#else
+typedef uint32_t zfc_content_type;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // Bytes the library hands to the caller (a request, a saved state, an invite string, a
 // fingerprint). Its contents are zeroized when it is freed, since some hold secrets.
 typedef struct zfc_buf zfc_buf;
+
+// A client: every room of one user, their relay connections and their sealed state.
+typedef struct zfc_client zfc_client;
+
+// One event (from zfc_client_poll_event); may hold message text: zeroized when freed.
+typedef struct zfc_client_event zfc_client_event;
 
 // An established link, on either side.
 typedef struct zfc_link zfc_link;
@@ -318,6 +446,118 @@ typedef struct zfc_relay_output zfc_relay_output;
 // A cryptographic random generator: ChaCha20, seeded from the operating system or, for
 // reproducible tests, from 32 given bytes.
 typedef struct zfc_rng zfc_rng;
+
+// One socket action (from zfc_client_poll_transmit).
+typedef struct zfc_transmit zfc_transmit;
+
+// How a client runs. Start from `zfc_client_config_default` and change what you need.
+typedef struct zfc_client_config {
+  // One connection per room instead of one per relay (the relay cannot link the rooms by
+  // connection; spec §15.2 lists what it still sees).
+  bool connection_per_room;
+  // Keep-alive interval on an idle connection, ms (0: none).
+  uint64_t keepalive_interval_ms;
+  // How long dialling and the link handshake may take, ms.
+  uint64_t connect_timeout_ms;
+  // First reconnect delay, ms (doubles up to `reconnect_max_ms`).
+  uint64_t reconnect_initial_ms;
+  // Longest reconnect delay, ms.
+  uint64_t reconnect_max_ms;
+  // Argon2id memory for sealing the state, KiB.
+  uint32_t kdf_m_cost_kib;
+  // Argon2id passes.
+  uint32_t kdf_t_cost;
+  // Argon2id lanes.
+  uint32_t kdf_p_cost;
+  // TESTS ONLY: accept Argon2 parameters below the production floor.
+  bool insecure_weak_kdf_for_tests;
+  // TESTS ONLY: a 32-byte seed for every random choice (NULL: the operating system's
+  // randomness, what apps use). Read during the create/open call only.
+  const uint8_t *seed_for_tests;
+  // Take time from the `now_ms` of the `zfc_client_handle_*` calls instead of the system
+  // clock (tests, simulations).
+  bool manual_clock;
+} zfc_client_config;
+
+// A new room's settings. Start from `zfc_room_settings_default`.
+typedef struct zfc_room_settings {
+  // What a newcomer may read: 0 since the last epoch (0FC's rule), 1 nothing before joining.
+  uint32_t history;
+  // Rotate the room key after this many messages in one epoch.
+  uint32_t rotate_every;
+  // How many past epochs' keys members keep.
+  uint32_t retained_epochs;
+  // Approve every join with a valid invite without asking.
+  bool auto_approve;
+} zfc_room_settings;
+
+// Where the client stands in a room.
+typedef struct zfc_room_info {
+  // 1 owner, 2 joining, 3 member, 4 gone (removed, left or deleted).
+  uint32_t role;
+  // Our member number (owner 0); meaningful when `role` is 1 or 3.
+  uint32_t member;
+  // The current epoch; meaningful when `role` is 1 or 3.
+  uint32_t epoch;
+  // How many members the room has as we know it (0 while joining or gone).
+  uint32_t member_count;
+  // The relay's link key.
+  uint8_t relay_key[32];
+} zfc_room_info;
+
+// One event's fields. Pointers borrow from the zfc_client_event they came from; a field a kind
+// does not use is 0, false or NULL.
+typedef struct zfc_client_event_info {
+  // A zfc_client_event_kind.
+  uint32_t kind;
+  // Whether `room` is set (every kind but the connection ones).
+  bool has_room;
+  // The room.
+  uint8_t room[16];
+  // A connection id.
+  uint64_t conn;
+  // A member number.
+  uint32_t member;
+  // An epoch (or a key update's generation, for operations).
+  uint32_t epoch;
+  // A sender's sequence number.
+  uint32_t seq;
+  // A log position.
+  uint64_t position;
+  // The id zfc_client_send returned.
+  uint64_t local_id;
+  // A code of the shared table (zfc_result_text names the known ones).
+  uint32_t code;
+  // For EPOCH_CHANGED: 0 rotation, 1 member added, 2 member removed.
+  uint32_t change;
+  // For operation events, a zfc_operation.
+  uint32_t operation;
+  // A key (a joiner's, an invite's commitment), else zeros.
+  uint8_t key[32];
+  // For MESSAGE, a zfc_content_type.
+  uint32_t content_type;
+  // For MESSAGE with ZFC_CONTENT_OTHER, the application's type.
+  uint16_t type_code;
+  // The sender's claimed time, Unix ms (0: none).
+  uint64_t claimed_sent_at_ms;
+  // Whether a message came from a history fetch.
+  bool from_history;
+  // When the client dials again, ms.
+  uint64_t retry_in_ms;
+  // UTF-8 text (message text, name, topic, relay address), NUL-terminated; NULL when none.
+  const uint8_t *text;
+  // Length of `text` without the NUL.
+  size_t text_len;
+  // Bytes (OTHER or NOT_ENVELOPE content); NULL when none.
+  const uint8_t *data;
+  // Length of `data`.
+  size_t data_len;
+  // More UTF-8 text (a disconnection's reason, a fingerprint, a refusal's detail),
+  // NUL-terminated; NULL when none.
+  const uint8_t *detail;
+  // Length of `detail` without the NUL.
+  size_t detail_len;
+} zfc_client_event_info;
 
 // One event. Pointers borrow from the zfc_output it came from.
 typedef struct zfc_event {
@@ -383,6 +623,140 @@ typedef struct zfc_invite_info {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Writes the defaults (what apps use) to `*config_out`.
+zfc_result zfc_client_config_default(struct zfc_client_config *config_out);
+
+// Writes the default room settings to `*settings_out`.
+zfc_result zfc_room_settings_default(struct zfc_room_settings *settings_out);
+
+// Creates a client with no rooms, its state sealed under `passphrase`. **Blocking**: derives
+// the passphrase key (Argon2id, ~130 ms with the defaults): never on a UI thread. The first
+// `zfc_client_poll_save` hands out the new state.
+zfc_result zfc_client_create(const struct zfc_client_config *config, const uint8_t *passphrase, size_t passphrase_len, struct zfc_client **client_out);
+
+// Opens a client from its sealed state. **Blocking** (Argon2id). ZFC_ERR_WRONG_PASSWORD
+// changes nothing: ask again.
+zfc_result zfc_client_open(const struct zfc_client_config *config, const uint8_t *state, size_t state_len, const uint8_t *passphrase, size_t passphrase_len, struct zfc_client **client_out);
+
+// Erases every key the client holds; later calls return ZFC_ERR_CLOSED. The handle stays valid
+// until `zfc_client_free`.
+zfc_result zfc_client_close(const struct zfc_client *client);
+
+// Closes (erasing every key) and frees a client; NULL does nothing.
+void zfc_client_free(struct zfc_client *client);
+
+// Sets the operator's 32-byte admission token for the relay at `relay_url` with key
+// `relay_key`: presented (spec §6.10) on connections that create rooms there.
+zfc_result zfc_client_set_admission_token(const struct zfc_client *client, const char *relay_url, const uint8_t *relay_key, const uint8_t *token);
+
+// Creates a room on the relay at `relay_url` (`ws://` or `wss://`) whose link key is
+// `relay_key` (32 bytes); `settings` NULL for the defaults. Writes the 16-byte room id.
+zfc_result zfc_client_create_room(const struct zfc_client *client, const char *relay_url, const uint8_t *relay_key, const struct zfc_room_settings *settings, uint8_t *room_out);
+
+// Starts joining with an invite link; `name` is shown to the owner. Writes the room id.
+zfc_result zfc_client_join_room(const struct zfc_client *client, const char *invite, const char *name, uint8_t *room_out);
+
+// (Owner) A new invite link for `room`, valid `ttl_secs`, to `*invite_out` (UTF-8, not
+// NUL-terminated; a secret: zeroized when freed).
+zfc_result zfc_client_invite(const struct zfc_client *client, const uint8_t *room, uint64_t ttl_secs, struct zfc_buf **invite_out);
+
+// (Owner) Revokes the invite whose commitment is `key` (from zfc_invite_parse).
+zfc_result zfc_client_revoke_invite(const struct zfc_client *client, const uint8_t *room, const uint8_t *key);
+
+// (Owner) Approves the join request of `key` (the joiner of ZFC_CLIENT_EVENT_JOIN_REQUESTED).
+zfc_result zfc_client_approve_join(const struct zfc_client *client, const uint8_t *room, const uint8_t *key);
+
+// (Owner) Refuses the join request of `key`.
+zfc_result zfc_client_reject_join(const struct zfc_client *client, const uint8_t *room, const uint8_t *key);
+
+// (Owner) Rotates the room key. **Blocking** in a large room (one key share per member).
+zfc_result zfc_client_rotate(const struct zfc_client *client, const uint8_t *room);
+
+// (Owner) Deletes the room for everyone.
+zfc_result zfc_client_delete_room(const struct zfc_client *client, const uint8_t *room);
+
+// (Member) Announces a fresh key-delivery key.
+zfc_result zfc_client_update_key(const struct zfc_client *client, const uint8_t *room);
+
+// (Member) Leaves the room (it keeps reading until the leave landed).
+zfc_result zfc_client_leave(const struct zfc_client *client, const uint8_t *room);
+
+// Forgets a room: its keys are erased and it leaves the state (nothing is said to the room).
+zfc_result zfc_client_forget_room(const struct zfc_client *client, const uint8_t *room);
+
+// (Owner) Removes `member`. **Blocking** in a large room (one key share per member).
+zfc_result zfc_client_remove_member(const struct zfc_client *client, const uint8_t *room, uint32_t member);
+
+// (Member) Asks for up to `limit` log entries before what the member has read.
+zfc_result zfc_client_fetch_history(const struct zfc_client *client, const uint8_t *room, uint32_t limit);
+
+// Sends content to `room`: `kind` a zfc_content_type (TEXT, DISPLAY_NAME, TOPIC: `body` is
+// UTF-8; OTHER: `type_code` names the application's type). Writes the local id that
+// ZFC_CLIENT_EVENT_MESSAGE_SENT / _REFUSED will name.
+zfc_result zfc_client_send(const struct zfc_client *client, const uint8_t *room, uint32_t kind, uint16_t type_code, const uint8_t *body, size_t body_len, uint64_t *local_id_out);
+
+// Where the client stands in `room`; `*relay_url_out` receives the relay's address (UTF-8,
+// not NUL-terminated; NULL to skip it).
+zfc_result zfc_client_room_info(const struct zfc_client *client, const uint8_t *room, struct zfc_room_info *info_out, struct zfc_buf **relay_url_out);
+
+// The ids of every room held, 16 bytes each, one after the other, to `*rooms_out`.
+zfc_result zfc_client_rooms(const struct zfc_client *client, struct zfc_buf **rooms_out);
+
+// `member`'s fingerprint in `room` (text, not NUL-terminated), to compare out of band.
+zfc_result zfc_client_fingerprint(const struct zfc_client *client, const uint8_t *room, uint32_t member, struct zfc_buf **fingerprint_out);
+
+// Changes the passphrase. **Blocking** (two Argon2id derivations). The state sealed under the
+// new passphrase goes to `*state_out`: write it, then `zfc_client_state_saved(generation)`.
+zfc_result zfc_client_change_passphrase(const struct zfc_client *client, const uint8_t *current, size_t current_len, const uint8_t *new_passphrase, size_t new_len, struct zfc_buf **state_out, uint64_t *generation_out);
+
+// The state to write before anything waiting for it may leave: `*state_out` is NULL when
+// nothing changed. Write it atomically (temporary file, fsync, rename), then call
+// `zfc_client_state_saved(generation)`.
+zfc_result zfc_client_poll_save(const struct zfc_client *client, struct zfc_buf **state_out, uint64_t *generation_out);
+
+// The save of `generation` is written: records waiting for it may leave.
+zfc_result zfc_client_state_saved(const struct zfc_client *client, uint64_t generation);
+
+// What the sockets must do next, to `*transmit_out` (NULL when nothing may leave now).
+zfc_result zfc_client_poll_transmit(const struct zfc_client *client, struct zfc_transmit **transmit_out);
+
+// The next event, to `*event_out` (NULL when there is none).
+zfc_result zfc_client_poll_event(const struct zfc_client *client, struct zfc_client_event **event_out);
+
+// The socket `conn` (from a ZFC_TRANSMIT_CONNECT) is open.
+zfc_result zfc_client_handle_connected(const struct zfc_client *client, uint64_t conn, uint64_t now_ms);
+
+// One binary message from socket `conn`. Bytes the link or the protocol refuse drop that
+// socket (a ZFC_TRANSMIT_CLOSE and a disconnection event follow), never the client.
+zfc_result zfc_client_handle_bytes(const struct zfc_client *client, uint64_t conn, const uint8_t *bytes, size_t len, uint64_t now_ms);
+
+// The socket `conn` closed or failed to open; the client dials again after its backoff.
+zfc_result zfc_client_handle_closed(const struct zfc_client *client, uint64_t conn, uint64_t now_ms);
+
+// When `zfc_client_handle_timeout` is due (Unix ms) to `*at_ms_out`; `*has_out` false: none.
+zfc_result zfc_client_next_timeout(const struct zfc_client *client, bool *has_out, uint64_t *at_ms_out);
+
+// Runs what is due at `now_ms` (Unix ms): dials, connect timeouts, keep-alives.
+zfc_result zfc_client_handle_timeout(const struct zfc_client *client, uint64_t now_ms);
+
+// The action's kind (a zfc_transmit_kind); 0 for NULL.
+uint32_t zfc_transmit_get_kind(const struct zfc_transmit *transmit);
+
+// The socket the action is about; 0 for NULL.
+uint64_t zfc_transmit_get_conn(const struct zfc_transmit *transmit);
+
+// The action's bytes (borrowed until the handle is freed) and their length.
+zfc_result zfc_transmit_data(const struct zfc_transmit *transmit, const uint8_t **data_out, size_t *len_out);
+
+// Frees a socket action; NULL does nothing.
+void zfc_transmit_free(struct zfc_transmit *transmit);
+
+// The event's fields, to `*info_out` (its pointers borrow from `event`).
+zfc_result zfc_client_event_get(const struct zfc_client_event *event, struct zfc_client_event_info *info_out);
+
+// Frees an event, zeroizing what it held; NULL does nothing.
+void zfc_client_event_free(struct zfc_client_event *event);
 
 // Creates a generator seeded from the operating system's randomness.
 zfc_result zfc_rng_new_os(struct zfc_rng **rng_out);

@@ -11,6 +11,8 @@
 
 #[macro_use]
 mod boundary;
+mod client;
+mod client_event;
 mod handles;
 mod link;
 mod member;
@@ -20,6 +22,10 @@ mod relay;
 mod result;
 mod util;
 
+pub use client::{zfc_client, zfc_client_config, zfc_content_type, zfc_room_info, zfc_room_settings};
+pub use client_event::{
+    zfc_client_event, zfc_client_event_info, zfc_client_event_kind, zfc_transmit, zfc_transmit_kind,
+};
 pub use handles::{zfc_buf, zfc_rng};
 pub use link::{zfc_link, zfc_link_handshake, zfc_relay_key};
 pub use member::zfc_member;

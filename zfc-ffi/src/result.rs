@@ -293,7 +293,7 @@ macro_rules! from_core {
     )*};
 }
 
-from_core!(DecodeError, Error, StateError, LinkError, Reject);
+from_core!(DecodeError, Error, StateError, LinkError, Reject, zfc_client::Error);
 
 /// Returns a static, NUL-terminated English description of `result`; unknown codes get
 /// "unknown result code". The string must not be freed.
