@@ -117,3 +117,40 @@ fn a_room_life_on_one_connection_per_relay() {
 fn a_room_life_on_one_connection_per_room() {
     room_life(true);
 }
+
+/// A member who sends before reading a removal (offline meanwhile) has its message refused
+/// (`EpochClosed`: the removal closed the epoch it was sealed in); the client seals it again in
+/// the new epoch, and it lands under the same local id.
+#[test]
+fn a_message_sealed_in_an_epoch_closed_meanwhile_is_sealed_again() {
+    let mut net = Net::new(RelayConfig::default());
+    let relay = net.address();
+    let (alice, bob, carol) = (net.add(config(1, false)), net.add(config(2, false)), net.add(config(3, false)));
+    let room =
+        net.client(alice).create_room(&relay, RoomSettings { auto_approve: true, ..RoomSettings::default() }).unwrap();
+    net.run();
+    for (peer, name) in [(bob, "bob"), (carol, "carol")] {
+        let invite = net.client(alice).invite(&room, 3600).unwrap();
+        net.run();
+        net.client(peer).join_room(&invite, name).unwrap();
+        net.run();
+    }
+    net.cut(bob);
+    net.client(alice).remove_member(&room, 2).unwrap();
+    net.run();
+    let id = net.client(bob).send_text(&room, "sent before reading the removal").unwrap();
+    net.advance(1_000);
+    let ev = net.take(bob);
+    assert!(has(&ev, |e| matches!(e, ClientEvent::MessageSent { local_id, .. } if *local_id == id)), "{ev:?}");
+    assert!(!has(&ev, |e| matches!(e, ClientEvent::MessageRefused { .. })), "{ev:?}");
+    assert_eq!(net.texts(alice, &room).last().map(String::as_str), Some("sent before reading the removal"));
+    assert!(net.texts(carol, &room).iter().all(|t| t != "sent before reading the removal"), "carol was removed");
+    // It was refused once (the closed epoch), then landed.
+    let submits = net
+        .submitted
+        .iter()
+        .filter(|r| matches!(r, zfc_core::proto::ClientRequest::Submit { frame, .. }
+            if matches!(zfc_core::internal::frame::Frame::decode(frame), Ok(zfc_core::internal::frame::Frame::Message(m)) if m.body.sender == 1)))
+        .count();
+    assert_eq!(submits, 2, "sealed twice: in the closed epoch, then in the new one");
+}

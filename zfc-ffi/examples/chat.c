@@ -1,13 +1,12 @@
-/* A room in one process: an owner and a member talk through a relay rule book, each over its own
- * Noise link, using only zfc.h. A real app sends the same bytes over a WebSocket instead of the
- * `route` function below. Build: cc chat.c $(pkg-config --cflags --libs zfc) */
+/* A room in one process with the client API: alice creates a room, carol joins with her invite,
+ * they talk. Each app runs the same loop (save, transmit, events); the "network" below stands in
+ * for WebSockets to a relay (here the relay's rule book in the same process, behind real Noise
+ * links). Build: cc chat.c $(pkg-config --cflags --libs zfc) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "zfc.h"
-
-#define NOW 1800000000ull
 
 static void die(const char *what, zfc_result r) {
     fprintf(stderr, "%s: %s\n", what, zfc_result_text(r));
@@ -15,179 +14,180 @@ static void die(const char *what, zfc_result r) {
 }
 #define TRY(call) do { zfc_result r_ = (call); if (r_ != ZFC_OK) die(#call, r_); } while (0)
 
-/* One party: its state machine and its end of the link (the relay holds the other end). */
+static uint64_t now_ms = 1800000000000ull; /* the apps' clock (manual here: a simulation) */
+
+/* ---- the network: sockets to an in-process relay (an app opens WebSockets instead) ---- */
+
 typedef struct {
-    const char *name;
-    zfc_owner *owner;    /* set for the owner */
-    zfc_member *member;  /* set for a member */
-    zfc_link *link;      /* the party's end */
-    zfc_link *relay_end; /* the relay's end */
-    uint64_t conn;
-} party;
+    zfc_client *app;   /* whose socket */
+    uint64_t conn;     /* the client's id for it */
+    zfc_link *relay_end;
+} socket_t;
 
-static zfc_rng *rng;
+static socket_t sockets[8];
+static int n_sockets;
+static zfc_rng *relay_rng;
 static zfc_relay *relay;
-static party *parties[2];
+static zfc_relay_key *relay_key;
 
-/* What the relay sent and the parties have not read yet, in order, as a network delivers it:
- * one connection's messages arrive in the order they were sent (the protocol relies on it). */
-#define MAX_WIRE 256
-static struct {
-    party *to;
-    uint8_t *bytes;
-    size_t len;
-} wire[MAX_WIRE];
-static size_t wire_head, wire_tail;
-
-static void on_the_wire(party *p, const uint8_t *bytes, size_t len) {
-    if (wire_tail - wire_head == MAX_WIRE) die("the wire is full", ZFC_ERR_INVALID_ARGUMENT);
-    uint8_t *copy = malloc(len);
-    if (!copy) die("out of memory", ZFC_ERR_INVALID_ARGUMENT);
-    memcpy(copy, bytes, len);
-    wire[wire_tail % MAX_WIRE].to = p;
-    wire[wire_tail % MAX_WIRE].bytes = copy;
-    wire[wire_tail % MAX_WIRE].len = len;
-    wire_tail++;
-}
-
-static void deliver_to_party(party *p, const uint8_t *bytes, size_t len);
-
-/* Delivers everything on the wire, including what the deliveries make the parties send. */
-static void pump(void) {
-    while (wire_head != wire_tail) {
-        size_t i = wire_head++ % MAX_WIRE;
-        deliver_to_party(wire[i].to, wire[i].bytes, wire[i].len);
-        free(wire[i].bytes);
-    }
-}
-
-/* The relay handles one request from a party and sends what the rule book says. */
-static void to_relay(party *p, const uint8_t *req, size_t len) {
-    zfc_buf *rec = NULL, *plain = NULL;
-    TRY(zfc_link_seal(p->link, req, len, &rec));                                        /* party seals */
-    TRY(zfc_link_open(p->relay_end, zfc_buf_data(rec), zfc_buf_len(rec), &plain));     /* relay opens */
-    zfc_relay_output *out = NULL;
-    TRY(zfc_relay_handle(relay, p->conn, zfc_buf_data(plain), zfc_buf_len(plain), NOW, &out));
+/* The relay's answers go back over each socket's link. */
+static void relay_says(zfc_relay_output *out) {
     for (size_t i = 0; i < zfc_relay_output_count(out); i++) {
-        uint64_t conn;
-        const uint8_t *data;
-        size_t n;
-        TRY(zfc_relay_output_get(out, i, &conn, &data, &n));
-        for (int k = 0; k < 2; k++)
-            if (parties[k] && parties[k]->conn == conn) on_the_wire(parties[k], data, n);
-    }
-    zfc_relay_output_free(out);
-    zfc_buf_free(rec);
-    zfc_buf_free(plain);
-}
-
-/* Sends a party's requests and shows its events. */
-static void route(party *p, zfc_output *out) {
-    for (size_t i = 0; i < zfc_output_event_count(out); i++) {
-        zfc_event ev;
-        TRY(zfc_output_event(out, i, &ev));
-        if (ev.kind == ZFC_EVENT_MESSAGE)
-            printf("%s read: %.*s\n", p->name, (int)ev.data_len, (const char *)ev.data);
-        if (ev.kind == ZFC_EVENT_JOINED) printf("%s joined as member %u\n", p->name, ev.member);
-        if (ev.kind == ZFC_EVENT_JOIN_REQUESTED) {
-            printf("%s: join request from %.*s, fingerprint %.*s\n", p->name, (int)ev.data_len,
-                   (const char *)ev.data, (int)ev.text_len, (const char *)ev.text);
-            zfc_output *o = NULL;
-            TRY(zfc_owner_approve_join(p->owner, ev.key, rng, &o));
-            route(p, o);
-        }
-    }
-    for (size_t i = 0; i < zfc_output_request_count(out); i++) {
+        uint64_t to;
         const uint8_t *data;
         size_t len;
-        TRY(zfc_output_request(out, i, &data, &len));
-        to_relay(p, data, len);
+        TRY(zfc_relay_output_get(out, i, &to, &data, &len));
+        socket_t *s = &sockets[to];
+        zfc_buf *record = NULL;
+        TRY(zfc_link_seal(s->relay_end, data, len, &record));
+        TRY(zfc_client_handle_bytes(s->app, s->conn, zfc_buf_data(record), zfc_buf_len(record), now_ms));
+        zfc_buf_free(record);
     }
-    zfc_output_free(out);
-}
-
-static void deliver_to_party(party *p, const uint8_t *bytes, size_t len) {
-    zfc_buf *rec = NULL, *plain = NULL;
-    TRY(zfc_link_seal(p->relay_end, bytes, len, &rec));
-    TRY(zfc_link_open(p->link, zfc_buf_data(rec), zfc_buf_len(rec), &plain));
-    zfc_output *out = NULL;
-    if (p->owner) TRY(zfc_owner_handle(p->owner, zfc_buf_data(plain), zfc_buf_len(plain), NOW, rng, &out));
-    else TRY(zfc_member_handle(p->member, zfc_buf_data(plain), zfc_buf_len(plain), rng, &out));
-    zfc_buf_free(rec);
-    zfc_buf_free(plain);
-    route(p, out);
-}
-
-/* Opens a link to the relay (pinned to its key) and lets the relay challenge the party. */
-static void connect(party *p, zfc_relay_key *key, const uint8_t relay_pk[32], uint64_t conn) {
-    zfc_link_handshake *hs = NULL;
-    zfc_buf *hello = NULL, *answer = NULL;
-    TRY(zfc_link_client_start(relay_pk, rng, &hs, &hello));
-    TRY(zfc_link_respond(key, zfc_buf_data(hello), zfc_buf_len(hello), rng, &p->relay_end, &answer));
-    TRY(zfc_link_client_finish(hs, zfc_buf_data(answer), zfc_buf_len(answer), &p->link));
-    zfc_buf_free(hello);
-    zfc_buf_free(answer);
-    uint8_t binding[32];
-    TRY(zfc_link_channel_binding(p->link, binding));
-    if (p->owner) TRY(zfc_owner_on_connected(p->owner, binding));
-    else TRY(zfc_member_on_connected(p->member, binding));
-    p->conn = conn;
-    zfc_relay_output *out = NULL;
-    TRY(zfc_relay_connect(relay, conn, binding, rng, &out));
-    const uint8_t *challenge;
-    size_t len;
-    uint64_t c;
-    TRY(zfc_relay_output_get(out, 0, &c, &challenge, &len));
-    on_the_wire(p, challenge, len);
     zfc_relay_output_free(out);
-    pump();
+}
+
+/* What an app wrote on socket `i` reaches the relay: the link handshake first, then requests. */
+static void relay_hears(int i, const uint8_t *bytes, size_t len) {
+    socket_t *s = &sockets[i];
+    zfc_relay_output *out = NULL;
+    if (!s->relay_end) {
+        zfc_buf *answer = NULL;
+        uint8_t binding[32];
+        TRY(zfc_link_respond(relay_key, bytes, len, relay_rng, &s->relay_end, &answer));
+        TRY(zfc_client_handle_bytes(s->app, s->conn, zfc_buf_data(answer), zfc_buf_len(answer), now_ms));
+        zfc_buf_free(answer);
+        TRY(zfc_link_channel_binding(s->relay_end, binding));
+        TRY(zfc_relay_connect(relay, (uint64_t)i, binding, relay_rng, &out));
+    } else {
+        zfc_buf *request = NULL;
+        TRY(zfc_link_open(s->relay_end, bytes, len, &request));
+        TRY(zfc_relay_handle(relay, (uint64_t)i, zfc_buf_data(request), zfc_buf_len(request), now_ms / 1000, &out));
+        zfc_buf_free(request);
+    }
+    relay_says(out);
+}
+
+/* ---- an app: its client and the loop every app runs ---- */
+
+typedef struct {
+    const char *name;
+    zfc_client *client;
+    int joined;
+    uint8_t joiner[32]; /* the last join request seen (the owner approves it) */
+    int join_requests;
+} app;
+
+/* One turn of the loop; returns whether anything happened. */
+static int turn(app *a) {
+    int busy = 0;
+    zfc_buf *state;
+    uint64_t generation;
+    /* 1. Write every save (a real app: temporary file, fsync, rename), then confirm it. */
+    while (zfc_client_poll_save(a->client, &state, &generation) == ZFC_OK && state) {
+        busy = 1;
+        zfc_buf_free(state);
+        TRY(zfc_client_state_saved(a->client, generation));
+    }
+    /* 2. Do what the client asks of its sockets. */
+    zfc_transmit *t;
+    while (zfc_client_poll_transmit(a->client, &t) == ZFC_OK && t) {
+        busy = 1;
+        const uint8_t *data;
+        size_t len;
+        uint64_t conn = zfc_transmit_get_conn(t);
+        TRY(zfc_transmit_data(t, &data, &len));
+        int i = 0;
+        while (i < n_sockets && !(sockets[i].app == a->client && sockets[i].conn == conn)) i++;
+        if (zfc_transmit_get_kind(t) == ZFC_TRANSMIT_CONNECT) { /* data: the relay's URL */
+            sockets[n_sockets++] = (socket_t){a->client, conn, NULL};
+            TRY(zfc_client_handle_connected(a->client, conn, now_ms));
+        } else if (zfc_transmit_get_kind(t) == ZFC_TRANSMIT_SEND && i < n_sockets) {
+            relay_hears(i, data, len);
+        }
+        zfc_transmit_free(t);
+    }
+    /* 3. Show the events. */
+    zfc_client_event *e;
+    while (zfc_client_poll_event(a->client, &e) == ZFC_OK && e) {
+        busy = 1;
+        zfc_client_event_info ev;
+        TRY(zfc_client_event_get(e, &ev));
+        if (ev.kind == ZFC_CLIENT_EVENT_MESSAGE && ev.content_type == ZFC_CONTENT_TEXT)
+            printf("%s read: %s (from member %u)\n", a->name, (const char *)ev.text, ev.member);
+        if (ev.kind == ZFC_CLIENT_EVENT_JOINED) {
+            printf("%s joined as member %u\n", a->name, ev.member);
+            a->joined = 1;
+        }
+        if (ev.kind == ZFC_CLIENT_EVENT_JOIN_REQUESTED) {
+            printf("%s: join request from %s, fingerprint %s\n", a->name, (const char *)ev.text,
+                   (const char *)ev.detail);
+            memcpy(a->joiner, ev.key, 32);
+            a->join_requests++;
+        }
+        zfc_client_event_free(e);
+    }
+    return busy;
+}
+
+static void run(app *a, app *b) {
+    while (turn(a) | turn(b)) {
+    }
+}
+
+static zfc_client *new_client(uint8_t seed_byte) {
+    uint8_t seed[32];
+    memset(seed, seed_byte, sizeof seed);
+    zfc_client_config config;
+    TRY(zfc_client_config_default(&config));
+    /* For this demo only: a fixed seed, a cheap KDF and a manual clock. An app keeps the
+     * defaults (operating-system randomness, Argon2id at its floor, the system clock). */
+    config.seed_for_tests = seed;
+    config.kdf_m_cost_kib = 8;
+    config.kdf_t_cost = 1;
+    config.insecure_weak_kdf_for_tests = true;
+    config.manual_clock = true;
+    zfc_client *c = NULL;
+    TRY(zfc_client_create(&config, (const uint8_t *)"a passphrase", 12, &c));
+    TRY(zfc_client_handle_timeout(c, now_ms));
+    return c;
 }
 
 int main(void) {
-    TRY(zfc_rng_new_os(&rng));
+    uint8_t seed[32] = {42}, relay_pk[32];
+    TRY(zfc_rng_new_seeded(seed, &relay_rng));
     TRY(zfc_relay_new(&relay));
-    zfc_relay_key *relay_key = NULL;
-    uint8_t relay_pk[32];
-    TRY(zfc_relay_key_new(rng, &relay_key));
+    TRY(zfc_relay_key_new(relay_rng, &relay_key));
     TRY(zfc_relay_key_public(relay_key, relay_pk));
 
-    party alice = {.name = "alice"}, carol = {.name = "carol"};
-    parties[0] = &alice;
-    zfc_room_config cfg;
-    TRY(zfc_room_config_default(&cfg));
-    zfc_output *out = NULL;
-    TRY(zfc_owner_create(&cfg, rng, &alice.owner, &out));
-    connect(&alice, relay_key, relay_pk, 1);
-    route(&alice, out); /* creates the room at the relay */
-    pump();
+    app alice = {"alice", new_client(1), 0, {0}, 0}, carol = {"carol", new_client(2), 0, {0}, 0};
+    uint8_t room[16], joined[16];
+    TRY(zfc_client_create_room(alice.client, "ws://relay.example:5103", relay_pk, NULL, room));
+    run(&alice, &carol);
 
     zfc_buf *invite = NULL;
-    TRY(zfc_owner_invite(alice.owner, NOW, 3600, "ws://127.0.0.1:5103", relay_pk, rng, &invite, &out));
-    route(&alice, out);
-    pump();
+    TRY(zfc_client_invite(alice.client, room, 3600, &invite));
     char uri[1024];
     snprintf(uri, sizeof uri, "%.*s", (int)zfc_buf_len(invite), (const char *)zfc_buf_data(invite));
     zfc_buf_free(invite);
+    run(&alice, &carol);
 
-    parties[1] = &carol;
-    TRY(zfc_member_join(uri, "carol", NOW, rng, &carol.member, &out));
-    connect(&carol, relay_key, relay_pk, 2);
-    route(&carol, out); /* the join request; the owner approves it in route() */
-    pump();
+    TRY(zfc_client_join_room(carol.client, uri, "carol", joined));
+    run(&alice, &carol);
+    if (alice.join_requests != 1) die("no join request reached alice", ZFC_ERR_INVALID_ARGUMENT);
+    TRY(zfc_client_approve_join(alice.client, room, alice.joiner)); /* after comparing fingerprints */
+    run(&alice, &carol);
+    if (!carol.joined) die("carol did not join", ZFC_ERR_INVALID_ARGUMENT);
 
-    const char *text = "hello from the C example";
-    TRY(zfc_owner_send(alice.owner, (const uint8_t *)text, strlen(text), rng, &out));
-    route(&alice, out);
-    pump();
+    const char *hello = "hello from the C example";
+    uint64_t id;
+    TRY(zfc_client_send(alice.client, room, ZFC_CONTENT_TEXT, 0, (const uint8_t *)hello, strlen(hello), &id));
+    run(&alice, &carol);
 
-    zfc_link_free(alice.link);
-    zfc_link_free(alice.relay_end);
-    zfc_link_free(carol.link);
-    zfc_link_free(carol.relay_end);
-    zfc_owner_free(alice.owner);
-    zfc_member_free(carol.member);
-    zfc_relay_key_free(relay_key);
+    zfc_client_free(alice.client); /* erases the keys */
+    zfc_client_free(carol.client);
+    for (int i = 0; i < n_sockets; i++) zfc_link_free(sockets[i].relay_end);
     zfc_relay_free(relay);
-    zfc_rng_free(rng);
+    zfc_relay_key_free(relay_key);
+    zfc_rng_free(relay_rng);
     return 0;
 }

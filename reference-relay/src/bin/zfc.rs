@@ -1,19 +1,19 @@
-//! `zfc`: a command-line chat client for people and scripts. State lives in a directory, sealed
-//! with a passphrase (prompted, or `ZFC_PASSPHRASE` for scripts).
+//! `zfc`: a command-line chat client for people and scripts, on the `zfc-client` facade. Its
+//! state (the room and its keys) lives in a directory, sealed with a passphrase (prompted, or
+//! `ZFC_PASSPHRASE` for scripts), written before anything that needs it reaches the relay.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use rand_chacha::ChaCha20Rng;
-use rand_core::{SeedableRng, UnwrapErr};
 use zeroize::Zeroizing;
+use zfc_client::content::Content;
+use zfc_client::{Client, ClientConfig, ClientEvent, EpochChange, RelayAddress, RoomOperation, RoomRole, RoomSettings};
+use zfc_core::HistoryPolicy;
 use zfc_core::pickle::Argon2Params;
-use zfc_core::relay::ClientRequest;
-use zfc_core::{Event, Failure, HistoryPolicy, Invite, Member, Operation, Owner, RoomConfig};
-use zfc_relay::client::session::now;
-use zfc_relay::client::{Party, Session};
+use zfc_core::proto::Reject;
+use zfc_relay::client::Driver;
 use zfc_relay::{fsutil, keyfile};
 
 /// A zfc chat client.
@@ -32,6 +32,9 @@ struct Args {
     /// Argon2id memory (KiB) for sealing the state.
     #[arg(long, default_value_t = Argon2Params::DEFAULT.m_cost_kib)]
     kdf_memory_kib: u32,
+    /// TESTS ONLY: accept Argon2id parameters below the production floor (a guessable state).
+    #[arg(long, hide = true)]
+    insecure_weak_kdf_for_tests: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -124,16 +127,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Pings a listening connection this often: well inside the relay's idle timeout.
-const KEEPALIVE: Duration = Duration::from_secs(60);
-
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// The sealed state's file in the directory.
+const STATE: &str = "client.sealed";
 
 struct Ctx {
     dir: PathBuf,
     proxy: Option<String>,
     wait: Duration,
-    params: Argon2Params,
+    config: ClientConfig,
     passphrase: Zeroizing<String>,
 }
 
@@ -149,56 +152,33 @@ fn parse_key(hex_key: &str) -> Res<[u8; 32]> {
 }
 
 impl Ctx {
-    fn relay(&self) -> Res<(String, [u8; 32])> {
-        let text = std::fs::read_to_string(self.dir.join("relay"))
-            .map_err(|e| format!("{}: {e} (create or join a room first)", self.dir.display()))?;
-        let mut lines = text.lines();
-        let url = lines.next().ok_or("relay file is empty")?.to_string();
-        let key = parse_key(lines.next().ok_or("relay file has no key")?)?;
-        Ok((url, key))
+    fn state_path(&self) -> PathBuf {
+        self.dir.join(STATE)
     }
 
-    fn save_relay(&self, url: &str, key: &[u8; 32]) -> Res<()> {
-        write_private(&self.dir, "relay", format!("{url}\n{}\n", hex::encode(key)).as_bytes())
-    }
-
-    fn load(&self) -> Res<Party> {
-        let blob = std::fs::read(self.dir.join("state.sealed"))
-            .map_err(|e| format!("{}: {e} (create or join a room first)", self.dir.display()))?;
-        let pw = self.passphrase.as_bytes();
-        match blob.first() {
-            Some(b'O') => Ok(Party::Owner(Box::new(Owner::open_state(blob.get(1..).unwrap_or_default(), pw)?))),
-            Some(b'M') => Ok(Party::Member(Box::new(Member::open_state(blob.get(1..).unwrap_or_default(), pw)?))),
-            _ => Err("state.sealed is damaged".into()),
+    /// A new client for a directory that holds none.
+    fn create(&self) -> Res<Driver> {
+        if self.state_path().exists() {
+            return Err(format!("{} already holds a state", self.dir.display()).into());
         }
+        let client = Client::create(self.config.clone(), self.passphrase.as_bytes())?;
+        Ok(Driver::new(client, self.writer(), self.proxy.clone()))
     }
 
-    fn save(&self, party: &Party) -> Res<()> {
-        save_state(&self.dir, &self.passphrase, self.params, party)
+    /// The directory's client, and the room it holds.
+    fn open(&self) -> Res<(Driver, Vec<u8>)> {
+        let blob = std::fs::read(self.state_path())
+            .map_err(|e| format!("{}: {e} (create or join a room first)", self.dir.display()))?;
+        let client = Client::open(self.config.clone(), &blob, self.passphrase.as_bytes())?;
+        let room = client.rooms()?.into_iter().next().ok_or("this directory holds no room")?;
+        Ok((Driver::new(client, self.writer(), self.proxy.clone()), room))
     }
 
-    /// What the session calls before every send that spends state.
-    fn saver(&self) -> zfc_relay::client::session::Saver {
-        let (dir, passphrase, params) = (self.dir.clone(), self.passphrase.clone(), self.params);
-        Box::new(move |party| save_state(&dir, &passphrase, params, party).map_err(|e| e.to_string()))
+    /// Writes each save atomically, readable by its owner only.
+    fn writer(&self) -> zfc_relay::client::driver::StateWriter {
+        let dir = self.dir.clone();
+        Box::new(move |bytes| write_private(&dir, STATE, bytes).map_err(|e| e.to_string()))
     }
-
-    async fn connect(&self, party: Party) -> Res<Session> {
-        let (url, key) = self.relay()?;
-        let mut s = Session::connect(party, &url, &key, self.proxy.as_deref(), self.wait).await?;
-        s.set_saver(self.saver());
-        Ok(s)
-    }
-}
-
-fn save_state(dir: &Path, passphrase: &str, params: Argon2Params, party: &Party) -> Res<()> {
-    let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
-    let pw = passphrase.as_bytes();
-    let blob = Zeroizing::new(match party {
-        Party::Owner(o) => [b"O".to_vec(), o.seal_state(pw, params, &mut rng)?].concat(),
-        Party::Member(m) => [b"M".to_vec(), m.seal_state(pw, params, &mut rng)?].concat(),
-    });
-    write_private(dir, "state.sealed", &blob)
 }
 
 /// Writes `name` in the state directory, which is kept readable by its owner only (the sealed
@@ -211,230 +191,239 @@ fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> Res<()> {
     Ok(())
 }
 
-fn print_events(s: &mut Session, printed: &mut usize) {
-    for e in s.take_events() {
-        match e {
-            Event::Message(m) => {
-                *printed += 1;
-                println!("{}: {}", m.sender, String::from_utf8_lossy(&m.content));
-            }
-            Event::JoinRequested { joiner, name, fingerprint } => {
-                println!("join request from {name:?} key {} fingerprint {fingerprint}", hex::encode(joiner));
-            }
-            Event::Joined { member, epoch } => println!("joined as member {member} in epoch {epoch}"),
-            Event::EpochChanged { epoch, reason } => println!("epoch {epoch} ({reason:?})"),
-            Event::MemberLeft(m) => println!("member {m} left"),
-            Event::RemovedFromRoom => println!("we were removed from the room"),
-            Event::RoomDeleted => println!("the room was deleted"),
-            Event::Rejected { reason, .. } => eprintln!("the relay refused a request: {reason}"),
-            Event::FrameRejected { position, error } => eprintln!("dropped frame at {position}: {error}"),
-            _ => {}
-        }
+/// Text a peer controls, made safe for a terminal: control characters (escape sequences,
+/// newlines that would start a line without its sender) are shown escaped.
+fn shown(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
+/// A relay refusal's name from a shared code (1000 + the relay's code).
+fn refusal(code: u32) -> String {
+    let relay = code.checked_sub(zfc_core::code::RELAY_BASE).and_then(|c| u16::try_from(c).ok());
+    match relay.and_then(Reject::from_code) {
+        Some(r) => r.to_string(),
+        None => zfc_core::code::code_name(code).map_or_else(|| format!("code {code}"), str::to_owned),
     }
 }
 
+fn print_event(e: &ClientEvent, printed: &mut usize) {
+    match e {
+        ClientEvent::Message { message: m, .. } => {
+            let text = match &m.content {
+                Content::Text { body } => shown(body),
+                Content::DisplayName { name } => format!("(is now called {})", shown(name)),
+                Content::Topic { topic } => format!("(set the topic: {})", shown(topic)),
+                _ => "(a message this client does not show)".to_owned(),
+            };
+            *printed += 1;
+            println!("{}: {text}", m.sender);
+        }
+        ClientEvent::JoinRequested { joiner, name, fingerprint, .. } => {
+            println!("join request from {:?} key {} fingerprint {fingerprint}", shown(name), hex::encode(joiner));
+        }
+        ClientEvent::Joined { member, epoch, .. } => println!("joined as member {member} in epoch {epoch}"),
+        ClientEvent::EpochChanged { epoch, change, .. } => match change {
+            EpochChange::Rotation => println!("epoch {epoch}: the room key was rotated"),
+            EpochChange::MemberAdded { member } => println!("epoch {epoch}: member {member} joined"),
+            EpochChange::MemberRemoved { member } => println!("epoch {epoch}: member {member} left or was removed"),
+        },
+        ClientEvent::MemberLeft { member, .. } => println!("member {member} left"),
+        ClientEvent::RemovedFromRoom { .. } => println!("we were removed from the room"),
+        ClientEvent::RoomDeleted { .. } => println!("the room was deleted"),
+        ClientEvent::MessageRefused { code, .. } => eprintln!("the relay refused a message: {}", refusal(*code)),
+        ClientEvent::FrameRejected { position, detail, .. } => eprintln!("dropped the entry at {position}: {detail}"),
+        ClientEvent::Disconnected { reason, retry_in_ms, .. } => {
+            eprintln!("disconnected ({reason}); retrying in {} s", retry_in_ms.div_ceil(1000));
+        }
+        _ => {}
+    }
+}
+
+/// Runs the loop until `done` holds for an event, printing what happens. Fails on a refusal
+/// that ends the command: an operation that can never land, a refused message, a refused
+/// admission token, a connection that never came up; or when `wait` passes.
+async fn until(
+    d: &mut Driver,
+    wait: Duration,
+    printed: &mut usize,
+    what: &str,
+    done: impl Fn(&ClientEvent) -> bool,
+) -> Res<()> {
+    let mut connected = false;
+    let (events, hit) = d
+        .run(wait, |e| {
+            done(e)
+                || matches!(
+                    e,
+                    ClientEvent::OperationFailed { .. }
+                        | ClientEvent::MessageRefused { .. }
+                        | ClientEvent::AdmissionRefused { .. }
+                )
+                || (!connected && matches!(e, ClientEvent::Disconnected { .. }))
+                || {
+                    connected |= matches!(e, ClientEvent::Connected { .. });
+                    false
+                }
+        })
+        .await?;
+    for e in &events {
+        print_event(e, printed);
+    }
+    match events.last() {
+        Some(e) if hit && done(e) => Ok(()),
+        Some(ClientEvent::OperationFailed { op, code, .. }) => {
+            Err(format!("the relay refused the request: {op:?}: {}", refusal(*code)).into())
+        }
+        Some(ClientEvent::MessageRefused { code, .. }) => {
+            Err(format!("the relay refused the message: {}", refusal(*code)).into())
+        }
+        Some(ClientEvent::AdmissionRefused { code, .. }) => Err(format!(
+            "the relay refused the admission token (code {})",
+            code.saturating_sub(zfc_core::code::RELAY_BASE)
+        )
+        .into()),
+        Some(ClientEvent::Disconnected { .. }) if hit => {
+            let why = d.last_failure().unwrap_or("the connection failed");
+            Err(format!("could not reach the relay: {why}").into())
+        }
+        _ => Err(format!("timed out waiting for {what}").into()),
+    }
+}
+
+fn landed(op: RoomOperation) -> impl Fn(&ClientEvent) -> bool {
+    move |e| matches!(e, ClientEvent::OperationLanded { op: o, .. } if *o == op)
+}
+
 async fn run(args: Args) -> Res<()> {
-    let params = Argon2Params { m_cost_kib: args.kdf_memory_kib, ..Argon2Params::DEFAULT };
+    let kdf = Argon2Params { m_cost_kib: args.kdf_memory_kib, ..Argon2Params::DEFAULT };
     let ctx = Ctx {
         dir: args.dir,
         proxy: args.proxy,
         wait: Duration::from_secs(args.timeout),
-        params,
+        config: ClientConfig {
+            kdf,
+            insecure_weak_kdf_for_tests: args.insecure_weak_kdf_for_tests,
+            ..ClientConfig::default()
+        },
         passphrase: passphrase()?,
     };
     let mut printed = 0usize;
     match args.command {
         Command::Create { relay, relay_key, strict, auto_approve, admission_token } => {
-            if ctx.dir.join("state.sealed").exists() {
-                return Err(format!("{} already holds a state", ctx.dir.display()).into());
-            }
-            let key = parse_key(&relay_key)?;
-            let policy = if strict { HistoryPolicy::SinceJoin } else { HistoryPolicy::SinceLastEpoch };
-            let config = RoomConfig::builder().history_policy(policy).auto_approve(auto_approve).build()?;
-            let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
-            let (owner, out) = Owner::create(config, &mut rng);
-            ctx.save_relay(&relay, &key)?;
-            let mut s =
-                Session::connect(Party::Owner(Box::new(owner)), &relay, &key, ctx.proxy.as_deref(), ctx.wait).await?;
-            // The room does not exist yet: the first authentication is refused, and retried by
-            // the owner once the creation is accepted.
-            s.take_events();
-            s.set_saver(ctx.saver());
+            let mut d = ctx.create()?;
+            let relay = RelayAddress::new(&relay, &parse_key(&relay_key)?)?;
             if let Some(token) = admission_token {
-                let token = parse_key(&token)?;
-                s.own_request(|req_id| ClientRequest::Admit { req_id, token }, ctx.wait).await?;
+                d.client().set_admission_token(&relay, &parse_key(&token)?)?;
             }
-            s.apply(out).await?;
-            s.settle(ctx.wait).await?;
-            refused(&mut s)?;
-            let party = s.close().await;
-            ctx.save(&party)?;
-            if let Party::Owner(o) = &party {
-                println!("room {}", hex::encode(o.room_id()));
+            let history = if strict { HistoryPolicy::SinceJoin } else { HistoryPolicy::SinceLastEpoch };
+            let room =
+                d.client().create_room(&relay, RoomSettings { history, auto_approve, ..RoomSettings::default() })?;
+            let created =
+                until(&mut d, ctx.wait, &mut printed, "the room's creation", landed(RoomOperation::CreateRoom)).await;
+            if created.is_err() {
+                // Nothing was created: leave the directory free for another try.
+                d.close().await?;
+                let _ = std::fs::remove_file(ctx.state_path());
+                return created;
             }
+            d.close().await?;
+            println!("room {}", hex::encode(room));
         }
         Command::Invite { ttl } => {
-            let (url, key) = ctx.relay()?;
-            let mut s = ctx.connect(ctx.load()?).await?;
-            let mut uri = String::new();
-            s.with_owner(|o, rng| {
-                let (inv, out) = o.invite(now(), ttl, &url, key.into(), rng)?;
-                uri = inv.to_uri();
-                Ok(out)
-            })
-            .await?;
-            s.settle(ctx.wait).await?;
-            refused(&mut s)?;
-            ctx.save(&s.close().await)?;
+            let (mut d, room) = ctx.open()?;
+            let uri = d.client().invite(&room, ttl)?;
+            let registered = |e: &ClientEvent| {
+                matches!(e, ClientEvent::OperationLanded { op: RoomOperation::RegisterInvite { .. }, .. })
+            };
+            until(&mut d, ctx.wait, &mut printed, "the invite's registration", registered).await?;
+            d.close().await?;
             println!("{uri}");
         }
         Command::Join { invite, name } => {
-            if ctx.dir.join("state.sealed").exists() {
-                return Err(format!("{} already holds a state", ctx.dir.display()).into());
-            }
-            let invite = Invite::parse(invite.trim())?;
-            let mut rng = ChaCha20Rng::from_rng(&mut UnwrapErr(getrandom::SysRng));
-            let (member, out) = Member::join(&invite, &name, now(), &mut rng)?;
-            ctx.save_relay(&invite.relay_addr, invite.relay_pk.as_bytes())?;
-            ctx.save(&Party::Member(Box::new(member)))?;
-            // The saved state holds the join request in flight: the member sends it itself with
-            // its answer to the relay's challenge (and authenticates again once it is accepted),
-            // so `out` is not sent a second time.
-            drop(out);
-            let mut s = ctx.connect(ctx.load()?).await?;
-            s.settle(ctx.wait).await?;
-            refused(&mut s)?;
-            ctx.save(&s.party)?;
-            s.wait_for(ctx.wait, |e| matches!(e, Event::Joined { .. })).await?;
-            print_events(&mut s, &mut printed);
-            s.ack().await?;
-            ctx.save(&s.close().await)?;
+            let mut d = ctx.create()?;
+            d.client().join_room(invite.trim(), &name)?;
+            let joined = |e: &ClientEvent| matches!(e, ClientEvent::Joined { .. });
+            let result = until(&mut d, ctx.wait, &mut printed, "the owner to add us", joined).await;
+            d.close().await?;
+            result?;
         }
         Command::Approve { joiner } => {
             let joiner = parse_key(&joiner)?;
-            let mut s = ctx.connect(ctx.load()?).await?;
-            s.with_owner(|o, rng| o.approve_join(joiner.into(), rng)).await?;
-            s.settle(ctx.wait).await?;
-            // The joiner's confirmation and the owner's commit follow while we wait.
-            let _ = s.wait_for(ctx.wait, |e| matches!(e, Event::EpochChanged { .. })).await;
-            s.settle(ctx.wait).await?;
-            print_events(&mut s, &mut printed);
-            ctx.save(&s.close().await)?;
+            let (mut d, room) = ctx.open()?;
+            d.client().approve_join(&room, &joiner)?;
+            until(&mut d, ctx.wait, &mut printed, "the join", landed(RoomOperation::Add { joiner: joiner.to_vec() }))
+                .await?;
+            d.close().await?;
         }
         Command::Send { text } => {
-            let text = text.join(" ");
-            let mut s = ctx.connect(ctx.load()?).await?;
-            let content = text.into_bytes();
-            match &s.party {
-                Party::Owner(_) => s.with_owner(|o, rng| o.send(&content, rng)).await?,
-                Party::Member(_) => s.with_member(|m, rng| m.send(&content, rng)).await?,
-            }
-            // (The session saved the state, sequence number spent, before sending.)
-            s.settle(ctx.wait).await?;
-            refused(&mut s)?;
-            s.ack().await?;
-            ctx.save(&s.close().await)?;
+            let (mut d, room) = ctx.open()?;
+            let id = d.client().send_text(&room, &text.join(" "))?;
+            let sent = |e: &ClientEvent| matches!(e, ClientEvent::MessageSent { local_id, .. } if *local_id == id);
+            until(&mut d, ctx.wait, &mut printed, "the relay to take the message", sent).await?;
+            d.close().await?;
         }
         Command::Listen { count, seconds } => {
-            let mut s = ctx.connect(ctx.load()?).await?;
-            let until = seconds.map(|x| tokio::time::Instant::now() + Duration::from_secs(x));
-            let mut last_ping = tokio::time::Instant::now();
-            let mut last_save: Option<tokio::time::Instant> = None;
+            let (mut d, _) = ctx.open()?;
+            let end = seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
             loop {
-                if last_ping.elapsed() >= KEEPALIVE {
-                    s.keepalive().await?;
-                    last_ping = tokio::time::Instant::now();
-                }
-                print_events(&mut s, &mut printed);
-                if count.is_some_and(|c| printed >= c) || until.is_some_and(|u| tokio::time::Instant::now() >= u) {
+                let left =
+                    end.map_or(Duration::from_secs(3600), |e| e.saturating_duration_since(tokio::time::Instant::now()));
+                if left.is_zero() {
                     break;
                 }
-                let step = until.map_or(Duration::from_secs(1), |u| {
-                    u.saturating_duration_since(tokio::time::Instant::now()).min(Duration::from_secs(1))
-                });
-                if s.pump(step).await? && last_save.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                    // What was read is saved before the relay is told it was read.
-                    ctx.save(&s.party)?;
-                    s.ack().await?;
-                    last_save = Some(tokio::time::Instant::now());
+                let want = count.map(|c| c.saturating_sub(printed));
+                let mut messages = 0usize;
+                let (events, _) = d
+                    .run(left, |e| {
+                        messages += usize::from(matches!(e, ClientEvent::Message { .. }));
+                        want.is_some_and(|w| messages >= w)
+                    })
+                    .await?;
+                for e in &events {
+                    print_event(e, &mut printed);
+                }
+                if count.is_some_and(|c| printed >= c) {
+                    break;
                 }
             }
-            ctx.save(&s.close().await)?;
+            d.close().await?;
         }
         Command::Members => {
-            let party = ctx.load()?;
-            let (roster, room, fp): (_, _, Box<dyn Fn(u32) -> String>) = match &party {
-                Party::Owner(o) => {
-                    (o.roster().clone(), o.room_id(), Box::new(|m| o.fingerprint(m).unwrap_or_default()))
-                }
-                Party::Member(m) => (
-                    m.roster().cloned().map_err(|e| format!("not a member: {e}"))?,
-                    m.room_id(),
-                    Box::new(|n| m.fingerprint(n).unwrap_or_default()),
-                ),
-            };
-            println!("room {}", hex::encode(room));
-            for (no, _) in roster.iter() {
-                println!("{no} {}", fp(no));
+            let (d, room) = ctx.open()?;
+            let info = d.client().room_info(&room)?;
+            println!("room {}", hex::encode(&room));
+            if info.role == RoomRole::Joining {
+                println!("(joining: the owner has not added us yet)");
             }
+            for m in &info.members {
+                println!("{m} {}", d.client().fingerprint(&room, *m)?);
+            }
+            d.client().close();
         }
         Command::Remove { member } => {
-            let mut s = ctx.connect(ctx.load()?).await?;
-            s.with_owner(|o, rng| o.remove(member, rng)).await?;
-            settled(&ctx, &mut s, Operation::Remove { member }).await?;
-            ctx.save(&s.close().await)?;
+            let (mut d, room) = ctx.open()?;
+            d.client().remove_member(&room, member)?;
+            until(&mut d, ctx.wait, &mut printed, "the removal", landed(RoomOperation::Remove { member })).await?;
+            d.close().await?;
             println!("member {member} removed");
         }
         Command::Rotate => {
-            let mut s = ctx.connect(ctx.load()?).await?;
-            s.with_owner(|o, rng| o.rotate(rng)).await?;
-            settled(&ctx, &mut s, Operation::Rotate).await?;
-            ctx.save(&s.close().await)?;
+            let (mut d, room) = ctx.open()?;
+            d.client().rotate(&room)?;
+            until(&mut d, ctx.wait, &mut printed, "the rotation", landed(RoomOperation::Rotate)).await?;
+            d.close().await?;
         }
         Command::History { limit } => {
-            let mut s = ctx.connect(ctx.load()?).await?;
-            if let Party::Member(_) = &s.party {
-                s.with_member(|m, _| m.fetch_history(limit)).await?;
+            let (mut d, room) = ctx.open()?;
+            if d.client().room_info(&room)?.role == RoomRole::Owner {
+                eprintln!("the owner reads the whole room live: there is no history to fetch");
+            } else {
+                d.client().fetch_history(&room, limit)?;
+                let done = |e: &ClientEvent| matches!(e, ClientEvent::HistoryDone { .. });
+                until(&mut d, ctx.wait, &mut printed, "the history", done).await?;
             }
-            s.settle(ctx.wait).await?;
-            print_events(&mut s, &mut printed);
-            ctx.save(&s.close().await)?;
+            d.close().await?;
         }
     }
     Ok(())
-}
-
-/// Waits until the state machine reports `op` landed (or failed), printing what else happens;
-/// a resend of an earlier operation left over from a lost connection lands first.
-async fn settled(ctx: &Ctx, s: &mut Session, op: Operation) -> Res<()> {
-    let done = |e: &Event| match e {
-        Event::OperationLanded { op: o } | Event::OperationFailed { op: o, .. } => *o == op,
-        _ => false,
-    };
-    s.settle(ctx.wait).await?;
-    s.wait_for(ctx.wait, done).await?;
-    refused(s)
-}
-
-/// Turns a refusal seen among the events into an error (after printing the rest): an operation
-/// that can never land, or a refused room message. Other refusals answer requests the state
-/// machine settles itself (a resend the relay already had, say).
-fn refused(s: &mut Session) -> Res<()> {
-    let events = s.take_events();
-    let reason = |code: u16| zfc_core::relay::Reject::from_code(code).map_or(code.to_string(), |r| r.to_string());
-    let failure = events.iter().find_map(|e| match e {
-        Event::Rejected { req_id, reason: why } if s.is_message(*req_id) => Some(why.to_string()),
-        Event::OperationFailed { op, reason: Failure::Refused(code) } => Some(format!("{op:?}: {}", reason(*code))),
-        Event::OperationFailed { op, reason: Failure::Invalid(e) } => Some(format!("{op:?}: {e}")),
-        _ => None,
-    });
-    for e in events {
-        if let Event::Message(m) = &e {
-            println!("{}: {}", m.sender, String::from_utf8_lossy(&m.content));
-        }
-    }
-    match failure {
-        Some(f) => Err(format!("the relay refused the request: {f}").into()),
-        None => Ok(()),
-    }
 }

@@ -81,21 +81,7 @@ impl Link {
         proxy: Option<&str>,
         rng: &mut impl CryptoRng,
     ) -> Result<Self, NetError> {
-        let (host, port) = host_port(relay, "ws", 80)?;
-        let tcp = match proxy {
-            None => TcpStream::connect((host.as_str(), port)).await.map_err(NetError::Io)?,
-            Some(p) => {
-                let (phost, pport) = host_port(p, "socks5", 1080)?;
-                // The proxy resolves the relay's name: with Tor, no DNS query leaves this host.
-                Socks5Stream::connect((phost.as_str(), pport), (host.as_str(), port))
-                    .await
-                    .map_err(|e| NetError::Proxy(e.to_string()))?
-                    .into_inner()
-            }
-        };
-        let _ = tcp.set_nodelay(true);
-        let (ws, _) = client_async(relay, tcp).await.map_err(|e| NetError::WebSocket(e.to_string()))?;
-        let mut link = RawLink { ws };
+        let mut link = RawLink { ws: dial(relay, proxy).await? };
         let (hs, first) =
             ClientHandshake::start(&zfc_core::RelayPublicKey::from_bytes(*relay_pk), rng).map_err(NetError::Link)?;
         link.send_record(first).await?;
@@ -140,6 +126,25 @@ impl Link {
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }
+}
+
+/// A WebSocket to `url` (`ws://HOST:PORT[/PATH]`), through the SOCKS5 `proxy` when given.
+pub(crate) async fn dial(url: &str, proxy: Option<&str>) -> Result<WebSocketStream<TcpStream>, NetError> {
+    let (host, port) = host_port(url, "ws", 80)?;
+    let tcp = match proxy {
+        None => TcpStream::connect((host.as_str(), port)).await.map_err(NetError::Io)?,
+        Some(p) => {
+            let (phost, pport) = host_port(p, "socks5", 1080)?;
+            // The proxy resolves the relay's name: with Tor, no DNS query leaves this host.
+            Socks5Stream::connect((phost.as_str(), pport), (host.as_str(), port))
+                .await
+                .map_err(|e| NetError::Proxy(e.to_string()))?
+                .into_inner()
+        }
+    };
+    let _ = tcp.set_nodelay(true);
+    let (ws, _) = client_async(url, tcp).await.map_err(|e| NetError::WebSocket(e.to_string()))?;
+    Ok(ws)
 }
 
 struct RawLink {

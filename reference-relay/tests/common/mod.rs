@@ -93,7 +93,10 @@ pub fn temp_dir(name: &str) -> PathBuf {
 /// The `zfc` client with a state directory, a fixed passphrase and a cheap KDF (tests only).
 pub fn zfc(state: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_zfc"));
-    c.arg("--dir").arg(state).args(["--kdf-memory-kib", "64", "--timeout", "20"]).env("ZFC_PASSPHRASE", "test pass");
+    c.arg("--dir")
+        .arg(state)
+        .args(["--kdf-memory-kib", "64", "--insecure-weak-kdf-for-tests", "--timeout", "20"])
+        .env("ZFC_PASSPHRASE", "test pass");
     c
 }
 

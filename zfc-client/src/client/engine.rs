@@ -27,8 +27,8 @@ pub(super) struct Room {
     pub(super) relay: RelayAddress,
     /// Our messages in flight, by request id.
     pub(super) messages: BTreeMap<u32, MessageInFlight>,
-    /// The id [`super::Client::send`] gives the message its call is about to route.
-    pub(super) sending: Option<u64>,
+    /// The message [`super::Client::send`] is about to route.
+    pub(super) sending: Option<Sending>,
     /// Messages and fetches waiting for the room's authentication on a socket, with the save
     /// generation they need.
     pub(super) held: VecDeque<(zfc_core::Request, u64)>,
@@ -41,12 +41,28 @@ pub(super) struct Room {
     pub(super) met_link: bool,
 }
 
-/// A message of ours the relay has not answered: kept to send again after a lost socket.
+/// A message of ours the relay has not answered: kept to send again after a lost socket, and
+/// its content to seal again if the relay closed its epoch meanwhile.
 pub(super) struct MessageInFlight {
     pub(super) local_id: u64,
     pub(super) bytes: Zeroizing<Vec<u8>>,
     pub(super) needs: u64,
+    pub(super) sent: Sending,
 }
+
+/// A message as the app gave it: its id, its encoded envelope, the room's epoch when it was
+/// sealed, and how many times it was sealed.
+#[derive(Clone)]
+pub(super) struct Sending {
+    pub(super) local_id: u64,
+    pub(super) envelope: Zeroizing<Vec<u8>>,
+    pub(super) epoch: Option<u32>,
+    pub(super) seals: u8,
+}
+
+/// How many times a message is sealed (the first time, then after epochs the relay closed
+/// under it: a removal the sender had not read yet when it sent).
+const MAX_SEALS: u8 = 3;
 
 impl Room {
     pub(super) fn kind(&self) -> RoomKind {
@@ -61,6 +77,17 @@ impl Room {
         match &self.party {
             Party::Owner(_) => true,
             Party::Member(m) => !matches!(m.phase(), zfc_core::Phase::Gone(_)),
+        }
+    }
+
+    /// The room's current epoch, where the party has one.
+    pub(super) fn epoch(&self) -> Option<u32> {
+        match &self.party {
+            Party::Owner(o) => Some(o.epoch()),
+            Party::Member(m) => match m.phase() {
+                zfc_core::Phase::Joined { epoch, .. } => Some(epoch),
+                _ => None,
+            },
         }
     }
 
@@ -204,7 +231,7 @@ impl State {
             self.route_request(ci, id, req, needs);
         }
         for e in events {
-            self.room_event(id, e, now);
+            self.room_event(id, e, now)?;
         }
         Ok(())
     }
@@ -214,9 +241,10 @@ impl State {
     fn route_request(&mut self, ci: Option<usize>, id: RoomId, req: zfc_core::Request, needs: u64) {
         let Some(room) = self.rooms.get_mut(&id) else { return };
         if req.kind == RequestKind::Message
-            && let (Some(local_id), Some(req_id)) = (room.sending.take(), req.req_id)
+            && let (Some(sent), Some(req_id)) = (room.sending.take(), req.req_id)
         {
-            room.messages.insert(req_id, MessageInFlight { local_id, bytes: Zeroizing::new(req.bytes.clone()), needs });
+            let bytes = Zeroizing::new(req.bytes.clone());
+            room.messages.insert(req_id, MessageInFlight { local_id: sent.local_id, bytes, needs, sent });
         }
         let conn = ci.and_then(|i| self.conns.get_mut(i)).filter(|c| c.is_up());
         match (req.kind, conn) {
@@ -235,22 +263,36 @@ impl State {
         }
     }
 
-    fn room_event(&mut self, id: RoomId, e: Event, _now: u64) {
-        let Some(room) = self.rooms.get_mut(&id) else { return };
+    fn room_event(&mut self, id: RoomId, e: Event, now: u64) -> Result<(), Error> {
+        let Some(room) = self.rooms.get_mut(&id) else { return Ok(()) };
         match &e {
             Event::Accepted { req_id, seq } => {
                 if let Some(MessageInFlight { local_id, .. }) = room.messages.remove(req_id) {
                     let position = u64::from(*seq);
                     self.events.push_back(ClientEvent::MessageSent { room: id.to_vec(), local_id, position });
                 }
-                return;
+                return Ok(());
             }
             Event::Rejected { req_id, reason } => {
-                if let Some(MessageInFlight { local_id, .. }) = room.messages.remove(req_id) {
+                if let Some(m) = room.messages.remove(req_id) {
+                    // Sealed in an epoch the relay has closed since (a removal we had not read
+                    // when sending; we have by now, the relay delivers in order): seal again.
+                    let closed = *reason == Reject::EpochClosed;
+                    if closed && m.sent.seals < MAX_SEALS && room.epoch() != m.sent.epoch {
+                        let again = Sending { epoch: room.epoch(), seals: m.sent.seals + 1, ..m.sent };
+                        if let Ok(out) = room.party.send(&again.envelope, &mut self.rng) {
+                            room.sending = Some(again);
+                            return self.apply(id, out, now);
+                        }
+                    }
                     let code = event::relay_code(reason.code());
-                    self.events.push_back(ClientEvent::MessageRefused { room: id.to_vec(), local_id, code });
+                    self.events.push_back(ClientEvent::MessageRefused {
+                        room: id.to_vec(),
+                        local_id: m.local_id,
+                        code,
+                    });
                 }
-                return;
+                return Ok(());
             }
             Event::Message(_) => room.ack_due = true,
             Event::RemovedFromRoom | Event::RoomDeleted => {
@@ -266,6 +308,7 @@ impl State {
         if let Some(ev) = event::from_core(&id, e) {
             self.events.push_back(ev);
         }
+        Ok(())
     }
 
     // ---- sockets ----

@@ -481,7 +481,8 @@ impl Client {
             let r = s.rooms.get_mut(&id).ok_or_else(no_room)?;
             let out = r.party.send(&bytes, &mut s.rng)?;
             s.next_local_id += 1;
-            r.sending = Some(local_id);
+            let envelope = Zeroizing::new(bytes);
+            r.sending = Some(engine::Sending { local_id, envelope, epoch: r.epoch(), seals: 1 });
             s.apply(id, out, now)?;
             Ok(local_id)
         })

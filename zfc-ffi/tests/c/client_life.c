@@ -2,6 +2,7 @@
  * real links), every byte through the exports and each client driven only by its loop
  * (poll_save / state_saved, poll_transmit, handle_*, poll_event). A room's life, a restart from
  * the last written state, and the result codes of the refusals. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,6 +246,38 @@ static void restart(net *w, int i) {
     CHECK_OK(zfc_client_handle_timeout(p->client, w->now_ms));
 }
 
+/* A zfc_client is shared by threads: two send at once while nothing else runs. */
+typedef struct {
+    zfc_client *client;
+    const uint8_t *room;
+    int sent;
+} sender_arg;
+
+static void *sender(void *p) {
+    sender_arg *a = p;
+    for (int i = 0; i < 50; i++) {
+        char text[32];
+        int n = snprintf(text, sizeof text, "thread message %d", i);
+        uint64_t id;
+        if (zfc_client_send(a->client, a->room, ZFC_CONTENT_TEXT, 0, (const uint8_t *)text, (size_t)n, &id) == ZFC_OK)
+            a->sent++;
+    }
+    return NULL;
+}
+
+static void threads(net *w, const uint8_t room[16]) {
+    int before = w->peers[1].texts;
+    sender_arg a = {w->peers[0].client, room, 0}, b = {w->peers[0].client, room, 0};
+    pthread_t ta, tb;
+    CHECK(pthread_create(&ta, NULL, sender, &a) == 0);
+    CHECK(pthread_create(&tb, NULL, sender, &b) == 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    CHECK(a.sent == 50 && b.sent == 50);
+    run(w);
+    CHECK(w->peers[1].texts - before == 100); /* every message reached bob, none twice */
+}
+
 static void refusals(net *w, const uint8_t room[16]) {
     zfc_client *alice = w->peers[0].client, *bob = w->peers[1].client;
     uint8_t nowhere[16] = {0};
@@ -331,6 +364,7 @@ int main(void) {
     CHECK(w.peers[bob].last_sent_local_id == id);
 
     refusals(&w, room);
+    threads(&w, room);
 
     /* Alice crashes and comes back from what she wrote; the room goes on. */
     restart(&w, alice);
