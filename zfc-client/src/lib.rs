@@ -72,6 +72,8 @@ pub mod content;
 mod error;
 mod event;
 mod randomness;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod vault;
 
 pub use address::RelayAddress;

@@ -624,6 +624,10 @@ typedef struct zfc_invite_info {
 extern "C" {
 #endif // __cplusplus
 
+// The library's version, `MAJOR.MINOR.PATCH` (static, NUL-terminated; not to be freed). An app
+// loading the shared library at run time compares it with the header it was built against.
+const char *zfc_version(void);
+
 // Writes the defaults (what apps use) to `*config_out`.
 zfc_result zfc_client_config_default(struct zfc_client_config *config_out);
 

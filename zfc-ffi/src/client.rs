@@ -20,6 +20,20 @@ pub struct zfc_client {
     inner: Client,
 }
 
+/// The library's version, `MAJOR.MINOR.PATCH` (static, NUL-terminated; not to be freed). An app
+/// loading the shared library at run time compares it with the header it was built against.
+#[unsafe(no_mangle)]
+pub extern "C" fn zfc_version() -> *const c_char {
+    ffi_value!(std::ptr::null(), { VERSION.as_ptr() })
+}
+
+/// The package version with its NUL.
+const VERSION: &std::ffi::CStr =
+    match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => c"unknown",
+    };
+
 /// How a client runs. Start from `zfc_client_config_default` and change what you need.
 #[repr(C)]
 #[derive(Clone, Copy)]

@@ -330,6 +330,9 @@ int main(void) {
     CHECK_OK(zfc_relay_key_new(w.rng, &w.key));
     CHECK_OK(zfc_relay_key_public(w.key, w.relay_pk));
     int alice = add_peer(&w), bob = add_peer(&w);
+    const char *version = zfc_version();
+    CHECK(version != NULL && strchr(version, '.') != NULL);
+    printf("zfc %s\n", version);
 
     /* Alice creates a room; bob joins with her invite; she approves. */
     uint8_t room[16], joined_room[16];
