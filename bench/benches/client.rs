@@ -2,7 +2,9 @@
 //! member, without saving and with the save a client makes before each send's request may leave
 //! (`Vault::put_member` + `Vault::seal`, the vault holding that room and 9 rooms that do not
 //! change), in one run; and one `Vault::open` with `Argon2Params::DEFAULT`, what every save would
-//! cost if it derived the key.
+//! cost if it derived the key. Beside them, the same 1 000 sends through the whole facade
+//! (`Client::send_text`, then the app's loop: the save written and confirmed, the record sealed
+//! on the link and handed out), so the facade's own cost shows against the floor.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
 
@@ -102,5 +104,44 @@ fn save_cost(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, save_cost);
+/// 1 000 sends through `Client` on a joined, connected room (the simulated relay, not timed,
+/// answers nothing during the run: only the sender's side is measured).
+fn facade(c: &mut Criterion) {
+    use zfc_client::sim::{self, Network};
+    use zfc_client::{RoomSettings, Transmit};
+    let mut net = Network::new(zfc_core::relay::RelayConfig::default(), 3);
+    let relay = net.address().unwrap();
+    let (owner, member) = (net.add(sim::config(1, false)).unwrap(), net.add(sim::config(2, false)).unwrap());
+    let settings = RoomSettings { auto_approve: true, ..RoomSettings::default() };
+    let room = net.client(owner).unwrap().create_room(&relay, settings).unwrap();
+    net.run().unwrap();
+    let invite = net.client(owner).unwrap().invite(&room, 3600).unwrap();
+    net.run().unwrap();
+    net.client(member).unwrap().join_room(&invite, "bench").unwrap();
+    net.run().unwrap();
+    let client = net.client(member).unwrap();
+    assert_eq!(client.room_info(&room).unwrap().member, Some(1));
+    let line = std::str::from_utf8(&LINE).unwrap();
+
+    let mut g = zfc_bench::group(c, "save_cost", 10, Duration::from_secs(4));
+    g.bench_function("client_send_1000", |b| {
+        b.iter(|| {
+            let mut records = 0;
+            for _ in 0..SENDS {
+                client.send_text(&room, black_box(line)).unwrap();
+                while let Some(save) = client.poll_save().unwrap() {
+                    black_box(&save.bytes);
+                    client.state_saved(save.generation).unwrap();
+                }
+                while let Some(t) = client.poll_transmit().unwrap() {
+                    records += usize::from(matches!(black_box(t), Transmit::Send { .. }));
+                }
+            }
+            assert_eq!(records, SENDS, "every send handed out one record");
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, save_cost, facade);
 criterion_main!(benches);

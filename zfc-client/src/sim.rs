@@ -37,6 +37,11 @@ pub struct Peer {
     pub saves: usize,
     /// Crash right after handing out this save (counted from 1), before confirming it.
     pub crash_at_save: Option<usize>,
+    /// The generation of the last save handed out.
+    pub last_generation: Option<u64>,
+    /// When true, what the relay sends this peer is lost on the way (a network that fails
+    /// after the relay took a request, before its answer arrived).
+    pub deaf: bool,
 }
 
 /// The relay's side of one socket.
@@ -60,6 +65,8 @@ pub struct Network {
     pub peers: Vec<Peer>,
     /// Every request the relay received, decoded (for checks on what left the clients).
     pub submitted: Vec<ClientRequest>,
+    /// Which peer sent each of [`Self::submitted`].
+    pub submitted_by: Vec<usize>,
     passphrase: Vec<u8>,
 }
 
@@ -94,6 +101,7 @@ impl Network {
             now_ms: 1_800_000_000_000,
             peers: Vec::new(),
             submitted: Vec::new(),
+            submitted_by: Vec::new(),
             passphrase: b"simulated passphrase".to_vec(),
         }
     }
@@ -121,6 +129,8 @@ impl Network {
             confirm_saves: true,
             saves: 0,
             crash_at_save: None,
+            last_generation: None,
+            deaf: false,
         });
         Ok(self.peers.len() - 1)
     }
@@ -211,6 +221,7 @@ impl Network {
             let p = self.peer(i)?;
             p.saved = Some(save.bytes.clone());
             p.saves += 1;
+            p.last_generation = Some(save.generation);
             if p.crash_at_save == Some(p.saves) {
                 self.crash(i)?;
                 continue;
@@ -258,7 +269,24 @@ impl Network {
         let Some(transport) = s.transport.as_mut() else { return Ok(()) };
         let record = transport.seal(plain).map_err(|e| Error::Core(zfc_core::Error::Link(e)))?;
         let (peer, conn, now) = (s.peer, s.conn, self.now_ms);
-        self.peer(peer)?.client.handle_bytes(conn, &record, now)
+        let p = self.peer(peer)?;
+        if p.deaf {
+            return Ok(());
+        }
+        p.client.handle_bytes(conn, &record, now)
+    }
+
+    /// Sends `plain` to peer `i` on each of its sockets as if the relay had sent it (a relay
+    /// that misbehaves, or one the test scripts).
+    ///
+    /// # Errors
+    /// The client's.
+    pub fn inject(&mut self, i: usize, plain: &[u8]) -> Result<(), Error> {
+        let socks: Vec<ConnId> = self.socks.iter().filter(|(_, s)| s.peer == i).map(|(id, _)| *id).collect();
+        for id in socks {
+            self.deliver(id, plain)?;
+        }
+        self.run()
     }
 
     /// Bytes peer `peer` wrote on its socket `conn`: the link handshake, then requests.
@@ -280,6 +308,7 @@ impl Network {
         let plain = transport.open(bytes).map_err(|e| Error::Core(zfc_core::Error::Link(e)))?;
         if let Ok(req) = ClientRequest::decode(&plain) {
             self.submitted.push(req);
+            self.submitted_by.push(peer);
         }
         match self.relay.handle(id, &plain, now / 1000) {
             Ok(out) => {

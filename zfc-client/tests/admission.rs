@@ -96,3 +96,30 @@ fn a_refused_token_is_reported_and_creation_is_retried_until_a_good_one_is_set()
     net.advance(60_000);
     assert!(landed(&net.take(alice), &room));
 }
+
+/// A token the relay keeps refusing: one report per socket, and the reconnects back off (the
+/// delay doubles; nothing was accepted to reset it).
+#[test]
+fn a_refused_token_backs_off_and_is_reported_once_per_socket() {
+    let mut net = restricted();
+    let relay = net.address();
+    let alice = net.add(config(1, false));
+    net.client(alice).set_admission_token(&relay, &[0x11; 32]).unwrap();
+    net.client(alice).create_room(&relay, RoomSettings::default()).unwrap();
+    net.run();
+    for _ in 0..5 {
+        let wait = net.client(alice).next_timeout().unwrap().unwrap() - net.now_ms;
+        net.advance(wait);
+    }
+    let ev = net.take(alice);
+    let waits: Vec<u64> = ev
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Disconnected { retry_in_ms, .. } => Some(*retry_in_ms),
+            _ => None,
+        })
+        .collect();
+    let refusals = ev.iter().filter(|e| matches!(e, ClientEvent::AdmissionRefused { .. })).count();
+    assert_eq!(waits, vec![500, 1_000, 2_000, 4_000, 8_000, 16_000], "{ev:?}");
+    assert_eq!(refusals, waits.len(), "one report per socket: {ev:?}");
+}

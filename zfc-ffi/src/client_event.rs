@@ -187,6 +187,7 @@ pub struct zfc_client_event_info {
     /// When the client dials again, ms.
     pub retry_in_ms: u64,
     /// UTF-8 text (message text, name, topic, relay address), NUL-terminated; NULL when none.
+    /// A peer's text may itself hold NUL bytes: use `text_len`, not strlen.
     pub text: *const u8,
     /// Length of `text` without the NUL.
     pub text_len: usize,

@@ -37,8 +37,8 @@ pub(super) enum Link {
     Dialing { since: u64 },
     /// Handshake 1 went out; waiting for the relay's answer.
     Handshaking { hs: Box<ClientHandshake>, since: u64 },
-    /// The link is established.
-    Up { transport: Box<Transport> },
+    /// The link is established (at `since`); the relay's challenge comes next.
+    Up { transport: Box<Transport>, since: u64 },
 }
 
 /// A record waiting to leave: the plaintext request and the save generation it needs.
@@ -77,11 +77,16 @@ pub(super) struct Connection {
     next_own: u32,
     /// The relay accepted our admission token on this socket.
     pub(super) admitted: bool,
+    /// The relay refused our admission token on this socket (said once).
+    pub(super) admit_refused: bool,
     /// Rooms whose challenge waits for the answer to our Admit.
     pub(super) waiting_admit: Vec<RoomId>,
     /// When the next keep-alive is due (ms), on an established link.
     pub(super) keepalive_at: Option<u64>,
     pub(super) queue: VecDeque<Queued>,
+    /// The client's own requests (Admit, keep-alive): they leave before the queue, never
+    /// waiting for a save.
+    pub(super) own_queue: VecDeque<Zeroizing<Vec<u8>>>,
 }
 
 impl Connection {
@@ -97,9 +102,11 @@ impl Connection {
             own: BTreeMap::new(),
             next_own: OWN_IDS,
             admitted: false,
+            admit_refused: false,
             waiting_admit: Vec::new(),
             keepalive_at: None,
             queue: VecDeque::new(),
+            own_queue: VecDeque::new(),
         }
     }
 
@@ -140,9 +147,11 @@ impl Connection {
         self.routes.clear();
         self.own.clear();
         self.admitted = false;
+        self.admit_refused = false;
         self.waiting_admit.clear();
         self.keepalive_at = None;
         self.queue.clear();
+        self.own_queue.clear();
         wait
     }
 }

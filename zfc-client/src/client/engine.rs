@@ -48,6 +48,20 @@ pub(super) struct MessageInFlight {
     pub(super) bytes: Zeroizing<Vec<u8>>,
     pub(super) needs: u64,
     pub(super) sent: Sending,
+    /// The message's (epoch, sequence number): its echo in the room log settles it.
+    pub(super) id: Option<(u32, u32)>,
+    /// It went again on a later socket (its first answer was lost with the first).
+    pub(super) resent: bool,
+}
+
+/// The (epoch, sequence number) of the room message a Submit carries.
+fn message_id(request: &[u8]) -> Option<(u32, u32)> {
+    use zfc_core::internal::frame::Frame;
+    let ClientRequest::Submit { frame, .. } = ClientRequest::decode(request).ok()? else { return None };
+    match Frame::decode(&frame).ok()? {
+        Frame::Message(m) => Some((m.body.epoch, m.body.seq)),
+        _ => None,
+    }
 }
 
 /// A message as the app gave it: its id, its encoded envelope, the room's epoch when it was
@@ -77,6 +91,17 @@ impl Room {
         match &self.party {
             Party::Owner(_) => true,
             Party::Member(m) => !matches!(m.phase(), zfc_core::Phase::Gone(_)),
+        }
+    }
+
+    /// Our member number in the room (the owner is 0), once joined.
+    fn me(&self) -> Option<u32> {
+        match &self.party {
+            Party::Owner(_) => Some(0),
+            Party::Member(m) => match m.phase() {
+                zfc_core::Phase::Joined { member, .. } => Some(member),
+                _ => None,
+            },
         }
     }
 
@@ -189,7 +214,7 @@ impl State {
         };
         let Some(conn) = self.conns.get_mut(ci) else { return Ok(()) };
         conn.rooms.push(id);
-        if let Link::Up { transport } = &conn.link {
+        if let Link::Up { transport, .. } = &conn.link {
             let (binding, challenge) = (transport.channel_binding(), conn.challenge.clone());
             self.link_up(ci, id, binding);
             if let Some(challenge) = challenge {
@@ -197,6 +222,13 @@ impl State {
             }
         }
         Ok(())
+    }
+
+    /// Undoes [`Self::attach`] of a room whose first call failed: nothing of it stays.
+    pub(super) fn forget(&mut self, id: &RoomId) {
+        self.rooms.remove(id);
+        self.detach(id);
+        let _ = self.vault.remove_room(id);
     }
 
     /// Takes a room off its connection (closing the connection when it carried no other).
@@ -214,21 +246,27 @@ impl State {
     }
 
     /// The generation the next save will have, when the state has changes not yet saved.
+    /// The save that holds the state as it is now: the next one when there are changes not yet
+    /// sealed, else the last one handed out (which the app may not have confirmed yet).
     fn pending_generation(&self) -> Result<u64, Error> {
-        Ok(self.vault.generation()? + 1)
+        let sealed = self.vault.generation()?;
+        Ok(if self.vault.has_unsaved_changes()? { sealed + 1 } else { sealed })
     }
 
     /// Puts the room's state in the vault and turns the output into queued records and events.
     pub(super) fn apply(&mut self, id: RoomId, out: Output, now: u64) -> Result<(), Error> {
         let Some(room) = self.rooms.get(&id) else { return Ok(()) };
         self.vault.put_room(&id, room.kind(), &room.relay, &room.party.pickle())?;
-        let needs = if out.must_save() { self.pending_generation()? } else { 0 };
-        let ack_needs = self.pending_generation()?;
+        // What spends state, every operation (a resent commit or join step is only as safe as
+        // the save that holds it: it may have been made while no save was confirmed) and every
+        // acknowledgement wait for the save of the state as it is now.
+        let pending = self.pending_generation()?;
+        let must_save = out.must_save();
         let ci = self.conn_of_room(&id);
         let Output { to_relay, events } = out;
         for req in to_relay {
-            let needs = if req.kind == RequestKind::Ack { ack_needs } else { needs };
-            self.route_request(ci, id, req, needs);
+            let waits = must_save || matches!(req.kind, RequestKind::Ack | RequestKind::Operation(_));
+            self.route_request(ci, id, req, if waits { pending } else { 0 });
         }
         for e in events {
             self.room_event(id, e, now)?;
@@ -244,7 +282,9 @@ impl State {
             && let (Some(sent), Some(req_id)) = (room.sending.take(), req.req_id)
         {
             let bytes = Zeroizing::new(req.bytes.clone());
-            room.messages.insert(req_id, MessageInFlight { local_id: sent.local_id, bytes, needs, sent });
+            let id = message_id(&bytes);
+            let m = MessageInFlight { local_id: sent.local_id, bytes, needs, sent, id, resent: false };
+            room.messages.insert(req_id, m);
         }
         let conn = ci.and_then(|i| self.conns.get_mut(i)).filter(|c| c.is_up());
         match (req.kind, conn) {
@@ -275,6 +315,13 @@ impl State {
             }
             Event::Rejected { req_id, reason } => {
                 if let Some(m) = room.messages.remove(req_id) {
+                    // A copy sent again after a lost answer, refused as a repeat: the first
+                    // landed (its place in the log is no longer known here).
+                    if m.resent && *reason == Reject::Replay {
+                        let (room, local_id) = (id.to_vec(), m.local_id);
+                        self.events.push_back(ClientEvent::MessageSent { room, local_id, position: 0 });
+                        return Ok(());
+                    }
                     // Sealed in an epoch the relay has closed since (a removal we had not read
                     // when sending; we have by now, the relay delivers in order): seal again.
                     let closed = *reason == Reject::EpochClosed;
@@ -294,7 +341,19 @@ impl State {
                 }
                 return Ok(());
             }
-            Event::Message(_) => room.ack_due = true,
+            // Our own message back from the log settles it, whatever became of its answer (a
+            // copy sent again after a lost answer is then refused, and that refusal ignored).
+            Event::Message(m) if Some(m.sender) == room.me() => {
+                let mine = room.messages.iter().find(|(_, f)| f.id == Some((m.epoch, m.seq))).map(|(r, _)| *r);
+                if let Some(f) = mine.and_then(|r| room.messages.remove(&r)) {
+                    let position = m.relay_seq.get();
+                    self.events.push_back(ClientEvent::MessageSent {
+                        room: id.to_vec(),
+                        local_id: f.local_id,
+                        position,
+                    });
+                }
+            }
             Event::RemovedFromRoom | Event::RoomDeleted => {
                 if let Some(ci) = self.conn_of_room(&id) {
                     // The relay drops the room's subscription; nothing more to say on it.
@@ -374,8 +433,9 @@ impl State {
         }
         for (id, req_id) in lost.into_iter().rev() {
             if let Some(r) = self.rooms.get_mut(&id)
-                && let Some(m) = r.messages.get(&req_id)
+                && let Some(m) = r.messages.get_mut(&req_id)
             {
+                m.resent = true;
                 let req = zfc_core::Request {
                     kind: RequestKind::Message,
                     req_id: Some(req_id),
@@ -404,7 +464,7 @@ impl State {
                 match hs.finish(bytes) {
                     Ok(transport) => {
                         let binding = transport.channel_binding();
-                        conn.link = Link::Up { transport: Box::new(transport) };
+                        conn.link = Link::Up { transport: Box::new(transport), since: now };
                         let (relay, id, rooms) = (conn.key.relay.url().to_owned(), conn.id, conn.rooms.clone());
                         self.events.push_back(ClientEvent::Connected { relay, conn: id });
                         for r in rooms {
@@ -419,7 +479,7 @@ impl State {
                     }
                 }
             }
-            Link::Up { transport } => match transport.open(bytes) {
+            Link::Up { transport, .. } => match transport.open(bytes) {
                 Ok(plain) => self.relay_message(ci, &plain, now),
                 Err(e) => {
                     self.lose(ci, &format!("link: {e}"), true, now);
@@ -441,6 +501,12 @@ impl State {
         let Some(conn) = self.conns.get_mut(ci) else { return Ok(()) };
         match msg {
             RelayMessage::Challenge { .. } => {
+                if conn.challenge.is_some() {
+                    // One challenge per connection (spec §6.2): another would make every room
+                    // authenticate again, without bound.
+                    self.lose(ci, "a second challenge on one connection", true, now);
+                    return Ok(());
+                }
                 conn.challenge = Some(plain.to_vec());
                 conn.keepalive_at = (self.config.keepalive_interval_ms > 0)
                     .then(|| now.saturating_add(self.config.keepalive_interval_ms));
@@ -459,7 +525,6 @@ impl State {
             RelayMessage::Accepted { req_id, .. }
             | RelayMessage::Rejected { req_id, .. }
             | RelayMessage::FetchDone { req_id, .. } => {
-                conn.backoff_ms = self.config.reconnect_initial_ms;
                 let Some(route) = conn.take_route(req_id) else { return Ok(()) };
                 if let RelayMessage::Rejected { code, .. } = msg
                     && route.kind == RequestKind::Operation(zfc_core::Operation::CreateRoom)
@@ -467,43 +532,66 @@ impl State {
                     && self.tokens.contains_key(&conn.key.relay)
                 {
                     // With a token configured the refusal is not final: the CreateRoom stays in
-                    // flight and goes again, after Admit, on the next socket.
-                    let relay = conn.key.relay.url().to_owned();
-                    self.events.push_back(ClientEvent::AdmissionRefused { relay, code: event::relay_code(code) });
+                    // flight and goes again, after Admit, on the next socket, after a backoff
+                    // that keeps growing (it is not reset: nothing was accepted).
+                    if !conn.admit_refused {
+                        let relay = conn.key.relay.url().to_owned();
+                        self.events.push_back(ClientEvent::AdmissionRefused { relay, code: event::relay_code(code) });
+                    }
                     self.lose(ci, "room creation restricted: admission token refused", true, now);
                     return Ok(());
                 }
+                conn.backoff_ms = self.config.reconnect_initial_ms;
                 if route.kind == RequestKind::Authenticate
                     && let Some(room) = self.rooms.get_mut(&route.room)
                 {
                     room.authenticated = matches!(msg, RelayMessage::Accepted { .. });
                 }
-                self.feed(route.room, plain, now)?;
+                self.feed(ci, route.room, plain, now)?;
                 if route.kind == RequestKind::Authenticate {
                     self.release_held(route.room);
                 }
                 Ok(())
             }
-            RelayMessage::Deliver { room_id, .. } | RelayMessage::Direct { room_id, .. } => {
-                if conn.rooms.contains(&room_id) { self.feed(room_id, plain, now) } else { Ok(()) }
+            RelayMessage::Deliver { room_id, .. } => {
+                if !conn.rooms.contains(&room_id) {
+                    return Ok(());
+                }
+                // Every log entry read (a message, a commit, a key update) is acknowledged, so
+                // the relay's retention is not pinned until the next message.
+                if let Some(room) = self.rooms.get_mut(&room_id) {
+                    room.ack_due = true;
+                }
+                self.feed(ci, room_id, plain, now)
+            }
+            RelayMessage::Direct { room_id, .. } => {
+                if conn.rooms.contains(&room_id) {
+                    self.feed(ci, room_id, plain, now)
+                } else {
+                    Ok(())
+                }
             }
         }
     }
 
-    /// Hands a relay message to a room's party and applies what it answers. A message the
-    /// party refuses outright (a relay that misbehaves) is reported and changes nothing.
-    fn feed(&mut self, id: RoomId, plain: &[u8], now: u64) -> Result<(), Error> {
+    /// Hands a relay message from socket `ci` to a room's party and applies what it answers. A
+    /// message the party refuses outright (a relay that skips or repeats log positions, or
+    /// misbehaves otherwise) changes nothing, is reported, and drops the socket: on the next
+    /// one the party resumes from its own position (spec §6.6).
+    fn feed(&mut self, ci: usize, id: RoomId, plain: &[u8], now: u64) -> Result<(), Error> {
         let Some(room) = self.rooms.get_mut(&id) else { return Ok(()) };
         match room.party.handle(plain, now / 1000, &mut self.rng) {
             Ok(out) => self.apply(id, out, now),
             Err(error) => {
                 let code = zfc_core::ErrorCode::error_code(&error);
+                let detail = error.to_string();
                 self.events.push_back(ClientEvent::FrameRejected {
                     room: id.to_vec(),
                     position: 0,
                     code,
-                    detail: error.to_string(),
+                    detail: detail.clone(),
                 });
+                self.lose(ci, &format!("the relay sent what the room refuses: {detail}"), true, now);
                 Ok(())
             }
         }
@@ -514,7 +602,7 @@ impl State {
     fn offer_challenge(&mut self, ci: usize, rooms: &[RoomId], challenge: &[u8], now: u64) -> Result<(), Error> {
         for id in rooms {
             if !self.wait_for_admit(ci, *id) {
-                self.feed(*id, challenge, now)?;
+                self.feed(ci, *id, challenge, now)?;
             }
         }
         Ok(())
@@ -526,6 +614,7 @@ impl State {
         match conn.own.remove(&req_id) {
             Some(Own::Admit) => {
                 conn.admitted = accepted;
+                conn.admit_refused = !accepted;
                 if !accepted {
                     let relay = conn.key.relay.url().to_owned();
                     let code = event::relay_code(Reject::CreationRestricted.code());
@@ -539,7 +628,7 @@ impl State {
                 for id in waiting {
                     self.release_before_auth(ci, id);
                     if let Some(challenge) = &challenge {
-                        self.feed(id, challenge, now)?;
+                        self.feed(ci, id, challenge, now)?;
                     }
                 }
                 Ok(())
@@ -578,7 +667,7 @@ impl State {
         if !conn.own.values().any(|o| *o == Own::Admit) {
             let req_id = conn.own_request(Own::Admit);
             let bytes = ClientRequest::Admit { req_id, token: **token }.encode();
-            conn.queue.push_back(Queued { bytes: Zeroizing::new(bytes), needs_generation: 0 });
+            conn.own_queue.push_back(Zeroizing::new(bytes));
         }
         true
     }
@@ -621,6 +710,8 @@ impl State {
             .filter_map(|c| match &c.link {
                 Link::Idle { retry_at } => (!c.rooms.is_empty()).then_some(*retry_at),
                 Link::Dialing { since } | Link::Handshaking { since, .. } => Some(since.saturating_add(timeout)),
+                // Until the challenge, the connect timeout; then the keep-alive.
+                Link::Up { since, .. } if c.challenge.is_none() => Some(since.saturating_add(timeout)),
                 Link::Up { .. } => c.keepalive_at,
             })
             .min()
@@ -635,6 +726,9 @@ impl State {
                 Link::Dialing { since } | Link::Handshaking { since, .. } if since.saturating_add(timeout) <= now => {
                     self.lose(ci, "timed out connecting", true, now);
                 }
+                Link::Up { since, .. } if conn.challenge.is_none() && since.saturating_add(timeout) <= now => {
+                    self.lose(ci, "the relay sent no challenge", true, now);
+                }
                 Link::Up { .. } if conn.keepalive_at.is_some_and(|t| t <= now) => {
                     if conn.own.values().any(|o| *o == Own::KeepAlive) {
                         // The last keep-alive has had a whole interval: the link is dead.
@@ -646,7 +740,7 @@ impl State {
                     // An empty fetch (spec §6.4): answered even when refused, changes nothing.
                     let bytes =
                         ClientRequest::Fetch { req_id, room_id, from: u64::MAX, until: u64::MAX, limit: 0 }.encode();
-                    conn.queue.push_back(Queued { bytes: Zeroizing::new(bytes), needs_generation: 0 });
+                    conn.own_queue.push_back(Zeroizing::new(bytes));
                     conn.keepalive_at = Some(now.saturating_add(interval));
                 }
                 _ => {}
@@ -664,11 +758,18 @@ impl State {
         }
         let saved = self.saved;
         for conn in &mut self.conns {
-            let Link::Up { transport } = &mut conn.link else { continue };
-            if conn.queue.front().is_some_and(|q| q.needs_generation <= saved)
-                && let Some(q) = conn.queue.pop_front()
-            {
-                match transport.seal(&q.bytes) {
+            let Link::Up { transport, .. } = &mut conn.link else { continue };
+            // The client's own requests (Admit, keep-alive) spend nothing: they never wait for
+            // a save, and Admit must precede the CreateRoom it admits (which is held until then).
+            let next = match conn.own_queue.pop_front() {
+                Some(own) => Some(own),
+                None if conn.queue.front().is_some_and(|q| q.needs_generation <= saved) => {
+                    conn.queue.pop_front().map(|q| q.bytes)
+                }
+                None => None,
+            };
+            if let Some(bytes) = next {
+                match transport.seal(&bytes) {
                     Ok(bytes) => return Some(Transmit::Send { conn: conn.id, bytes }),
                     // Only a counter run out (2^64 records) fails: drop the socket.
                     Err(_) => return Some(Transmit::Close { conn: conn.id, reason: "link counter exhausted".into() }),

@@ -5,7 +5,9 @@
 //! [`Client::state_saved`]; do what [`Client::poll_transmit`] asks (dial, send, close); feed
 //! what the sockets report to [`Client::handle_connected`], [`Client::handle_bytes`] and
 //! [`Client::handle_closed`]; wake at [`Client::next_timeout`] and call
-//! [`Client::handle_timeout`]; show [`Client::poll_event`]s.
+//! [`Client::handle_timeout`]; show [`Client::poll_event`]s. Every `now_ms` is Unix time in
+//! milliseconds from the system clock (with [`Clock::System`], the client also reads that clock
+//! itself; with [`Clock::Manual`] it takes the newest `now_ms` it was given).
 //!
 //! Invariants: no record that spends state (a sequence number, a key, a join step, a commit)
 //! and no acknowledgement leaves before the app confirmed the save that holds the state that
@@ -316,7 +318,7 @@ impl Client {
             // The CreateRoom is held for the room's first link (zfc-core counts it as sent
             // there) and leaves ahead of the answer to the challenge.
             s.attach(id, Party::Owner(Box::new(owner)), relay.clone(), now)?;
-            s.apply(id, out, now)?;
+            s.apply(id, out, now).inspect_err(|_| s.forget(&id))?;
             Ok(id.to_vec())
         })
     }
@@ -338,7 +340,7 @@ impl Client {
             let (member, out) = Member::join(&invite, name, now / 1000, &mut s.rng)?;
             let id = member.room_id();
             s.attach(id, Party::Member(Box::new(member)), relay, now)?;
-            s.apply(id, out, now)?;
+            s.apply(id, out, now).inspect_err(|_| s.forget(&id))?;
             Ok(id.to_vec())
         })
     }
