@@ -232,3 +232,24 @@ async fn connection_limits_hold() {
         start.elapsed()
     );
 }
+
+/// A directory an older `zfc` wrote (`state.sealed`: the party's letter and a single-room sealed
+/// state; `relay`: its address and key) is imported into the client state on first use.
+#[test]
+fn an_older_state_directory_is_imported() {
+    let state = temp_dir("import").join("old");
+    std::fs::create_dir_all(&state).unwrap();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+    let (owner, _) = zfc_core::Owner::create(zfc_core::RoomConfig::builder().build().unwrap(), &mut rng);
+    let params = zfc_core::pickle::Argon2Params { m_cost_kib: 64, ..zfc_core::pickle::Argon2Params::DEFAULT };
+    let blob = owner.seal_state(b"test pass", params, &mut rng).unwrap();
+    std::fs::write(state.join("state.sealed"), [b"O".as_slice(), &blob].concat()).unwrap();
+    std::fs::write(state.join("relay"), format!("ws://127.0.0.1:9\n{}\n", "ab".repeat(32))).unwrap();
+    let members = ok(zfc(&state).arg("members"));
+    assert!(members.starts_with(&format!("room {}\n0 ", hex::encode(owner.room_id()))), "{members}");
+    assert_eq!(members.lines().count(), 2, "{members}");
+    assert!(state.join("client.sealed").exists() && state.join("state.sealed.imported").exists());
+    assert!(!state.join("state.sealed").exists());
+    // Once imported, the directory opens as a client state.
+    assert_eq!(ok(zfc(&state).arg("members")), members);
+}

@@ -158,12 +158,15 @@ pub enum ClientEvent {
         message: RoomMessage,
     },
     /// The relay took a message of ours ([`crate::Client::send`]'s id) into the room's log.
+    /// Said once per message, however often it was sent (a copy sent again after a lost answer
+    /// is settled by the first one's echo in the log).
     MessageSent {
         /// The room.
         room: Vec<u8>,
         /// What `send` returned.
         local_id: u64,
-        /// Its position in the room's log.
+        /// Its position in the room's log; 0 when the relay refused a copy sent again as a repeat
+        /// and the first one's place was not seen (the relay no longer held it).
         position: u64,
     },
     /// The relay refused a message of ours: it will not be delivered (send it again if the code

@@ -145,3 +145,26 @@ fn junk_from_a_socket_drops_the_socket_not_the_client() {
     net.run();
     assert_eq!(net.texts(0, &room).last().map(String::as_str), Some("back"));
 }
+
+/// A room saved as a single-room sealed state (before this client existed) comes in once, with
+/// its password; a wrong one changes nothing, a second import is refused.
+#[test]
+fn a_single_room_state_is_imported_once() {
+    let mut net = Net::new(RelayConfig::default());
+    let relay = net.address();
+    let alice = net.add(config(1, false));
+    let config = zfc_core::RoomConfig::builder().build().unwrap();
+    let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(5);
+    let (owner, _) = zfc_core::Owner::create(config, &mut rng);
+    let blob = owner.seal_state(b"old pass", zfc_core::pickle::Argon2Params::MIN, &mut rng).unwrap();
+    net.run();
+    let client = net.client(alice);
+    quiet(client);
+    refused(client.import_room(&blob, b"wrong", &relay), "WRONG_PASSWORD", ErrorGroup::LocalState);
+    quiet(client);
+    let room = client.import_room(&blob, b"old pass", &relay).unwrap();
+    assert_eq!(room, owner.room_id().to_vec());
+    assert_eq!(client.room_info(&room).unwrap().role, zfc_client::RoomRole::Owner);
+    refused(client.import_room(&blob, b"old pass", &relay), "ROOM_EXISTS", ErrorGroup::ApiMisuse);
+    assert!(client.poll_save().unwrap().is_some(), "the imported room goes into the next save");
+}

@@ -158,15 +158,39 @@ impl Ctx {
 
     /// A new client for a directory that holds none.
     fn create(&self) -> Res<Driver> {
-        if self.state_path().exists() {
+        if self.state_path().exists() || self.dir.join("state.sealed").exists() {
             return Err(format!("{} already holds a state", self.dir.display()).into());
         }
         let client = Client::create(self.config.clone(), self.passphrase.as_bytes())?;
         Ok(Driver::new(client, self.writer(), self.proxy.clone()))
     }
 
+    /// A directory written by an older `zfc` (`state.sealed`, a one-letter kind and a single-room
+    /// sealed state, beside `relay`: its address and key) becomes a client state; the old file
+    /// is kept as `state.sealed.imported`.
+    fn import_old(&self) -> Res<()> {
+        let old = self.dir.join("state.sealed");
+        if self.state_path().exists() || !old.exists() {
+            return Ok(());
+        }
+        let relay = std::fs::read_to_string(self.dir.join("relay"))?;
+        let mut lines = relay.lines();
+        let url = lines.next().ok_or("relay file is empty")?;
+        let relay = RelayAddress::new(url, &parse_key(lines.next().ok_or("relay file has no key")?)?)?;
+        let blob = std::fs::read(&old)?;
+        let client = Client::create(self.config.clone(), self.passphrase.as_bytes())?;
+        client.import_room(blob.get(1..).unwrap_or_default(), self.passphrase.as_bytes(), &relay)?;
+        let save = client.poll_save()?.ok_or("the imported state was not sealed")?;
+        write_private(&self.dir, STATE, &save.bytes)?;
+        client.close();
+        std::fs::rename(&old, old.with_extension("sealed.imported"))?;
+        eprintln!("imported the room of {} (kept as state.sealed.imported)", old.display());
+        Ok(())
+    }
+
     /// The directory's client, and the room it holds.
     fn open(&self) -> Res<(Driver, Vec<u8>)> {
+        self.import_old()?;
         let blob = std::fs::read(self.state_path())
             .map_err(|e| format!("{}: {e} (create or join a room first)", self.dir.display()))?;
         let client = Client::open(self.config.clone(), &blob, self.passphrase.as_bytes())?;

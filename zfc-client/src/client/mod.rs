@@ -498,6 +498,26 @@ impl Client {
         self.send(room, Content::Text { body: text.to_owned() })
     }
 
+    /// Imports a room from a single-room sealed state (zfc-core's `ZFCS`, spec §17.3: what
+    /// apps and the `zfc` command saved before this client existed) as a room on `relay`, and
+    /// returns its id; it connects like any other room. **Long**: one or two Argon2id runs.
+    ///
+    /// # Errors
+    /// `WRONG_PASSWORD` (nothing changes), `STATE_*` for a blob that does not load,
+    /// `ROOM_EXISTS` when the client holds the room (an import never overwrites it), `CLOSED`.
+    pub fn import_room(&self, blob: &[u8], passphrase: &[u8], relay: &RelayAddress) -> Result<Vec<u8>, Error> {
+        self.with(|s, now| {
+            let id = room_id(&s.vault.import_sealed_room(blob, passphrase, relay)?)?;
+            let entry = s.vault.room(&id)?.ok_or_else(no_room)?;
+            let party = match entry.kind {
+                RoomKind::Owner => Party::Owner(Box::new(Owner::unpickle(&entry.pickle)?)),
+                RoomKind::Member => Party::Member(Box::new(Member::unpickle(&entry.pickle)?)),
+            };
+            s.attach(id, party, entry.relay, now).inspect_err(|_| s.forget(&id))?;
+            Ok(id.to_vec())
+        })
+    }
+
     /// Forgets a room: its keys are erased and the next save leaves it out. For a room that is
     /// gone; forgetting a live room abandons it (its owner must remove us).
     ///
