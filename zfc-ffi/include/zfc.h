@@ -545,6 +545,7 @@ typedef struct zfc_client_event_info {
   // When the client dials again, ms.
   uint64_t retry_in_ms;
   // UTF-8 text (message text, name, topic, relay address), NUL-terminated; NULL when none.
+  // A peer's text may itself hold NUL bytes: use `text_len`, not strlen.
   const uint8_t *text;
   // Length of `text` without the NUL.
   size_t text_len;
