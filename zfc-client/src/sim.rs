@@ -37,6 +37,11 @@ pub struct Peer {
     pub saves: usize,
     /// Crash right after handing out this save (counted from 1), before confirming it.
     pub crash_at_save: Option<usize>,
+    /// With [`Self::crash_at_save`]: the crash comes before that save was written, so the peer
+    /// restarts from the one before it (else from it: written, not confirmed).
+    pub crash_before_write: bool,
+    /// Crashes so far (each restart draws other randomness, as a real restart would).
+    pub crashes: u8,
     /// The generation of the last save handed out.
     pub last_generation: Option<u64>,
     /// When true, what the relay sends this peer is lost on the way (a network that fails
@@ -129,6 +134,8 @@ impl Network {
             confirm_saves: true,
             saves: 0,
             crash_at_save: None,
+            crash_before_write: false,
+            crashes: 0,
             last_generation: None,
             deaf: false,
         });
@@ -158,7 +165,16 @@ impl Network {
         let p = self.peer(i)?;
         p.client.close();
         let blob = p.saved.clone().ok_or_else(|| internal("the peer never wrote a state"))?;
-        p.client = Client::open(p.config.clone(), &blob, &passphrase)?;
+        // A restarted app does not replay its random stream: a frame made again after the
+        // crash must differ from the first, so that a reuse shows.
+        p.crashes = p.crashes.wrapping_add(1);
+        let mut config = p.config.clone();
+        if let Randomness::SeededForTests { seed } = &mut config.randomness
+            && let Some(last) = seed.last_mut()
+        {
+            *last ^= p.crashes;
+        }
+        p.client = Client::open(config, &blob, &passphrase)?;
         p.client.handle_timeout(now)
     }
 
@@ -219,10 +235,13 @@ impl Network {
         while let Some(save) = self.peer(i)?.client.poll_save()? {
             busy = true;
             let p = self.peer(i)?;
-            p.saved = Some(save.bytes.clone());
             p.saves += 1;
-            p.last_generation = Some(save.generation);
-            if p.crash_at_save == Some(p.saves) {
+            let crash = p.crash_at_save == Some(p.saves);
+            if !(crash && p.crash_before_write) {
+                p.saved = Some(save.bytes.clone());
+                p.last_generation = Some(save.generation);
+            }
+            if crash {
                 self.crash(i)?;
                 continue;
             }

@@ -218,7 +218,13 @@ fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> Res<()> {
 /// Text a peer controls, made safe for a terminal: control characters (escape sequences,
 /// newlines that would start a line without its sender) are shown escaped.
 fn shown(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    // Also the format characters that reorder or hide text (bidirectional overrides and
+    // isolates, marks) and the line and paragraph separators.
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    text.chars().map(|c| if hidden(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 /// A relay refusal's name from a shared code (1000 + the relay's code).
@@ -272,29 +278,22 @@ async fn until(
     printed: &mut usize,
     what: &str,
     done: impl Fn(&ClientEvent) -> bool,
+    failed: impl Fn(&ClientEvent) -> bool,
 ) -> Res<()> {
     let mut connected = false;
     let (events, hit) = d
         .run(wait, |e| {
-            done(e)
-                || matches!(
-                    e,
-                    ClientEvent::OperationFailed { .. }
-                        | ClientEvent::MessageRefused { .. }
-                        | ClientEvent::AdmissionRefused { .. }
-                )
-                || (!connected && matches!(e, ClientEvent::Disconnected { .. }))
-                || {
-                    connected |= matches!(e, ClientEvent::Connected { .. });
-                    false
-                }
+            done(e) || failed(e) || (!connected && matches!(e, ClientEvent::Disconnected { .. })) || {
+                connected |= matches!(e, ClientEvent::Connected { .. });
+                false
+            }
         })
         .await?;
     for e in &events {
         print_event(e, printed);
     }
-    match events.last() {
-        Some(e) if hit && done(e) => Ok(()),
+    match events.last().filter(|_| hit) {
+        Some(e) if done(e) => Ok(()),
         Some(ClientEvent::OperationFailed { op, code, .. }) => {
             Err(format!("the relay refused the request: {op:?}: {}", refusal(*code)).into())
         }
@@ -306,8 +305,8 @@ async fn until(
             code.saturating_sub(zfc_core::code::RELAY_BASE)
         )
         .into()),
-        Some(ClientEvent::Disconnected { .. }) if hit => {
-            let why = d.last_failure().unwrap_or("the connection failed");
+        Some(ClientEvent::Disconnected { .. }) => {
+            let why = shown(d.last_failure().unwrap_or("the connection failed"));
             Err(format!("could not reach the relay: {why}").into())
         }
         _ => Err(format!("timed out waiting for {what}").into()),
@@ -316,6 +315,11 @@ async fn until(
 
 fn landed(op: RoomOperation) -> impl Fn(&ClientEvent) -> bool {
     move |e| matches!(e, ClientEvent::OperationLanded { op: o, .. } if *o == op)
+}
+
+/// The command's own operation can never land.
+fn failed(op: RoomOperation) -> impl Fn(&ClientEvent) -> bool {
+    move |e| matches!(e, ClientEvent::OperationFailed { op: o, .. } if *o == op)
 }
 
 async fn run(args: Args) -> Res<()> {
@@ -342,13 +346,30 @@ async fn run(args: Args) -> Res<()> {
             let history = if strict { HistoryPolicy::SinceJoin } else { HistoryPolicy::SinceLastEpoch };
             let room =
                 d.client().create_room(&relay, RoomSettings { history, auto_approve, ..RoomSettings::default() })?;
-            let created =
-                until(&mut d, ctx.wait, &mut printed, "the room's creation", landed(RoomOperation::CreateRoom)).await;
-            if created.is_err() {
-                // Nothing was created: leave the directory free for another try.
+            let create_failed = failed(RoomOperation::CreateRoom);
+            let refused = |e: &ClientEvent| create_failed(e) || matches!(e, ClientEvent::AdmissionRefused { .. });
+            let created = until(
+                &mut d,
+                ctx.wait,
+                &mut printed,
+                "the room's creation",
+                landed(RoomOperation::CreateRoom),
+                refused,
+            )
+            .await;
+            if let Err(e) = created {
+                // A creation that can never land, or a relay never reached (the CreateRoom never
+                // left), leaves nothing: the directory is freed for another try. After a timeout
+                // or a refused token the room may exist: its keys stay.
+                let text = e.to_string();
+                let nothing_made = text.contains("refused the request") || text.contains("could not reach");
                 d.close().await?;
-                let _ = std::fs::remove_file(ctx.state_path());
-                return created;
+                if nothing_made {
+                    let _ = std::fs::remove_file(ctx.state_path());
+                } else {
+                    eprintln!("the room may exist at the relay: its state stays in {}", ctx.dir.display());
+                }
+                return Err(e);
             }
             d.close().await?;
             println!("room {}", hex::encode(room));
@@ -356,10 +377,9 @@ async fn run(args: Args) -> Res<()> {
         Command::Invite { ttl } => {
             let (mut d, room) = ctx.open()?;
             let uri = d.client().invite(&room, ttl)?;
-            let registered = |e: &ClientEvent| {
-                matches!(e, ClientEvent::OperationLanded { op: RoomOperation::RegisterInvite { .. }, .. })
-            };
-            until(&mut d, ctx.wait, &mut printed, "the invite's registration", registered).await?;
+            let invite_key = zfc_core::Invite::parse(&uri)?.invite_pk().to_bytes().to_vec();
+            let op = RoomOperation::RegisterInvite { invite_key };
+            until(&mut d, ctx.wait, &mut printed, "the invite's registration", landed(op.clone()), failed(op)).await?;
             d.close().await?;
             println!("{uri}");
         }
@@ -367,7 +387,13 @@ async fn run(args: Args) -> Res<()> {
             let mut d = ctx.create()?;
             d.client().join_room(invite.trim(), &name)?;
             let joined = |e: &ClientEvent| matches!(e, ClientEvent::Joined { .. });
-            let result = until(&mut d, ctx.wait, &mut printed, "the owner to add us", joined).await;
+            let join_failed = |e: &ClientEvent| {
+                matches!(
+                    e,
+                    ClientEvent::OperationFailed { op: RoomOperation::JoinRequest | RoomOperation::JoinConfirm, .. }
+                )
+            };
+            let result = until(&mut d, ctx.wait, &mut printed, "the owner to add us", joined, join_failed).await;
             d.close().await?;
             result?;
         }
@@ -375,15 +401,17 @@ async fn run(args: Args) -> Res<()> {
             let joiner = parse_key(&joiner)?;
             let (mut d, room) = ctx.open()?;
             d.client().approve_join(&room, &joiner)?;
-            until(&mut d, ctx.wait, &mut printed, "the join", landed(RoomOperation::Add { joiner: joiner.to_vec() }))
-                .await?;
+            let op = RoomOperation::Add { joiner: joiner.to_vec() };
+            until(&mut d, ctx.wait, &mut printed, "the join", landed(op.clone()), failed(op)).await?;
             d.close().await?;
         }
         Command::Send { text } => {
             let (mut d, room) = ctx.open()?;
             let id = d.client().send_text(&room, &text.join(" "))?;
             let sent = |e: &ClientEvent| matches!(e, ClientEvent::MessageSent { local_id, .. } if *local_id == id);
-            until(&mut d, ctx.wait, &mut printed, "the relay to take the message", sent).await?;
+            let refused =
+                |e: &ClientEvent| matches!(e, ClientEvent::MessageRefused { local_id, .. } if *local_id == id);
+            until(&mut d, ctx.wait, &mut printed, "the relay to take the message", sent, refused).await?;
             d.close().await?;
         }
         Command::Listen { count, seconds } => {
@@ -427,14 +455,16 @@ async fn run(args: Args) -> Res<()> {
         Command::Remove { member } => {
             let (mut d, room) = ctx.open()?;
             d.client().remove_member(&room, member)?;
-            until(&mut d, ctx.wait, &mut printed, "the removal", landed(RoomOperation::Remove { member })).await?;
+            let op = RoomOperation::Remove { member };
+            until(&mut d, ctx.wait, &mut printed, "the removal", landed(op.clone()), failed(op)).await?;
             d.close().await?;
             println!("member {member} removed");
         }
         Command::Rotate => {
             let (mut d, room) = ctx.open()?;
             d.client().rotate(&room)?;
-            until(&mut d, ctx.wait, &mut printed, "the rotation", landed(RoomOperation::Rotate)).await?;
+            let op = RoomOperation::Rotate;
+            until(&mut d, ctx.wait, &mut printed, "the rotation", landed(op.clone()), failed(op)).await?;
             d.close().await?;
         }
         Command::History { limit } => {
@@ -444,7 +474,7 @@ async fn run(args: Args) -> Res<()> {
             } else {
                 d.client().fetch_history(&room, limit)?;
                 let done = |e: &ClientEvent| matches!(e, ClientEvent::HistoryDone { .. });
-                until(&mut d, ctx.wait, &mut printed, "the history", done).await?;
+                until(&mut d, ctx.wait, &mut printed, "the history", done, |_| false).await?;
             }
             d.close().await?;
         }

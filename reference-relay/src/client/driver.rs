@@ -112,7 +112,8 @@ impl Driver {
         wait: Duration,
         mut stop: impl FnMut(&ClientEvent) -> bool,
     ) -> Result<(Vec<ClientEvent>, bool), DriverError> {
-        let deadline = Instant::now() + wait;
+        let deadline =
+            Instant::now().checked_add(wait).unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
         let mut seen = Vec::new();
         loop {
             self.flush()?;
@@ -130,7 +131,7 @@ impl Driver {
             // The facade's next timer, in this clock.
             let timer = self.client.next_timeout()?.map(|at| {
                 let ms = at.saturating_sub(now_ms());
-                now + Duration::from_millis(ms)
+                now.checked_add(Duration::from_millis(ms)).unwrap_or(deadline)
             });
             let wake = timer.map_or(deadline, |t| t.min(deadline));
             tokio::select! {
@@ -193,12 +194,16 @@ impl Driver {
 
     fn feed(&mut self, r: Report) -> Result<(), DriverError> {
         match r {
+            // A socket the facade has given up on meanwhile (a dial past its connect timeout):
+            // its late reports are dropped, and its task ends when its order channel closes.
+            Report::Opened(conn) | Report::Bytes(conn, _) if !self.sockets.contains_key(&conn) => {}
             Report::Opened(conn) => self.client.handle_connected(conn, now_ms())?,
             Report::Bytes(conn, bytes) => self.client.handle_bytes(conn, &bytes, now_ms())?,
             Report::Closed(conn, why) => {
-                self.last_failure = Some(why);
-                self.sockets.remove(&conn);
-                self.client.handle_closed(conn, now_ms())?;
+                if self.sockets.remove(&conn).is_some() {
+                    self.last_failure = Some(why);
+                    self.client.handle_closed(conn, now_ms())?;
+                }
             }
         }
         Ok(())

@@ -224,6 +224,16 @@ impl State {
         Ok(())
     }
 
+    /// Attaches room `id` as the vault holds it.
+    pub(super) fn load(&mut self, id: RoomId, now: u64) -> Result<(), Error> {
+        let entry = self.vault.room(&id)?.ok_or(Error::Vault(crate::vault::VaultError::NoSuchRoom))?;
+        let party = match entry.kind {
+            RoomKind::Owner => Party::Owner(Box::new(zfc_core::Owner::unpickle(&entry.pickle)?)),
+            RoomKind::Member => Party::Member(Box::new(zfc_core::Member::unpickle(&entry.pickle)?)),
+        };
+        self.attach(id, party, entry.relay, now)
+    }
+
     /// Undoes [`Self::attach`] of a room whose first call failed: nothing of it stays.
     pub(super) fn forget(&mut self, id: &RoomId) {
         self.rooms.remove(id);

@@ -26,7 +26,7 @@ use zfc_core::{HistoryPolicy, Invite, Member, MemberKey, Output, Owner, Party, P
 
 use crate::content::{Content, Envelope};
 use crate::event::ClientEvent;
-use crate::vault::{RoomKind, Vault, VaultError, VaultOptions};
+use crate::vault::{Vault, VaultError, VaultOptions};
 use crate::{Error, Randomness, RelayAddress};
 use conn::RoomId;
 use engine::State;
@@ -243,12 +243,7 @@ impl Client {
         let mut state = State::new(config, vault, rng, saved);
         let now = state.now_ms();
         for id in state.vault.rooms()? {
-            let entry = state.vault.room(&id)?.ok_or_else(no_room)?;
-            let party = match entry.kind {
-                RoomKind::Owner => Party::Owner(Box::new(Owner::unpickle(&entry.pickle)?)),
-                RoomKind::Member => Party::Member(Box::new(Member::unpickle(&entry.pickle)?)),
-            };
-            state.attach(room_id(&id)?, party, entry.relay, now)?;
+            state.load(room_id(&id)?, now)?;
         }
         Ok(Self { state: Mutex::new(Some(state)) })
     }
@@ -508,12 +503,7 @@ impl Client {
     pub fn import_room(&self, blob: &[u8], passphrase: &[u8], relay: &RelayAddress) -> Result<Vec<u8>, Error> {
         self.with(|s, now| {
             let id = room_id(&s.vault.import_sealed_room(blob, passphrase, relay)?)?;
-            let entry = s.vault.room(&id)?.ok_or_else(no_room)?;
-            let party = match entry.kind {
-                RoomKind::Owner => Party::Owner(Box::new(Owner::unpickle(&entry.pickle)?)),
-                RoomKind::Member => Party::Member(Box::new(Member::unpickle(&entry.pickle)?)),
-            };
-            s.attach(id, party, entry.relay, now).inspect_err(|_| s.forget(&id))?;
+            s.load(id, now).inspect_err(|_| s.forget(&id))?;
             Ok(id.to_vec())
         })
     }
