@@ -270,3 +270,35 @@ async fn socket(
     };
     let _ = reports.send(Report::Closed(conn, why));
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use zfc_client::{ClientConfig, Clock, Randomness};
+
+    fn driver() -> Driver {
+        let config = ClientConfig {
+            kdf: zfc_core::pickle::Argon2Params::MIN,
+            insecure_weak_kdf_for_tests: true,
+            randomness: Randomness::SeededForTests { seed: vec![3; 32] },
+            clock: Clock::Manual,
+            ..ClientConfig::default()
+        };
+        let client = Client::create(config, b"pass").unwrap();
+        Driver::new(client, Box::new(|_| Ok(())), None)
+    }
+
+    /// A dial that succeeds after the facade gave the socket up (its connect timeout) reports
+    /// for a connection the facade no longer knows: the loop goes on.
+    #[test]
+    fn late_reports_of_a_dropped_socket_are_ignored() {
+        let mut d = driver();
+        d.feed(Report::Opened(7)).unwrap();
+        d.feed(Report::Bytes(7, vec![1, 2, 3])).unwrap();
+        d.feed(Report::Closed(7, "late".into())).unwrap();
+        assert_eq!(d.last_failure(), None, "a socket the driver did not track says nothing");
+        // The facade itself refuses such a report: the driver must not pass it on.
+        assert!(d.client().handle_connected(7, 0).is_err());
+    }
+}
