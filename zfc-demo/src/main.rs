@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let room = net.client(alice)?.create_room(&relay, settings)?;
     net.run()?;
     show(&mut net);
-    println!("  room id {}", hex(&room));
+    println!("  room id {}", zfc_core::internal::crypto::to_hex(&room));
     println!("  alice's fingerprint {}", net.client(alice)?.fingerprint(&room, 0)?);
 
     step("alice invites bob and carol; both ask to join, alice compares fingerprints and approves");
@@ -173,10 +173,6 @@ fn describe(e: &ClientEvent) -> Option<String> {
         ClientEvent::OperationFailed { op, code, .. } => format!("{op:?} can never land (code {code})"),
         _ => return None,
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A seed for the relay from the operating system (clients draw their own).

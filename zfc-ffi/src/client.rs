@@ -491,9 +491,7 @@ pub extern "C" fn zfc_client_room_info(
             RoomRole::Gone => 4,
         };
         let mut relay_key = [0u8; 32];
-        if let Some(k) = relay_key.get_mut(..i.relay_key.len()) {
-            k.copy_from_slice(&i.relay_key);
-        }
+        crate::client_event::fill(&mut relay_key, &i.relay_key);
         let info = zfc_room_info {
             role,
             member: i.member.unwrap_or(0),

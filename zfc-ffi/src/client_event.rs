@@ -217,13 +217,17 @@ fn nul_terminated(s: String) -> Vec<u8> {
     v
 }
 
+/// Copies `src` to the front of a fixed C field; whether it fit (the facade's ids and keys
+/// always do: 16 and 32 bytes).
+pub(crate) fn fill(dst: &mut [u8], src: &[u8]) -> bool {
+    dst.get_mut(..src.len()).map(|d| d.copy_from_slice(src)).is_some()
+}
+
 /// The zfc_operation of `op`, its details written into `info`.
 fn operation(op: &RoomOperation, info: &mut zfc_client_event_info) -> zfc_operation {
     use zfc_operation as O;
     let key = |info: &mut zfc_client_event_info, k: &[u8]| {
-        if let Some(dst) = info.key.get_mut(..k.len()) {
-            dst.copy_from_slice(k);
-        }
+        fill(&mut info.key, k);
     };
     match op {
         RoomOperation::CreateRoom => O::ZFC_OPERATION_CREATE_ROOM,
@@ -291,10 +295,7 @@ impl zfc_client_event {
         };
         let (mut text, mut data, mut detail) = (None, Vec::new(), None);
         let room = |info: &mut zfc_client_event_info, r: &[u8]| {
-            if let Some(dst) = info.room.get_mut(..r.len()) {
-                dst.copy_from_slice(r);
-                info.has_room = true;
-            }
+            info.has_room = fill(&mut info.room, r);
         };
         let kind = match e {
             ClientEvent::Connected { relay, conn } => {
@@ -351,9 +352,7 @@ impl zfc_client_event {
             }
             ClientEvent::JoinRequested { room: r, joiner, name, fingerprint } => {
                 room(&mut info, &r);
-                if let Some(dst) = info.key.get_mut(..joiner.len()) {
-                    dst.copy_from_slice(&joiner);
-                }
+                fill(&mut info.key, &joiner);
                 (text, detail) = (Some(name), Some(fingerprint));
                 K::ZFC_CLIENT_EVENT_JOIN_REQUESTED
             }
