@@ -22,9 +22,11 @@ step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The test-only fault injection (feature of zfc-relay, off above) is linted too.
 cargo clippy -p zfc-relay --features fault-injection --all-targets --locked -- -D warnings
+# And zfc-client's UniFFI exports (its `uniffi` feature, carried by libzfc_ffi).
+cargo clippy -p zfc-client -p zfc-ffi --features zfc-ffi/uniffi --all-targets --locked -- -D warnings
 
 step "zfc-core's and zfc-client's documentation builds without a broken or private link"
-RUSTDOCFLAGS="-D warnings" cargo doc -p zfc-core -p zfc-client --no-deps --locked
+RUSTDOCFLAGS="-D warnings" cargo doc -p zfc-core -p zfc-client --features zfc-client/uniffi --no-deps --locked
 
 step "unit, integration, attack, property, robustness, vector and fixture tests"
 log=$(mktemp)
@@ -43,6 +45,9 @@ step "reference relay: load smoke run against zfc-relay (a separate process)"
 
 step "C ABI: C tests under AddressSanitizer/UBSan and valgrind, example through pkg-config"
 ./scripts/test-ffi.sh
+
+step "UniFFI: Kotlin, Swift and Python generated from libzfc_ffi by the pinned uniffi-bindgen; the exports called from Python"
+./scripts/test-uniffi.sh
 
 step "fuzz: a smoke run of every cargo-fuzz target (corpora are replayed above by cargo test)"
 ./scripts/test-fuzz.sh

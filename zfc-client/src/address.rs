@@ -12,6 +12,7 @@ use crate::vault::VaultError;
 
 /// A relay: the address to dial and the X25519 key its link must prove (from the invite, or
 /// from the operator's `relay.pub` for an owner).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Object))]
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RelayAddress {
     url: String,

@@ -40,6 +40,7 @@ pub const TYPE_DISPLAY_NAME: u16 = 0x0002;
 pub const TYPE_TOPIC: u16 = 0x0003;
 
 /// What a room message carries (spec §21.2).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Content {

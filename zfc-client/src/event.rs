@@ -11,6 +11,7 @@ use zfc_core::{EpochReason, Event, Failure, Operation};
 use crate::content::{Content, Envelope};
 
 /// A room message as the app shows it: the content decoded (spec §21).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoomMessage {
     /// The sender's member number (authenticated by its signature; 0 is the owner).
@@ -32,6 +33,7 @@ pub struct RoomMessage {
 }
 
 /// A request that must reach the relay (spec §9.7), as events name it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RoomOperation {
     /// (Owner) Creating the room.
@@ -103,6 +105,7 @@ impl From<Operation> for RoomOperation {
 }
 
 /// Why the room moved to a new epoch.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EpochChange {
     /// A rotation of the room key.
@@ -122,6 +125,7 @@ pub enum EpochChange {
 /// Something the app should show, log or decide. Events may repeat after a crash (the relay
 /// delivers again what the last saved state had not acknowledged): a message is identified by
 /// its room and [`RoomMessage::position`].
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientEvent {
     /// A connection to `relay` is up (the link to the pinned key is established).

@@ -63,8 +63,24 @@
 //! [`Client::create`], [`Client::open`], [`Client::change_passphrase`] (Argon2id, ~130 ms with
 //! the defaults here) and a commit in a large room (an owner's join approval, removal or
 //! rotation: one key share per member); bindings run them off an app's UI thread.
+//!
+//! ## Bindings
+//!
+//! C wraps this crate in `zfc-ffi`, and so do the Python (PyO3) and Kotlin/Swift packages, none
+//! of them over zfc-core directly. With the `uniffi` feature its own types carry UniFFI's
+//! derives and its `uniffi_api` module exports every call,
+//! so Kotlin and Swift are generated from these types (namespace `zfc`); every binding reports
+//! the groups and codes of [`Error`]. Unsigned numbers stay unsigned across UniFFI (member
+//! numbers, epochs and sequence numbers are `u32`/`u64` on the wire; a signed mirror would let a
+//! caller pass a negative one), and enum-typed fields of the configuration records have no
+//! UniFFI default (0.32 cannot express one for Kotlin), so callers there name them.
 
 #![forbid(unsafe_code)]
+
+// UniFFI's scaffolding sits at the crate root (its derives name `crate::UniFfiTag`); the
+// namespace `zfc` names the generated Kotlin package and Swift module.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("zfc");
 
 mod address;
 mod client;
@@ -74,6 +90,8 @@ mod event;
 mod randomness;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "uniffi")]
+pub mod uniffi_api;
 pub mod vault;
 
 pub use address::RelayAddress;

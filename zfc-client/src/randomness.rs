@@ -14,6 +14,7 @@ use crate::Error;
 use crate::vault::VaultError;
 
 /// The source of a client's randomness: a record field every binding exposes as is.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Randomness {

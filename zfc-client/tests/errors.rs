@@ -168,3 +168,13 @@ fn a_single_room_state_is_imported_once() {
     refused(client.import_room(&blob, b"old pass", &relay), "ROOM_EXISTS", ErrorGroup::ApiMisuse);
     assert!(client.poll_save().unwrap().is_some(), "the imported room goes into the next save");
 }
+
+#[test]
+fn a_manual_clock_nobody_has_set_sends_without_a_time_claim() {
+    // Such a clock reads 0, and an envelope cannot claim 0; the send used to fail with
+    // INVALID_ARGUMENT (found by the UniFFI smoke test, which sends before any `handle_*`).
+    let client = Client::create(config(7, false), b"pass").unwrap();
+    let relay = RelayAddress::new("ws://127.0.0.1:9/", &[1; 32]).unwrap();
+    let room = client.create_room(&relay, RoomSettings::default()).unwrap();
+    client.send_text(&room, "before any time").unwrap();
+}

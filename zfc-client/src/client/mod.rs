@@ -32,6 +32,7 @@ use conn::RoomId;
 use engine::State;
 
 /// Where the client's time comes from.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Clock {
     /// The system's clock (what apps use).
@@ -42,27 +43,36 @@ pub enum Clock {
 }
 
 /// How a client behaves: a record with defaults, so that every binding exposes it as is.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientConfig {
     /// One connection per room instead of one per relay: the relay then cannot link a user's
     /// rooms by their connection (spec §15.2 names what it learns otherwise). Default false.
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub connection_per_room: bool,
     /// Interval of the keep-alive on an established connection (ms); a keep-alive unanswered
     /// for a whole interval drops the connection. 0: none. Default 30 000.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 30000))]
     pub keepalive_interval_ms: u64,
     /// How long dialling and the link handshake may take (ms). Default 15 000.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 15000))]
     pub connect_timeout_ms: u64,
     /// First wait before dialling again after a lost connection (ms); doubles per failure.
     /// Default 500.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 500))]
     pub reconnect_initial_ms: u64,
     /// Longest wait between dials (ms). Default 60 000.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 60000))]
     pub reconnect_max_ms: u64,
     /// The passphrase's Argon2id cost for a new state or a new passphrase. Default
     /// `Argon2Params::DEFAULT`.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub kdf: Argon2Params,
     /// Allows `kdf` below `Vault::KDF_FLOOR`, so that tests run fast. **Never in an app.**
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub insecure_weak_kdf_for_tests: bool,
-    /// Where random bytes come from. Default the operating system.
+    /// Where random bytes come from. Default the operating system. (UniFFI 0.32 gives
+    /// Kotlin and Swift no default for an enum field, so there `randomness` and `clock` are named.)
     pub randomness: Randomness,
     /// Where time comes from. Default the system's clock.
     pub clock: Clock,
@@ -85,15 +95,20 @@ impl Default for ClientConfig {
 }
 
 /// A new room's settings: a record with defaults (zfc-core's `RoomConfig`).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RoomSettings {
-    /// Who may read history from before they joined. Default `SinceLastEpoch`.
+    /// Who may read history from before they joined. Default `SinceLastEpoch` (named in Kotlin
+    /// and Swift, which UniFFI 0.32 gives no default for an enum field).
     pub history: HistoryPolicy,
     /// Rotate the room key after this many messages of the owner's view (0: never). Default 100.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 100))]
     pub rotate_every: u32,
     /// Epoch keys members keep to read late messages. Default 16.
+    #[cfg_attr(feature = "uniffi", uniffi(default = 16))]
     pub retained_epochs: u32,
     /// Approve every valid join request without asking. Default false.
+    #[cfg_attr(feature = "uniffi", uniffi(default = false))]
     pub auto_approve: bool,
 }
 
@@ -105,6 +120,7 @@ impl Default for RoomSettings {
 }
 
 /// What the app's sockets must do next.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, PartialEq, Eq)]
 pub enum Transmit {
     /// Open a WebSocket to `url` (spec §16.7) and report it as `conn`.
@@ -142,6 +158,7 @@ impl core::fmt::Debug for Transmit {
 
 /// The sealed state to write (atomically: a temporary file renamed over the old one), then to
 /// confirm with [`Client::state_saved`].
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, PartialEq, Eq)]
 pub struct Save {
     /// The sealed client state (spec §17.7).
@@ -157,6 +174,7 @@ impl core::fmt::Debug for Save {
 }
 
 /// A room's part in the client.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RoomRole {
     /// We own the room.
@@ -170,6 +188,7 @@ pub enum RoomRole {
 }
 
 /// A room as the app lists it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoomInfo {
     /// The room's id (16 bytes).
@@ -190,6 +209,7 @@ pub struct RoomInfo {
 
 /// Every room of one user: the facade apps and bindings use. `Send + Sync`: every call takes
 /// one lock; none blocks on I/O. After [`Self::close`] every call fails with `CLOSED`.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Object))]
 pub struct Client {
     state: Mutex<Option<State>>,
 }
@@ -466,14 +486,15 @@ impl Client {
     }
 
     /// Sends `content` to `room`; returns the id `MessageSent` / `MessageRefused` will name. The
-    /// sender's clock goes with it as its claim.
+    /// sender's clock goes with it as its claim (none while a manual clock still reads 0).
     ///
     /// # Errors
     /// `MESSAGE_TOO_LONG`, `NOT_JOINED`, `ROOM_DELETED`, `NO_SUCH_ROOM`, `CLOSED`.
     pub fn send(&self, room: &[u8], content: Content) -> Result<u64, Error> {
         let id = room_id(room)?;
         self.with(|s, now| {
-            let bytes = Envelope { content, claimed_sent_at_ms: Some(now) }.encode()?;
+            // A manual clock nobody has set yet reads 0, which the envelope cannot claim.
+            let bytes = Envelope { content, claimed_sent_at_ms: (now != 0).then_some(now) }.encode()?;
             let local_id = s.next_local_id;
             let r = s.rooms.get_mut(&id).ok_or_else(no_room)?;
             let out = r.party.send(&bytes, &mut s.rng)?;
