@@ -87,6 +87,7 @@ mod client;
 pub mod content;
 mod error;
 mod event;
+mod invite;
 mod randomness;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -98,5 +99,6 @@ pub use address::RelayAddress;
 pub use client::{Client, ClientConfig, Clock, RoomInfo, RoomRole, RoomSettings, Save, Transmit};
 pub use error::Error;
 pub use event::{ClientEvent, EpochChange, RoomMessage, RoomOperation};
+pub use invite::{InviteInfo, fingerprint, parse_invite};
 pub use randomness::Randomness;
 pub use zfc_core::code::{ErrorCode, ErrorGroup};

@@ -49,21 +49,131 @@ pub struct Peer {
     pub deaf: bool,
 }
 
-/// The relay's side of one socket.
+/// The network's record of one socket: whose it is and the client's id for it.
 struct Sock {
     peer: usize,
     conn: u64,
-    transport: Option<Transport>,
+}
+
+/// The relay of an in-process network: the rule book behind real links (the Noise responder
+/// on each socket). Whoever runs the clients' loops carries the bytes: [`Network`] here, the
+/// Python package's tests through `zfc._testing`.
+pub struct Relay {
+    /// The rule book.
+    pub rules: RuleBook,
+    key: RelayKey,
+    rng: ChaCha20Rng,
+    links: BTreeMap<ConnId, Option<Transport>>,
+    next_sock: ConnId,
+}
+
+/// What the relay did with bytes a client wrote.
+#[derive(Debug, Default)]
+pub struct Received {
+    /// Link records it writes, in order, each on its socket (the one written on or another
+    /// subscriber's).
+    pub records: Vec<(ConnId, Vec<u8>)>,
+    /// The request the bytes carried, decoded (none for the handshake).
+    pub request: Option<ClientRequest>,
+    /// The relay closed the socket: a request it cannot take.
+    pub closed: bool,
+}
+
+fn link_error(e: link::LinkError) -> Error {
+    Error::Core(zfc_core::Error::Link(e))
+}
+
+impl Relay {
+    /// A relay with `config`; `seed` makes its key and choices.
+    pub fn new(config: RelayConfig, seed: u64) -> Self {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let key = RelayKey::generate(&mut rng);
+        Self { rules: RuleBook::new(config), key, rng, links: BTreeMap::new(), next_sock: 1 }
+    }
+
+    /// Its link key, which clients pin.
+    pub fn public_key(&self) -> [u8; 32] {
+        *self.key.public().as_bytes()
+    }
+
+    /// A client's socket reached the relay; its id.
+    pub fn open(&mut self) -> ConnId {
+        let id = self.next_sock;
+        self.next_sock += 1;
+        self.links.insert(id, None);
+        id
+    }
+
+    /// Socket `sock` is gone (either side closed it).
+    pub fn close(&mut self, sock: ConnId) {
+        if self.links.remove(&sock).is_some() {
+            self.rules.disconnect(sock);
+        }
+    }
+
+    /// Whether socket `sock` is open.
+    pub fn is_open(&self, sock: ConnId) -> bool {
+        self.links.contains_key(&sock)
+    }
+
+    /// Bytes a client wrote on `sock` at `now_ms`: the link handshake, then sealed requests.
+    ///
+    /// # Errors
+    /// A handshake or record that fails the link (the client misbehaved: a test failure).
+    pub fn receive(&mut self, sock: ConnId, bytes: &[u8], now_ms: u64) -> Result<Received, Error> {
+        let mut got = Received::default();
+        let Some(link) = self.links.get_mut(&sock) else { return Ok(got) };
+        let Some(transport) = link.as_mut() else {
+            let (transport, answer) = link::respond(&self.key, bytes, &mut self.rng).map_err(link_error)?;
+            let binding = transport.channel_binding();
+            *link = Some(transport);
+            got.records.push((sock, answer));
+            for o in self.rules.connect(sock, binding, &mut self.rng) {
+                self.push(&mut got, o.conn, &o.bytes)?;
+            }
+            return Ok(got);
+        };
+        let plain = transport.open(bytes).map_err(link_error)?;
+        got.request = ClientRequest::decode(&plain).ok();
+        match self.rules.handle(sock, &plain, now_ms / 1000) {
+            Ok(out) => {
+                for o in out {
+                    self.push(&mut got, o.conn, &o.bytes)?;
+                }
+            }
+            Err(_) => {
+                self.close(sock);
+                got.closed = true;
+            }
+        }
+        Ok(got)
+    }
+
+    /// `plain` sealed on socket `sock`'s link, as the relay would send it (none before the
+    /// handshake or on a closed socket).
+    ///
+    /// # Errors
+    /// A link out of nonces.
+    pub fn seal(&mut self, sock: ConnId, plain: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        match self.links.get_mut(&sock) {
+            Some(Some(t)) => t.seal(plain).map(Some).map_err(link_error),
+            _ => Ok(None),
+        }
+    }
+
+    fn push(&mut self, got: &mut Received, sock: ConnId, plain: &[u8]) -> Result<(), Error> {
+        if let Some(record) = self.seal(sock, plain)? {
+            got.records.push((sock, record));
+        }
+        Ok(())
+    }
 }
 
 /// Clients and one relay, in one process, on a manual clock.
 pub struct Network {
-    /// The relay's rule book.
-    pub relay: RuleBook,
-    key: RelayKey,
-    rng: ChaCha20Rng,
+    /// The relay.
+    pub relay: Relay,
     socks: BTreeMap<ConnId, Sock>,
-    next_sock: ConnId,
     /// The network's clock, Unix ms.
     pub now_ms: u64,
     /// The clients, by index.
@@ -95,14 +205,9 @@ fn internal(what: &'static str) -> Error {
 impl Network {
     /// A relay with `relay_config` and no clients; `seed` makes the relay's key and choices.
     pub fn new(relay_config: RelayConfig, seed: u64) -> Self {
-        let mut rng = ChaCha20Rng::seed_from_u64(seed);
-        let key = RelayKey::generate(&mut rng);
         Self {
-            relay: RuleBook::new(relay_config),
-            key,
-            rng,
+            relay: Relay::new(relay_config, seed),
             socks: BTreeMap::new(),
-            next_sock: 1,
             now_ms: 1_800_000_000_000,
             peers: Vec::new(),
             submitted: Vec::new(),
@@ -116,7 +221,7 @@ impl Network {
     /// # Errors
     /// None in practice (the address is valid); the type is [`RelayAddress::new`]'s.
     pub fn address(&self) -> Result<RelayAddress, Error> {
-        RelayAddress::new(URL, self.key.public().as_bytes())
+        RelayAddress::new(URL, &self.relay.public_key())
     }
 
     /// Adds a client with `config`; returns its index.
@@ -191,7 +296,7 @@ impl Network {
             self.socks.iter().filter(|(_, s)| s.peer == i).map(|(id, s)| (*id, s.conn)).collect();
         for (id, conn) in socks {
             self.socks.remove(&id);
-            self.relay.disconnect(id);
+            self.relay.close(id);
             if tell {
                 let now = self.now_ms;
                 self.peer(i)?.client.handle_closed(conn, now)?;
@@ -256,9 +361,8 @@ impl Network {
                     if url != URL {
                         return Err(internal("a client dialled an address not on this network"));
                     }
-                    let id = self.next_sock;
-                    self.next_sock += 1;
-                    self.socks.insert(id, Sock { peer: i, conn, transport: None });
+                    let id = self.relay.open();
+                    self.socks.insert(id, Sock { peer: i, conn });
                     let now = self.now_ms;
                     self.peer(i)?.client.handle_connected(conn, now)?;
                 }
@@ -266,7 +370,7 @@ impl Network {
                 Transmit::Close { conn, .. } => {
                     if let Some(id) = self.sock_of(i, conn) {
                         self.socks.remove(&id);
-                        self.relay.disconnect(id);
+                        self.relay.close(id);
                     }
                 }
             }
@@ -282,17 +386,15 @@ impl Network {
         self.socks.iter().find(|(_, s)| s.peer == peer && s.conn == conn).map(|(id, _)| *id)
     }
 
-    /// The relay sends `plain` on socket `sock`, sealed on its link.
-    fn deliver(&mut self, sock: ConnId, plain: &[u8]) -> Result<(), Error> {
-        let Some(s) = self.socks.get_mut(&sock) else { return Ok(()) };
-        let Some(transport) = s.transport.as_mut() else { return Ok(()) };
-        let record = transport.seal(plain).map_err(|e| Error::Core(zfc_core::Error::Link(e)))?;
-        let (peer, conn, now) = (s.peer, s.conn, self.now_ms);
+    /// A link record the relay wrote on socket `sock` reaches its client (unless deaf).
+    fn deliver(&mut self, sock: ConnId, record: &[u8]) -> Result<(), Error> {
+        let Some(&Sock { peer, conn }) = self.socks.get(&sock) else { return Ok(()) };
+        let now = self.now_ms;
         let p = self.peer(peer)?;
         if p.deaf {
             return Ok(());
         }
-        p.client.handle_bytes(conn, &record, now)
+        p.client.handle_bytes(conn, record, now)
     }
 
     /// Sends `plain` to peer `i` on each of its sockets as if the relay had sent it (a relay
@@ -303,7 +405,9 @@ impl Network {
     pub fn inject(&mut self, i: usize, plain: &[u8]) -> Result<(), Error> {
         let socks: Vec<ConnId> = self.socks.iter().filter(|(_, s)| s.peer == i).map(|(id, _)| *id).collect();
         for id in socks {
-            self.deliver(id, plain)?;
+            if let Some(record) = self.relay.seal(id, plain)? {
+                self.deliver(id, &record)?;
+            }
         }
         self.run()
     }
@@ -312,37 +416,19 @@ impl Network {
     fn relay_receives(&mut self, peer: usize, conn: u64, bytes: &[u8]) -> Result<(), Error> {
         let Some(id) = self.sock_of(peer, conn) else { return Ok(()) };
         let now = self.now_ms;
-        let Some(s) = self.socks.get_mut(&id) else { return Ok(()) };
-        let Some(transport) = s.transport.as_mut() else {
-            let (transport, answer) =
-                link::respond(&self.key, bytes, &mut self.rng).map_err(|e| Error::Core(zfc_core::Error::Link(e)))?;
-            let binding = transport.channel_binding();
-            s.transport = Some(transport);
-            self.peer(peer)?.client.handle_bytes(conn, &answer, now)?;
-            for o in self.relay.connect(id, binding, &mut self.rng) {
-                self.deliver(o.conn, &o.bytes)?;
-            }
-            return Ok(());
-        };
-        let plain = transport.open(bytes).map_err(|e| Error::Core(zfc_core::Error::Link(e)))?;
-        if let Ok(req) = ClientRequest::decode(&plain) {
+        let got = self.relay.receive(id, bytes, now)?;
+        if let Some(req) = got.request {
             self.submitted.push(req);
             self.submitted_by.push(peer);
         }
-        match self.relay.handle(id, &plain, now / 1000) {
-            Ok(out) => {
-                for o in out {
-                    self.deliver(o.conn, &o.bytes)?;
-                }
-                Ok(())
-            }
-            // The relay closes a connection whose request it cannot take.
-            Err(_) => {
-                self.socks.remove(&id);
-                self.relay.disconnect(id);
-                self.peer(peer)?.client.handle_closed(conn, now)
-            }
+        for (sock, record) in got.records {
+            self.deliver(sock, &record)?;
         }
+        if got.closed {
+            self.socks.remove(&id);
+            self.peer(peer)?.client.handle_closed(conn, now)?;
+        }
+        Ok(())
     }
 
     /// The texts peer `i` has read in `room`, in order, each log position once.

@@ -175,6 +175,19 @@ impl std::error::Error for ZfcError {}
 
 type Out<T> = Result<T, ZfcError>;
 
+/// [`crate::parse_invite`]: an invite's public fields, read without joining.
+#[uniffi::export(name = "parse_invite")]
+pub fn uniffi_parse_invite(uri: String) -> Out<crate::InviteInfo> {
+    let uri = Zeroizing::new(uri);
+    Ok(crate::parse_invite(&uri)?)
+}
+
+/// [`crate::fingerprint`]: a member key's fingerprint in a room.
+#[uniffi::export(name = "fingerprint")]
+pub fn uniffi_fingerprint(room: Vec<u8>, member_key: Vec<u8>) -> Out<String> {
+    Ok(crate::fingerprint(&room, &member_key)?)
+}
+
 #[uniffi::export]
 impl RelayAddress {
     /// A relay address from its `ws://` or `wss://` URL and its 32-byte link key.

@@ -161,6 +161,7 @@ pub use room::{HistoryPolicy, MemberNo, RoomId};
 pub mod internal {
     pub mod crypto;
     pub mod frame;
+    pub mod vectors;
     pub mod wire;
 }
 pub(crate) use internal::{crypto, frame, wire};
