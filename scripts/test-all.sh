@@ -51,6 +51,9 @@ step "C ABI: C tests under AddressSanitizer/UBSan and valgrind, example through 
 step "UniFFI: Kotlin, Swift and Python generated from libzfc_ffi by the pinned uniffi-bindgen; the exports called from Python"
 ./scripts/test-uniffi.sh
 
+step "Python: the zfc wheel (maturin, abi3), pytest, stubtest and mypy --strict"
+./scripts/test-python.sh
+
 step "fuzz: a smoke run of every cargo-fuzz target (corpora are replayed above by cargo test)"
 ./scripts/test-fuzz.sh
 

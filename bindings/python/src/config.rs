@@ -28,7 +28,8 @@ pub struct Argon2Params {
 #[pymethods]
 impl Argon2Params {
     #[new]
-    #[pyo3(signature = (*, m_cost_kib = CoreArgon2::DEFAULT.m_cost_kib, t_cost = CoreArgon2::DEFAULT.t_cost, p_cost = CoreArgon2::DEFAULT.p_cost))]
+    // Literal defaults, so that Python's signature shows them; a test holds them to zfc-core's.
+    #[pyo3(signature = (*, m_cost_kib = 65536, t_cost = 3, p_cost = 1))]
     fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Self {
         Self { m_cost_kib, t_cost, p_cost }
     }
@@ -270,5 +271,19 @@ impl RelayAddress {
     }
     fn __repr__(&self) -> String {
         format!("RelayAddress({:?}, key={})", self.inner.url(), zfc_core::internal::crypto::to_hex(&self.inner.key()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_python_defaults_are_zfc_cores() {
+        let d = Argon2Params::new(65536, 3, 1);
+        assert_eq!(CoreArgon2::from(d), CoreArgon2::DEFAULT);
+        // The keyword defaults of ClientConfig(), as its signature spells them.
+        let py = ClientConfig::new(false, 30_000, 15_000, 500, 60_000, None, false, None, false).inner;
+        assert_eq!(py, zfc_client::ClientConfig::default());
     }
 }

@@ -2,6 +2,41 @@
 
 from typing import ClassVar, List, Optional, Tuple, final
 
+from typing_extensions import disjoint_base
+
+__all__ = [
+    "ApiMisuseError",
+    "Argon2Params",
+    "Client",
+    "ClientConfig",
+    "ClientEvent",
+    "ClosedError",
+    "ConnectionClosedError",
+    "Content",
+    "EpochChange",
+    "HistoryPolicy",
+    "InviteError",
+    "InviteInfo",
+    "LinkError",
+    "LocalStateError",
+    "PeerMisbehavedError",
+    "RelayAddress",
+    "RelayRefusedError",
+    "RoomGoneError",
+    "RoomInfo",
+    "RoomMessage",
+    "RoomOperation",
+    "RoomRole",
+    "RoomSettings",
+    "Save",
+    "Transmit",
+    "ZfcError",
+    "__version__",
+    "error_codes",
+    "fingerprint",
+    "parse_invite",
+]
+
 __version__: str
 
 # ---------------------------------------------------------------- errors
@@ -128,6 +163,7 @@ class Save:
     @property
     def generation(self) -> int: ...
 
+@disjoint_base
 class Transmit:
     """What the app's sockets must do next."""
 
@@ -187,6 +223,7 @@ class RoomInfo:
     @property
     def members(self) -> List[int]: ...
 
+@disjoint_base
 class Content:
     """What a room message carries. Untrusted text: sanitise before display."""
 
@@ -247,6 +284,7 @@ class RoomMessage:
     @property
     def claimed_sent_at_ms(self) -> Optional[int]: ...
 
+@disjoint_base
 class EpochChange:
     """Why an epoch began."""
 
@@ -269,6 +307,7 @@ class EpochChange:
         @property
         def member(self) -> int: ...
 
+@disjoint_base
 class RoomOperation:
     """A room operation the client tracks until the relay took it."""
 
@@ -349,6 +388,7 @@ class RoomOperation:
         __match_args__: ClassVar[Tuple[str, ...]]
         def __new__(cls) -> "RoomOperation.Other": ...
 
+@disjoint_base
 class ClientEvent:
     """What the client tells the app, in order."""
 

@@ -4,6 +4,8 @@ from typing import List, Optional, Tuple, final
 
 from . import Content
 
+__all__ = ["Relay", "decode_content", "encode_content", "open_message", "open_sealed_state"]
+
 @final
 class Relay:
     """A relay in this process (the real rule book behind real links)."""

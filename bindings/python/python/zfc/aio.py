@@ -22,7 +22,7 @@ import errno
 import fcntl
 import os
 import time
-from typing import AsyncIterator, Dict, Optional, Set, Union
+from typing import AsyncIterator, Callable, Dict, List, Optional, Set, Union
 
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -137,7 +137,8 @@ class _Socket:
                     async for message in ws:
                         if isinstance(message, str):
                             break  # the link speaks binary only; text ends the socket
-                        owner._report(lambda c, now, m=message: c.handle_bytes(self.conn, m, now), self.conn)
+                        data: bytes = message
+                        owner._report(lambda c, now: c.handle_bytes(self.conn, data, now), self.conn)
                 finally:
                     writer.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -191,6 +192,11 @@ class Client:
             blob = state.read()
             if blob is None:
                 native = await asyncio.to_thread(NativeClient.create, passphrase, config=config)
+                # The new state is on disk before the client is handed out.
+                save = native.poll_save()
+                if save is not None:
+                    await asyncio.to_thread(state.write, save.bytes)
+                    native.state_saved(save.generation)
             else:
                 native = await asyncio.to_thread(NativeClient.open, blob, passphrase, config=config)
         except BaseException:
@@ -208,9 +214,10 @@ class Client:
     def _poke(self) -> None:
         self._wake.set()
 
-    async def _slow(self, fn, *args):  # type: ignore[no-untyped-def]
+    async def _slow(self, fn: Callable[..., None], *args: object) -> None:
+        """A call that can take long (a commit for a large room), run in a worker thread."""
         try:
-            return await asyncio.to_thread(fn, *args)
+            await asyncio.to_thread(fn, *args)
         finally:
             self._poke()
 
@@ -288,7 +295,7 @@ class Client:
         self._native.state_saved(save.generation)
         self._poke()
 
-    def rooms(self) -> "list[bytes]":
+    def rooms(self) -> List[bytes]:
         """Every room's id."""
         return self._native.rooms()
 
@@ -344,7 +351,7 @@ class Client:
 
     # ------------------------------------------------------------ the loop
 
-    def _report(self, call, conn: int, gone: bool = False) -> None:  # type: ignore[no-untyped-def]
+    def _report(self, call: Callable[[NativeClient, int], None], conn: int, gone: bool = False) -> None:
         """A socket's news, unless the client gave that socket up (a late report)."""
         if self._closed or conn in self._given_up or conn not in self._sockets:
             return
@@ -365,9 +372,15 @@ class Client:
                 await self._pump()
                 timeout = self._native.next_timeout()
                 delay = None if timeout is None else max(0.0, (timeout - _now_ms()) / 1000)
+                # asyncio.wait, not wait_for: 3.11's wait_for can swallow the cancellation
+                # close() sends when the wake-up lands at the same moment (the loop then never
+                # stops).
+                waiter = asyncio.ensure_future(self._wake.wait())
                 try:
-                    await asyncio.wait_for(self._wake.wait(), delay)
-                except asyncio.TimeoutError:
+                    done, _ = await asyncio.wait({waiter}, timeout=delay)
+                finally:
+                    waiter.cancel()
+                if not done:
                     self._native.handle_timeout(_now_ms())
         except asyncio.CancelledError:
             raise
