@@ -5,7 +5,8 @@
 #
 #   ./scripts/bench.sh            everything (building the 10 000-member room is the longest part)
 #   ZFC_BENCH_MAX_MEMBERS=1000 ./scripts/bench.sh     rooms up to 1 000 members
-#   ZFC_BENCH_SKIP_LOAD=1 ./scripts/bench.sh          criterion only
+#   ZFC_BENCH_SKIP_LOAD=1 ./scripts/bench.sh          no relay load runs
+#   ZFC_BENCH_SKIP_PYTHON=1 ./scripts/bench.sh        no Python binding run (target/zfc-bench/python.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/relay.sh
@@ -30,6 +31,12 @@ if [ -z "${ZFC_BENCH_SKIP_LOAD:-}" ]; then
   }
   load 1 100 250,500,750,1000,1250
   load 10 10 1000,2000,3000,4000,5000
+fi
+
+if [ -z "${ZFC_BENCH_SKIP_PYTHON:-}" ]; then
+  echo "==> the Python binding beside Rust (bindings/python/bench/bench.py)"
+  ZFC_PYTHON_BUILD_ONLY=1 ./scripts/test-python.sh
+  "$target/pyenv/bin/python" bindings/python/bench/bench.py | tee "$out/python.md"
 fi
 
 echo "==> report"

@@ -36,9 +36,12 @@ rm -rf "$target/wheels"
 wheel=$(ls "$target"/wheels/zfc-*-abi3-*.whl)
 "$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
 echo "wheel: $(basename "$wheel")"
+[ -n "${ZFC_PYTHON_BUILD_ONLY:-}" ] && exit 0
 
 cd bindings/python
 "$py" -m pytest -q -p no:cacheprovider tests
 "$py" -m mypy.stubtest zfc
 "$py" -m mypy --strict --no-incremental tests examples
 (cd "$target" && "$py" -m mypy --strict --no-incremental -p zfc)
+# The benchmark script once, small (./scripts/bench.sh runs it in full).
+"$py" bench/bench.py --quick >/dev/null

@@ -219,29 +219,41 @@ impl From<CEpoch> for EpochChange {
 #[pyclass(frozen, eq, module = "zfc")]
 #[derive(Clone, PartialEq, Eq)]
 pub enum RoomOperation {
+    /// The room's creation.
     CreateRoom {},
+    /// A new invite, by its public key.
     RegisterInvite {
         invite_key: Vec<u8>,
     },
+    /// An invite revoked.
     RevokeInvite {
         invite_key: Vec<u8>,
     },
+    /// A join granted to `joiner`.
     Grant {
         joiner: Vec<u8>,
     },
+    /// `joiner` added by a commit.
     Add {
         joiner: Vec<u8>,
     },
+    /// `member` removed by a commit.
     Remove {
         member: u32,
     },
+    /// A rotation.
     Rotate {},
+    /// The room's deletion.
     DeleteRoom {},
+    /// This party's join request.
     JoinRequest {},
+    /// This party's join confirmation.
     JoinConfirm {},
+    /// This member's key update.
     KeyUpdate {
         generation: u32,
     },
+    /// This member's leave.
     Leave {},
     /// An operation a later version names.
     Other {},

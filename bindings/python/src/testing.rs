@@ -99,6 +99,50 @@ fn encode_content(py: Python<'_>, content: PyRef<'_, Content>, claimed_sent_at_m
     e.encode().map_err(zfc_client::Error::from).or_raise(py)
 }
 
+/// The Rust side of the Python benchmark (`bench/bench.py`): `n` messages of `size` bytes
+/// sent by one member and read by the owner and itself through the in-process relay, every
+/// client driven by `sim::Network`'s loop in Rust; seconds taken. The Python side runs the same
+/// loop from Python, so the difference is what the binding costs.
+#[pyfunction]
+fn bench_send_receive(py: Python<'_>, n: u32, size: usize) -> PyResult<f64> {
+    py.detach(|| -> Result<f64, zfc_client::Error> {
+        let mut net = sim::Network::new(RelayConfig::default(), 7);
+        let relay = net.address()?;
+        let (owner, member) = (net.add(sim::config(1, false))?, net.add(sim::config(2, false))?);
+        let settings = zfc_client::RoomSettings { auto_approve: true, ..Default::default() };
+        let room = net.client(owner)?.create_room(&relay, settings)?;
+        net.run()?;
+        let invite = net.client(owner)?.invite(&room, 3600)?;
+        net.client(member)?.join_room(&invite, "member")?;
+        net.run()?;
+        let text = "x".repeat(size);
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            net.client(member)?.send_text(&room, &text)?;
+            net.run()?;
+            net.take(owner);
+            net.take(member);
+        }
+        Ok(start.elapsed().as_secs_f64())
+    })
+    .or_raise(py)
+}
+
+/// The Rust side of the per-call benchmark: `n` calls of `Client::next_timeout` on a client
+/// with one room; seconds taken.
+#[pyfunction]
+fn bench_calls(py: Python<'_>, n: u32) -> PyResult<f64> {
+    py.detach(|| -> Result<f64, zfc_client::Error> {
+        let client = zfc_client::Client::create(sim::config(1, false), b"bench")?;
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(client.next_timeout()?);
+        }
+        Ok(start.elapsed().as_secs_f64())
+    })
+    .or_raise(py)
+}
+
 /// Adds the submodule.
 pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     let m = PyModule::new(parent.py(), "_testing")?;
@@ -107,6 +151,8 @@ pub fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(open_sealed_state, &m)?)?;
     m.add_function(wrap_pyfunction!(decode_content, &m)?)?;
     m.add_function(wrap_pyfunction!(encode_content, &m)?)?;
+    m.add_function(wrap_pyfunction!(bench_send_receive, &m)?)?;
+    m.add_function(wrap_pyfunction!(bench_calls, &m)?)?;
     parent.add_submodule(&m)?;
     Ok(())
 }
