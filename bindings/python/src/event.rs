@@ -222,25 +222,15 @@ pub enum RoomOperation {
     /// The room's creation.
     CreateRoom {},
     /// A new invite, by its public key.
-    RegisterInvite {
-        invite_key: Vec<u8>,
-    },
+    RegisterInvite { invite_key: Vec<u8> },
     /// An invite revoked.
-    RevokeInvite {
-        invite_key: Vec<u8>,
-    },
+    RevokeInvite { invite_key: Vec<u8> },
     /// A join granted to `joiner`.
-    Grant {
-        joiner: Vec<u8>,
-    },
+    Grant { joiner: Vec<u8> },
     /// `joiner` added by a commit.
-    Add {
-        joiner: Vec<u8>,
-    },
+    Add { joiner: Vec<u8> },
     /// `member` removed by a commit.
-    Remove {
-        member: u32,
-    },
+    Remove { member: u32 },
     /// A rotation.
     Rotate {},
     /// The room's deletion.
@@ -250,9 +240,7 @@ pub enum RoomOperation {
     /// This party's join confirmation.
     JoinConfirm {},
     /// This member's key update.
-    KeyUpdate {
-        generation: u32,
-    },
+    KeyUpdate { generation: u32 },
     /// This member's leave.
     Leave {},
     /// An operation a later version names.
