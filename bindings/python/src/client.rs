@@ -215,12 +215,12 @@ impl Client {
 
     /// Re-seals the state under `new`; returns the save to write. **Slow**: Argon2id, twice.
     fn change_passphrase(&self, py: Python<'_>, current: &[u8], new: &[u8]) -> PyResult<Save> {
-        self.call(py, |c| c.change_passphrase(current, new)).map(|s| Save { bytes: s.bytes, generation: s.generation })
+        self.call(py, |c| c.change_passphrase(current, new)).map(Save::from)
     }
 
     /// The next state to write, if any: write it atomically, then call `state_saved`.
     fn poll_save(&self, py: Python<'_>) -> PyResult<Option<Save>> {
-        self.call(py, |c| c.poll_save()).map(|s| s.map(|s| Save { bytes: s.bytes, generation: s.generation }))
+        self.call(py, |c| c.poll_save()).map(|s| s.map(Save::from))
     }
 
     /// The save of `generation` is written: the records that waited for it may leave.

@@ -18,6 +18,12 @@ pub struct Save {
     pub generation: u64,
 }
 
+impl From<zfc_client::Save> for Save {
+    fn from(s: zfc_client::Save) -> Self {
+        Self { bytes: s.bytes, generation: s.generation }
+    }
+}
+
 #[pymethods]
 impl Save {
     fn __repr__(&self) -> String {

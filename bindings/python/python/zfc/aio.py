@@ -22,7 +22,7 @@ import errno
 import fcntl
 import os
 import time
-from typing import AsyncIterator, Callable, Dict, List, Optional, Set, Union
+from typing import AsyncIterator, Callable, Dict, List, Optional, Union
 
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -169,7 +169,6 @@ class Client:
         self._native = native
         self._state = state
         self._sockets: Dict[int, _Socket] = {}
-        self._given_up: Set[int] = set()
         self._events: "asyncio.Queue[Union[ClientEvent, BaseException, None]]" = asyncio.Queue()
         self._wake = asyncio.Event()
         self._closed = False
@@ -353,7 +352,8 @@ class Client:
 
     def _report(self, call: Callable[[NativeClient, int], None], conn: int, gone: bool = False) -> None:
         """A socket's news, unless the client gave that socket up (a late report)."""
-        if self._closed or conn in self._given_up or conn not in self._sockets:
+        # A socket the client gave up (Transmit.Close) is no longer in _sockets.
+        if self._closed or conn not in self._sockets:
             return
         if gone:
             del self._sockets[conn]
@@ -406,7 +406,6 @@ class Client:
                         sock.outbox.put_nowait(t.bytes)
                 elif isinstance(t, Transmit.Close):
                     sock = self._sockets.pop(t.conn, None)
-                    self._given_up.add(t.conn)
                     if sock is not None:
                         sock.outbox.put_nowait(None)
                         sock.close()
