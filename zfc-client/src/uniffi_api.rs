@@ -175,6 +175,35 @@ impl std::error::Error for ZfcError {}
 
 type Out<T> = Result<T, ZfcError>;
 
+/// One row of the code table (`zfc_core::code::TABLE`): what C's `zfc_result_text`, Python's
+/// `zfc.error_codes()` and this list all read.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ErrorCodeInfo {
+    /// The stable number.
+    pub code: u32,
+    /// The stable name (`WRONG_PASSWORD`).
+    pub name: String,
+    /// Its group: the [`ZfcError`] variant it comes as (`LocalState`; `Closed` is
+    /// `ConnectionClosed`).
+    pub group: String,
+    /// A short English description.
+    pub text: String,
+}
+
+/// Every code the library can report, ascending.
+#[uniffi::export]
+pub fn error_codes() -> Vec<ErrorCodeInfo> {
+    zfc_core::code::TABLE
+        .iter()
+        .map(|e| ErrorCodeInfo {
+            code: e.code,
+            name: e.name.to_owned(),
+            group: e.group.name().to_owned(),
+            text: e.text.to_owned(),
+        })
+        .collect()
+}
+
 /// [`crate::parse_invite`]: an invite's public fields, read without joining.
 #[uniffi::export(name = "parse_invite")]
 pub fn uniffi_parse_invite(uri: String) -> Out<crate::InviteInfo> {
@@ -210,25 +239,29 @@ impl RelayAddress {
 }
 
 /// The exported methods: see the Rust methods of the same name for what each does, its
-/// errors, and which calls take long (`create`, `open`, `change_passphrase`: Argon2id).
+/// errors. Calls marked **Blocking** can take more than ~10 ms (Argon2id, or a commit that
+/// seals a key share per member); every other call returns in microseconds.
 #[uniffi::export]
 impl Client {
-    /// [`Client::create`]. **Long** (Argon2id).
+    /// [`Client::create`]. **Blocking**: Argon2id, ~0.1-1 s: never on a UI thread.
     #[uniffi::constructor(name = "create")]
     pub fn uniffi_create(config: ClientConfig, passphrase: Vec<u8>) -> Out<Self> {
         let passphrase = Zeroizing::new(passphrase);
         Ok(Self::create(config, &passphrase)?)
     }
 
-    /// [`Client::open`]. **Long** (Argon2id).
+    /// [`Client::open`]. **Blocking**: Argon2id, ~0.1-1 s: never on a UI thread.
     #[uniffi::constructor(name = "open")]
     pub fn uniffi_open(config: ClientConfig, blob: Vec<u8>, passphrase: Vec<u8>) -> Out<Self> {
         let passphrase = Zeroizing::new(passphrase);
         Ok(Self::open(config, &blob, &passphrase)?)
     }
 
-    /// [`Client::close`]: erases every key; later calls fail with `CLOSED`.
-    #[uniffi::method(name = "close")]
+    /// [`Client::close`]: erases every key now, even while another thread holds the object;
+    /// later calls fail with `CLOSED`. Named `erase` because Kotlin's `close()` (`AutoCloseable`)
+    /// is UniFFI's own: it frees the object, which erases the keys too (the client's `Drop`)
+    /// once no call is in flight.
+    #[uniffi::method(name = "erase")]
     pub fn uniffi_close(&self) {
         self.close();
     }
@@ -259,7 +292,7 @@ impl Client {
         Ok(self.join_room(&invite, &name)?)
     }
 
-    /// [`Client::import_room`]. **Long** (Argon2id of the room's own blob).
+    /// [`Client::import_room`]. **Blocking**: Argon2id of the room's own blob: never on a UI thread.
     #[uniffi::method(name = "import_room")]
     pub fn uniffi_import_room(&self, blob: Vec<u8>, passphrase: Vec<u8>, relay: Arc<RelayAddress>) -> Out<Vec<u8>> {
         let passphrase = Zeroizing::new(passphrase);
@@ -278,7 +311,8 @@ impl Client {
         Ok(self.revoke_invite(&room, &invite_key)?)
     }
 
-    /// [`Client::approve_join`]. **Long** in a large room (a commit: one key share per member).
+    /// [`Client::approve_join`]. **Blocking**: a commit, one key share per member (tens of ms in a
+    /// large room): never on a UI thread.
     #[uniffi::method(name = "approve_join")]
     pub fn uniffi_approve_join(&self, room: Vec<u8>, joiner: Vec<u8>) -> Out<()> {
         Ok(self.approve_join(&room, &joiner)?)
@@ -290,13 +324,14 @@ impl Client {
         Ok(self.reject_join(&room, &joiner)?)
     }
 
-    /// [`Client::remove_member`]. **Long** in a large room (a commit).
+    /// [`Client::remove_member`]. **Blocking**: a commit (tens of ms in a large room): never on a UI
+    /// thread.
     #[uniffi::method(name = "remove_member")]
     pub fn uniffi_remove_member(&self, room: Vec<u8>, member: u32) -> Out<()> {
         Ok(self.remove_member(&room, member)?)
     }
 
-    /// [`Client::rotate`]. **Long** in a large room (a commit).
+    /// [`Client::rotate`]. **Blocking**: a commit (tens of ms in a large room): never on a UI thread.
     #[uniffi::method(name = "rotate")]
     pub fn uniffi_rotate(&self, room: Vec<u8>) -> Out<()> {
         Ok(self.rotate(&room)?)
@@ -362,7 +397,7 @@ impl Client {
         Ok(self.fingerprint(&room, member)?)
     }
 
-    /// [`Client::change_passphrase`]. **Long** (two Argon2id derivations).
+    /// [`Client::change_passphrase`]. **Blocking**: two Argon2id derivations: never on a UI thread.
     #[uniffi::method(name = "change_passphrase")]
     pub fn uniffi_change_passphrase(&self, current: Vec<u8>, new: Vec<u8>) -> Out<Save> {
         let (current, new) = (Zeroizing::new(current), Zeroizing::new(new));

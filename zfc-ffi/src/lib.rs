@@ -9,6 +9,11 @@
 //! [`boundary`] and in the `*_free` functions, each with the reason it is sound.
 #![allow(non_camel_case_types)]
 
+// Kotlin's test hooks live in their own crate; naming it links its UniFFI exports into this
+// library (a crate nothing names is not linked).
+#[cfg(feature = "uniffi-testing")]
+extern crate zfc_testing;
+
 #[macro_use]
 mod boundary;
 mod client;

@@ -214,6 +214,14 @@ pub struct Client {
     state: Mutex<Option<State>>,
 }
 
+/// Dropping the client erases its keys as [`Client::close`] does (bindings free it from a
+/// finaliser or `AutoCloseable.close()`, never calling `close` first).
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
 impl core::fmt::Debug for Client {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self.state.lock().as_deref() {

@@ -86,12 +86,12 @@ def main():
     seq = again.send(room, zfc.Content.TEXT(body="hello"))
     assert seq >= 0
     saved(again)
-    again.close()
-    again.close()  # idempotent
+    again.erase()
+    again.erase()  # idempotent
     assert again.is_closed()
     code = refused(lambda: again.rooms(), zfc.ZfcError.ApiMisuse, "CLOSED")
     assert code == 5, code
-    alice.close()
+    alice.erase()
     print("uniffi smoke: ok")
 
 
