@@ -51,6 +51,9 @@ step "C ABI: C tests under AddressSanitizer/UBSan and valgrind, example through 
 step "UniFFI: Kotlin, Swift and Python generated from libzfc_ffi by the pinned uniffi-bindgen; the exports called from Python"
 ./scripts/test-uniffi.sh
 
+step "Kotlin: Maven builds bindings/kotlin from the generated sources, JUnit (vectors, room life, errors, threads, end to end over OkHttp), the jar alone chats"
+./scripts/test-kotlin.sh
+
 step "Python: the zfc wheel (maturin, abi3), pytest, stubtest and mypy --strict"
 ./scripts/test-python.sh
 

@@ -62,11 +62,13 @@ class ZfcClient private constructor(
     /** The native client, for calls this class does not wrap. Do not close it yourself. */
     val native: Client,
     private val state: StateDirectory,
-    http: OkHttpClient,
+    http: OkHttpClient?,
 ) : AutoCloseable {
+    // An OkHttpClient the app passed is the app's to shut down; the one made here is ours.
+    private val ownsHttp = http == null
     // The native client has its own dial timeout and keep-alive: OkHttp's read timeout and
     // pings would drop quiet connections behind its back.
-    private val http = http.newBuilder().readTimeout(0, TimeUnit.MILLISECONDS).pingInterval(0, TimeUnit.MILLISECONDS).build()
+    private val http = (http ?: OkHttpClient()).newBuilder().readTimeout(0, TimeUnit.MILLISECONDS).pingInterval(0, TimeUnit.MILLISECONDS).build()
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("zfc client"))
     private val wake = Channel<Unit>(Channel.CONFLATED)
     private val eventChannel = Channel<ClientEvent>(Channel.UNLIMITED)
@@ -174,6 +176,12 @@ class ZfcClient private constructor(
         native.close()
         state.release()
         eventChannel.close()
+        if (ownsHttp) {
+            // OkHttp's dispatcher threads are not daemons and idle for a minute: without this
+            // a JVM whose main() has returned lingers.
+            http.dispatcher.executorService.shutdown()
+            http.connectionPool.evictAll()
+        }
     }
 
     // ------------------------------------------------------------------ calls
@@ -317,14 +325,16 @@ class ZfcClient private constructor(
 
         /**
          * Opens the client whose state is in [directory], or creates one there, and starts its
-         * loop. Takes the directory's lock ([StateLockedException] when another holds it).
+         * loop. [http] is the app's OkHttp client to share (its connection pool and dispatcher; the
+         * app shuts it down), or null for one of this client's own, shut down by [close].
+         * Takes the directory's lock ([StateLockedException] when another holds it).
          * Argon2id: runs on `Dispatchers.Default`; a new state is on disk before this returns.
          */
         suspend fun open(
             directory: Path,
             passphrase: ByteArray,
             config: ClientConfig = ClientConfig.defaults(),
-            http: OkHttpClient = OkHttpClient(),
+            http: OkHttpClient? = null,
         ): ZfcClient {
             val state = withContext(Dispatchers.IO) { StateDirectory(directory) }
             try {
