@@ -21,18 +21,20 @@ cargo fmt --all -- --check
 step "clippy (warnings are errors)"
 # uniffi-bindgen (UniFFI's own CLI, a three-line main) is left to scripts/test-uniffi.sh, which
 # builds it once: checking or testing it here would build its large tree twice more.
-cargo clippy --workspace --exclude uniffi-bindgen --all-targets --locked -- -D warnings
+# zfc-uniffi-testing likewise is linted with the UniFFI build below: in the workspace build its
+# features (zfc-client's `uniffi`) would spread to every crate and rebuild them.
+cargo clippy --workspace --exclude uniffi-bindgen --exclude zfc-uniffi-testing --all-targets --locked -- -D warnings
 # The test-only fault injection (feature of zfc-relay, off above) is linted too.
 cargo clippy -p zfc-relay --features fault-injection --all-targets --locked -- -D warnings
 # And zfc-client's UniFFI exports (its `uniffi` feature, carried by libzfc_ffi).
-cargo clippy -p zfc-client -p zfc-ffi --features zfc-ffi/uniffi --all-targets --locked -- -D warnings
+cargo clippy -p zfc-client -p zfc-ffi -p zfc-uniffi-testing --features zfc-ffi/uniffi-testing --all-targets --locked -- -D warnings
 
 step "zfc-core's and zfc-client's documentation builds without a broken or private link"
 RUSTDOCFLAGS="-D warnings" cargo doc -p zfc-core -p zfc-client --features zfc-client/uniffi --no-deps --locked
 
 step "unit, integration, attack, property, robustness, vector and fixture tests"
 log=$(mktemp)
-cargo test --workspace --exclude zfc-bench --exclude uniffi-bindgen --locked 2>&1 | tee "$log"
+cargo test --workspace --exclude zfc-bench --exclude uniffi-bindgen --exclude zfc-uniffi-testing --locked 2>&1 | tee "$log"
 
 step "reference relay: a removal whose commit the relay failed to store lands after a restart (fault injection)"
 # A test-only build: the feature rebuilds zfc-relay (library and binaries, not its dependencies;
