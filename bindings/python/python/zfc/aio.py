@@ -171,6 +171,9 @@ class Client:
         self._sockets: Dict[int, _Socket] = {}
         self._events: "asyncio.Queue[Union[ClientEvent, BaseException, None]]" = asyncio.Queue()
         self._wake = asyncio.Event()
+        # One writer of the state at a time: the loop's saves and a passphrase change (two
+        # writes in flight would share the temporary file, or land out of order).
+        self._save_lock = asyncio.Lock()
         self._closed = False
         self._failure: Optional[BaseException] = None
         self._task = asyncio.create_task(self._loop(), name="zfc client loop")
@@ -289,9 +292,10 @@ class Client:
 
     async def change_passphrase(self, current: bytes, new: bytes) -> None:
         """Re-seals the state under ``new`` and writes it before returning (worker thread)."""
-        save = await asyncio.to_thread(self._native.change_passphrase, current, new)
-        await asyncio.to_thread(self._state.write, save.bytes)
-        self._native.state_saved(save.generation)
+        async with self._save_lock:
+            save = await asyncio.to_thread(self._native.change_passphrase, current, new)
+            await asyncio.to_thread(self._state.write, save.bytes)
+            self._native.state_saved(save.generation)
         self._poke()
 
     def rooms(self) -> List[bytes]:
@@ -392,10 +396,11 @@ class Client:
         """Saves first (written, then confirmed), then transmits, then events, until idle."""
         while True:
             busy = False
-            while (save := self._native.poll_save()) is not None:
-                busy = True
-                await asyncio.to_thread(self._state.write, save.bytes)
-                self._native.state_saved(save.generation)
+            async with self._save_lock:
+                while (save := self._native.poll_save()) is not None:
+                    busy = True
+                    await asyncio.to_thread(self._state.write, save.bytes)
+                    self._native.state_saved(save.generation)
             while (t := self._native.poll_transmit()) is not None:
                 busy = True
                 if isinstance(t, Transmit.Connect):

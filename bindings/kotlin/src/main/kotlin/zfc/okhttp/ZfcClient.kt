@@ -2,19 +2,23 @@ package zfc.okhttp
 
 import java.nio.file.Path
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.ConcurrentLinkedQueue
+import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.Job
+import kotlinx.coroutines.NonCancellable
 import kotlinx.coroutines.SupervisorJob
-import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.flow.receiveAsFlow
+import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
 import kotlinx.coroutines.withTimeoutOrNull
@@ -55,24 +59,50 @@ import zfc.defaults
  * and the timer are the native client's; this class carries bytes and time.
  *
  * Thread-safe. Calls that can take long (a commit for a large room, a passphrase change) are
- * `suspend` functions that run on `Dispatchers.Default`, never on the caller's thread; the others
- * return in microseconds and may be called from a UI thread.
+ * `suspend` functions that run on `Dispatchers.Default`, never on the caller's thread. The others
+ * take microseconds of work, but every call waits for the native client's lock, which a long
+ * call holds (a passphrase change: about a second; a commit in a large room: tens of ms): from a
+ * UI thread, call them while no long call runs, or from a coroutine off the main thread.
+ *
+ * Inbound WebSocket messages are not size-limited by OkHttp: the relay can make this client
+ * buffer a large message (as it can deny service in other ways); link records themselves are
+ * bounded by the protocol.
  */
 class ZfcClient private constructor(
     /** The native client, for calls this class does not wrap. Do not close it yourself. */
     val native: Client,
     private val state: StateDirectory,
     http: OkHttpClient?,
+    connectTimeoutMs: ULong,
 ) : AutoCloseable {
     // An OkHttpClient the app passed is the app's to shut down; the one made here is ours.
     private val ownsHttp = http == null
-    // The native client has its own dial timeout and keep-alive: OkHttp's read timeout and
-    // pings would drop quiet connections behind its back.
-    private val http = (http ?: OkHttpClient()).newBuilder().readTimeout(0, TimeUnit.MILLISECONDS).pingInterval(0, TimeUnit.MILLISECONDS).build()
+
+    // The native client has its own keep-alive: OkHttp's read timeout and pings would drop
+    // quiet connections behind its back. The call timeout bounds only the dial and the upgrade
+    // (OkHttp ends it at the upgrade), which the native client's own timeout cannot abort.
+    private val http = (http ?: OkHttpClient()).newBuilder()
+        .readTimeout(0, TimeUnit.MILLISECONDS)
+        .pingInterval(0, TimeUnit.MILLISECONDS)
+        .callTimeout(connectTimeoutMs.toLong().coerceAtLeast(1), TimeUnit.MILLISECONDS)
+        .build()
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("zfc client"))
     private val wake = Channel<Unit>(Channel.CONFLATED)
-    private val eventChannel = Channel<ClientEvent>(Channel.UNLIMITED)
-    private val sockets = ConcurrentHashMap<ULong, WebSocket>()
+
+    // Events wait in a queue, not in a channel: a receive cancelled at the wrong moment (a
+    // timeout, a collector stopped by the UI's lifecycle) would drop one for good, and the state
+    // that read it is already saved and acknowledged.
+    private val queue = ConcurrentLinkedQueue<ClientEvent>()
+    private val queued = Channel<Unit>(Channel.CONFLATED)
+
+    @Volatile
+    private var failure: Throwable? = null
+
+    // Every socket from its Connect until OkHttp reports it gone, so close() can cancel them all.
+    private val sockets = ConcurrentHashMap<ULong, Socket>()
+
+    // One writer of the state at a time: the loop's saves and a passphrase change.
+    private val saveLock = Mutex()
 
     @Volatile
     private var closed = false
@@ -80,14 +110,47 @@ class ZfcClient private constructor(
 
     /**
      * The client's events, in order, until it is closed. Collect it once: the events are not
-     * copied to several collectors. A failure of the loop (a state that cannot be written)
-     * ends the flow with that exception.
+     * copied to several collectors. An event is removed once the collector's block returned, so
+     * a collector cancelled inside its block sees that event again when collecting anew. A
+     * failure of the loop (a state that cannot be written) ends the flow with that exception.
      */
-    val events: Flow<ClientEvent> = eventChannel.receiveAsFlow()
+    val events: Flow<ClientEvent> = flow {
+        while (true) {
+            val e = queue.peek()
+            if (e != null) {
+                emit(e)
+                queue.remove(e)
+                continue
+            }
+            if (!awaitQueued()) return@flow
+        }
+    }
 
-    /** The next event; `TimeoutCancellationException` after [timeoutMs]. */
-    suspend fun nextEvent(timeoutMs: Long = Long.MAX_VALUE): ClientEvent =
-        withTimeout(timeoutMs) { eventChannel.receive() }
+    /**
+     * The next event; `TimeoutCancellationException` after [timeoutMs]; the loop's failure if it
+     * failed; `IllegalStateException` once closed and drained.
+     */
+    suspend fun nextEvent(timeoutMs: Long = Long.MAX_VALUE): ClientEvent = withTimeout(timeoutMs) {
+        while (true) {
+            queue.poll()?.let { return@withTimeout it }
+            check(awaitQueued()) { "the client is closed" }
+        }
+        @Suppress("UNREACHABLE_CODE")
+        error("unreachable")
+    }
+
+    /** Waits for an event to be queued; false once the client is closed and nothing is left. */
+    private suspend fun awaitQueued(): Boolean {
+        while (true) {
+            if (queue.isNotEmpty()) return true
+            failure?.let { throw it }
+            if (queued.receiveCatching().isClosed) {
+                if (queue.isNotEmpty()) return true
+                failure?.let { throw it }
+                return false
+            }
+        }
+    }
 
     /** The token this relay asks of room creators (sent before a creation there). */
     fun setAdmissionToken(relay: RelayAddress, token: ByteArray) = poke { native.setAdmissionToken(relay, token) }
@@ -96,7 +159,11 @@ class ZfcClient private constructor(
     fun createRoom(relay: RelayAddress, settings: RoomSettings = RoomSettings.defaults()): ByteArray =
         poke { native.createRoom(relay, settings) }
 
-    /** A new invite to [room] (owner): a secret, for one person. */
+    /**
+     * A new invite to [room] (owner): a secret, for one person. Hand it out once its
+     * `OperationLanded(RegisterInvite)` arrived: the relay refuses an invite it has not
+     * registered yet (`RELAY_INVITE_UNKNOWN`).
+     */
     fun invite(room: ByteArray, ttlSecs: ULong = 86_400u): String = poke { native.invite(room, ttlSecs) }
 
     /** Revokes an invite by its key (`InviteInfo.inviteKey`). */
@@ -140,13 +207,20 @@ class ZfcClient private constructor(
 
     /**
      * Re-seals the state under [new] and writes it before returning. Two Argon2id derivations:
-     * runs on `Dispatchers.Default`, the write on `Dispatchers.IO`.
+     * runs on `Dispatchers.Default`, the write on `Dispatchers.IO`, with no other write of the
+     * state in between. If the write fails, the client already seals under [new]: its next save
+     * writes the state under [new].
      */
     suspend fun changePassphrase(current: ByteArray, new: ByteArray) {
-        val save = withContext(Dispatchers.Default) { native.changePassphrase(current, new) }
-        withContext(Dispatchers.IO) { state.write(save.bytes) }
-        native.stateSaved(save.generation)
-        wake.trySend(Unit)
+        try {
+            saveLock.withLock {
+                val save = withContext(Dispatchers.Default) { native.changePassphrase(current, new) }
+                withContext(Dispatchers.IO) { state.write(save.generation, save.bytes) }
+                native.stateSaved(save.generation)
+            }
+        } finally {
+            wake.trySend(Unit)
+        }
     }
 
     /** Every room's id. */
@@ -159,28 +233,39 @@ class ZfcClient private constructor(
     fun fingerprint(room: ByteArray, member: UInt): String = native.fingerprint(room, member)
 
     /**
-     * Stops the loop, closes the sockets, erases the keys and releases the directory.
-     * Idempotent. Blocks until the loop has stopped (at most the state write in progress), so
-     * that no write lands after the directory is released.
+     * Stops the loop, writes the last state (a message sent just before is not lost: it goes
+     * out after the next open), closes the sockets, erases the keys and releases the directory.
+     * Idempotent. Blocks until the loop has stopped: the native call or state write it is in
+     * finishes first, so that no write lands after the directory is released. Do not call it
+     * from an `events` collector running on `Dispatchers.Unconfined`.
      */
     override fun close() {
         synchronized(this) {
             if (closed) return
             closed = true
         }
-        runBlocking { loop.cancelAndJoin() }
-        scope.coroutineContext[Job]?.cancel()
-        for (ws in sockets.values) ws.cancel()
-        sockets.clear()
-        native.erase()
-        native.close()
-        state.release()
-        eventChannel.close()
-        if (ownsHttp) {
-            // OkHttp's dispatcher threads are not daemons and idle for a minute: without this
-            // a JVM whose main() has returned lingers.
-            http.dispatcher.executorService.shutdown()
-            http.connectionPool.evictAll()
+        try {
+            loop.cancel()
+            joinUninterruptibly(loop)
+            runBlocking(NonCancellable) {
+                saveLock.withLock { native.pollSave()?.let { state.write(it.generation, it.bytes) } }
+            }
+        } catch (_: Exception) {
+            // The last save could not be written: the previous one stands, as after a crash.
+        } finally {
+            for (s in sockets.values) s.ws?.cancel()
+            sockets.clear()
+            runCatching { native.erase() }
+            runCatching { native.close() }
+            runCatching { state.release() }
+            queued.close()
+            wake.close()
+            if (ownsHttp) {
+                // OkHttp's dispatcher threads are not daemons and idle for a minute: without
+                // this a JVM whose main() has returned lingers.
+                runCatching { http.dispatcher.executorService.shutdown() }
+                runCatching { http.connectionPool.evictAll() }
+            }
         }
     }
 
@@ -213,7 +298,8 @@ class ZfcClient private constructor(
                     wake.receive()
                     true
                 } else {
-                    val delay = due.toLong() - nowMs().toLong()
+                    // Capped: a wall clock set back must not stall keep-alives and redials.
+                    val delay = (due.toLong() - nowMs().toLong()).coerceAtMost(MAX_WAIT_MS)
                     delay > 0 && withTimeoutOrNull(delay) { wake.receive() } != null
                 }
                 if (!woke) native.handleTimeout(nowMs())
@@ -221,8 +307,10 @@ class ZfcClient private constructor(
         } catch (e: CancellationException) {
             throw e
         } catch (e: Throwable) {
-            // Handed to whoever collects the events; the client stops sending.
-            eventChannel.close(e)
+            // Handed to whoever reads the events; the client stops carrying bytes.
+            failure = e
+            for (s in sockets.values) s.ws?.cancel()
+            queued.close()
         }
     }
 
@@ -230,26 +318,32 @@ class ZfcClient private constructor(
     private suspend fun pump() {
         while (true) {
             var busy = false
-            while (true) {
-                val save = native.pollSave() ?: break
-                busy = true
-                withContext(Dispatchers.IO) { state.write(save.bytes) }
-                native.stateSaved(save.generation)
+            saveLock.withLock {
+                while (true) {
+                    val save = native.pollSave() ?: break
+                    busy = true
+                    withContext(Dispatchers.IO) { state.write(save.generation, save.bytes) }
+                    native.stateSaved(save.generation)
+                }
             }
             while (true) {
                 val t = native.pollTransmit() ?: break
                 busy = true
                 when (t) {
                     is Transmit.Connect -> connect(t.conn, t.url)
-                    is Transmit.Send -> sockets[t.conn]?.send(t.bytes.toByteString())
-                    // A graceful close: OkHttp sends what is queued, then the close frame.
-                    is Transmit.Close -> sockets.remove(t.conn)?.close(NORMAL_CLOSURE, closeReason(t.reason))
+                    is Transmit.Send -> sockets[t.conn]?.ws?.send(t.bytes.toByteString())
+                    is Transmit.Close -> sockets.remove(t.conn)?.let { s ->
+                        // An open socket closes gracefully (OkHttp sends what is queued, then
+                        // the close frame); one still dialling is abandoned at once.
+                        if (s.opened) s.ws?.close(NORMAL_CLOSURE, closeReason(t.reason)) else s.ws?.cancel()
+                    }
                 }
             }
             while (true) {
                 val e = native.pollEvent() ?: break
                 busy = true
-                eventChannel.send(e)
+                queue.add(e)
+                queued.trySend(Unit)
             }
             if (!busy) return
         }
@@ -263,8 +357,11 @@ class ZfcClient private constructor(
             native.handleClosed(conn, nowMs())
             return
         }
-        val listener = Listener(conn)
-        sockets[conn] = http.newWebSocket(request, listener)
+        // Registered before dialling: OkHttp may report on its own thread (or, with a shut-down
+        // dispatcher, inside newWebSocket) before newWebSocket returns.
+        val socket = Socket(conn)
+        sockets[conn] = socket
+        socket.ws = http.newWebSocket(request, socket)
     }
 
     /** A socket's news, unless the client gave that socket up or is closed (a late report). */
@@ -288,9 +385,18 @@ class ZfcClient private constructor(
         wake.trySend(Unit)
     }
 
-    private inner class Listener(private val conn: ULong) : WebSocketListener() {
-        override fun onOpen(webSocket: WebSocket, response: Response) =
+    /** One WebSocket the native client asked for, and its listener. */
+    private inner class Socket(private val conn: ULong) : WebSocketListener() {
+        @Volatile
+        var ws: WebSocket? = null
+
+        @Volatile
+        var opened = false
+
+        override fun onOpen(webSocket: WebSocket, response: Response) {
+            opened = true
             report(conn) { native.handleConnected(conn, nowMs()) }
+        }
 
         override fun onMessage(webSocket: WebSocket, bytes: ByteString) =
             report(conn) { native.handleBytes(conn, bytes.toByteArray(), nowMs()) }
@@ -313,6 +419,23 @@ class ZfcClient private constructor(
 
     companion object {
         private const val NORMAL_CLOSURE = 1000
+        private const val MAX_WAIT_MS = 60_000L
+
+        /** Waits for [job] to finish even if this thread is interrupted (the flag is kept). */
+        private fun joinUninterruptibly(job: Job) {
+            val done = CountDownLatch(1)
+            job.invokeOnCompletion { done.countDown() }
+            var interrupted = false
+            while (true) {
+                try {
+                    done.await()
+                    break
+                } catch (_: InterruptedException) {
+                    interrupted = true
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt()
+        }
 
         private fun nowMs(): ULong = System.currentTimeMillis().toULong()
 
@@ -336,28 +459,32 @@ class ZfcClient private constructor(
             config: ClientConfig = ClientConfig.defaults(),
             http: OkHttpClient? = null,
         ): ZfcClient {
-            val state = withContext(Dispatchers.IO) { StateDirectory(directory) }
+            // Assigned inside the blocks: withContext can throw CancellationException after its
+            // block finished, and what the block made must still be released.
+            var state: StateDirectory? = null
+            var native: Client? = null
             try {
-                val blob = withContext(Dispatchers.IO) { state.read() }
-                val native = withContext(Dispatchers.Default) {
-                    if (blob == null) Client.create(config, passphrase) else Client.open(config, blob, passphrase)
+                withContext(Dispatchers.IO) { state = StateDirectory(directory) }
+                val dir = checkNotNull(state)
+                val blob = withContext(Dispatchers.IO) { dir.read() }
+                withContext(Dispatchers.Default) {
+                    native = if (blob == null) Client.create(config, passphrase) else Client.open(config, blob, passphrase)
                 }
-                try {
-                    if (blob == null) {
-                        val save = native.pollSave()
-                        if (save != null) {
-                            withContext(Dispatchers.IO) { state.write(save.bytes) }
-                            native.stateSaved(save.generation)
-                        }
+                val client = checkNotNull(native)
+                if (blob == null) {
+                    val save = client.pollSave()
+                    if (save != null) {
+                        withContext(Dispatchers.IO) { dir.write(save.generation, save.bytes) }
+                        client.stateSaved(save.generation)
                     }
-                    return ZfcClient(native, state, http)
-                } catch (e: Throwable) {
-                    native.erase()
-                    native.close()
-                    throw e
                 }
+                return ZfcClient(client, dir, http, config.connectTimeoutMs)
             } catch (e: Throwable) {
-                state.release()
+                native?.let {
+                    it.erase()
+                    it.close()
+                }
+                state?.release()
                 throw e
             }
         }

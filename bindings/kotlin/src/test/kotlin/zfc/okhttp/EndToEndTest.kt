@@ -9,6 +9,7 @@ import kotlin.test.assertTrue
 import kotlinx.coroutines.TimeoutCancellationException
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
+import okhttp3.OkHttpClient
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
 import zfc.Argon2Params
@@ -136,6 +137,33 @@ class EndToEndTest {
     }
 
     @Test
+    fun `a relay that restricts creation takes the operator's token and no other`(@TempDir tmp: Path): Unit = runBlocking {
+        val token = ByteArray(32) { 0xab.toByte() }
+        RelayProcess(tmp.resolve("relay"), listOf("--admission-token", "ab".repeat(32))).use { relay ->
+            relay.start()
+            val address = RelayAddress(relay.url, relay.key)
+            val without = party(tmp.resolve("without"))
+            val room = without.client.createRoom(address)
+            val failed = without.until {
+                it is ClientEvent.OperationFailed && it.room.contentEquals(room) && it.op == RoomOperation.CreateRoom
+            } as ClientEvent.OperationFailed
+            val restricted = zfc.errorCodes().single { it.name == "RELAY_CREATION_RESTRICTED" }
+            assertEquals(restricted.code, failed.code)
+
+            val wrong = party(tmp.resolve("wrong"))
+            wrong.client.setAdmissionToken(address, ByteArray(32) { 0xcd.toByte() })
+            wrong.client.createRoom(address)
+            wrong.until { it is ClientEvent.AdmissionRefused && it.relay == relay.url }
+
+            val right = party(tmp.resolve("right"))
+            right.client.setAdmissionToken(address, token)
+            val admitted = right.client.createRoom(address)
+            right.until { it is ClientEvent.OperationLanded && it.room.contentEquals(admitted) }
+            for (p in listOf(without, wrong, right)) p.client.close()
+        }
+    }
+
+    @Test
     fun `a state directory is held by one client`(@TempDir tmp: Path): Unit = runBlocking {
         val dir = tmp.resolve("s")
         val first = ZfcClient.open(dir, pass, config)
@@ -148,6 +176,20 @@ class EndToEndTest {
         assertEquals("WRONG_PASSWORD", wrong.name)
         // The refused open let go of the directory.
         ZfcClient.open(dir, pass, config).close()
+    }
+
+    @Test
+    fun `a dial OkHttp fails at once is reported at once`(@TempDir tmp: Path): Unit = runBlocking {
+        // A shut-down dispatcher makes OkHttp call onFailure inside newWebSocket, before it
+        // returns: the socket must already be known, or the failure waits for the dial timeout.
+        val http = OkHttpClient()
+        http.dispatcher.executorService.shutdown()
+        val slowDial = config.copy(connectTimeoutMs = 60_000u)
+        ZfcClient.open(tmp.resolve("s"), pass, slowDial, http).use { client ->
+            client.createRoom(RelayAddress("ws://127.0.0.1:9", ByteArray(32) { 1 }))
+            val p = Party(client)
+            p.until(10_000) { it is ClientEvent.Disconnected }
+        }
     }
 
     @Test

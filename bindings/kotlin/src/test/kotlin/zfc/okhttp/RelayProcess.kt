@@ -10,7 +10,7 @@ import kotlin.concurrent.thread
  * binds port 0 and prints its URL), restarted on the same port and data directory, stopped at
  * the end. The binary is the workspace's build (`-Dzfc.relay=`, which the pom sets).
  */
-class RelayProcess(private val dataDir: Path) : AutoCloseable {
+class RelayProcess(private val dataDir: Path, private val extraArgs: List<String> = emptyList()) : AutoCloseable {
     private var proc: Process? = null
     private var listen = "127.0.0.1:0"
     var url = ""
@@ -21,7 +21,7 @@ class RelayProcess(private val dataDir: Path) : AutoCloseable {
     fun start() {
         val bin = System.getProperty("zfc.relay") ?: error("-Dzfc.relay is not set (the pom sets it)")
         check(Files.isExecutable(Path.of(bin))) { "no zfc-relay at $bin: cargo build -p zfc-relay" }
-        val pb = ProcessBuilder(bin, "--listen", listen, "--data-dir", dataDir.toString())
+        val pb = ProcessBuilder(listOf(bin, "--listen", listen, "--data-dir", dataDir.toString()) + extraArgs)
             .redirectError(ProcessBuilder.Redirect.DISCARD)
         pb.environment()["ZFC_LOG"] = "warn"
         val p = pb.start()
